@@ -1,0 +1,20 @@
+# The two commands of the README:  make demo  |  make test
+SHELL := /bin/bash
+VENV := .venv/bin
+
+.PHONY: demo test bootstrap lint unit integration
+
+bootstrap:
+	./scripts/bootstrap.sh
+
+demo: bootstrap
+	$(VENV)/hotline sandbox up
+	$(VENV)/hotline db upgrade
+	$(VENV)/hotline serve
+
+lint: bootstrap
+	$(VENV)/ruff check hotline tests bench
+	$(VENV)/mypy
+
+test: bootstrap lint
+	./scripts/test.sh

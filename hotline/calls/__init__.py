@@ -1,0 +1,1 @@
+"""The call feature: events in (controller), logic (flow), ARI adapters (leg, telephony)."""

@@ -1,0 +1,184 @@
+"""AriCallLeg: the CallLeg port over ARI. The controller feeds it events; every wait
+raises CallerHungUp the moment the channel is gone (asyncari-style unwinding)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Sequence
+from typing import Any, TypeVar
+
+from hotline.ari.events import Channel
+from hotline.ari.rest import AriRest
+from hotline.errors import AriNotFound, CallerHungUp
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class AriCallLeg:
+    def __init__(self, rest: AriRest, channel: Channel) -> None:
+        self._rest = rest
+        self.channel = channel
+        self._gone = asyncio.Event()
+        self._dtmf: asyncio.Queue[str] = asyncio.Queue()
+        self._playbacks: dict[str, asyncio.Future[None]] = {}
+        self._talking = asyncio.Event()
+        self.barge_in = asyncio.Event()
+
+    # -- identity ---------------------------------------------------------------------------
+    @property
+    def id(self) -> str:
+        return self.channel.id
+
+    @property
+    def caller(self) -> str:
+        return self.channel.caller_number
+
+    @property
+    def called(self) -> str:
+        return self.channel.exten
+
+    @property
+    def gone(self) -> bool:
+        return self._gone.is_set()
+
+    # -- events in (from the controller) -----------------------------------------------------
+    def on_gone(self) -> None:
+        self._gone.set()
+        for fut in self._playbacks.values():
+            if not fut.done():
+                fut.cancel()
+
+    def on_dtmf(self, digit: str) -> None:
+        self._dtmf.put_nowait(digit)
+        self.barge_in.set()
+
+    def on_playback_finished(self, playback_id: str) -> None:
+        fut = self._playbacks.get(playback_id)
+        if fut is not None and not fut.done():
+            fut.set_result(None)
+
+    def on_talking(self, started: bool) -> None:
+        if started:
+            self._talking.set()
+            self.barge_in.set()
+        else:
+            self._talking.clear()
+
+    # -- helpers ----------------------------------------------------------------------------
+    async def _rest_call(self, aw: Awaitable[T]) -> T:
+        if self.gone:
+            if asyncio.iscoroutine(aw):
+                aw.close()
+            raise CallerHungUp(self.id)
+        try:
+            return await aw
+        except AriNotFound:
+            self.on_gone()
+            raise CallerHungUp(self.id) from None
+
+    async def _until(self, aw: Awaitable[T], timeout_s: float | None) -> tuple[bool, T | None]:
+        """Await ``aw`` unless the channel goes; (done, result). Raises CallerHungUp."""
+        if self.gone:
+            if asyncio.iscoroutine(aw):
+                aw.close()
+            raise CallerHungUp(self.id)
+        task = asyncio.ensure_future(aw)
+        gone = asyncio.ensure_future(self._gone.wait())
+        try:
+            done, _ = await asyncio.wait({task, gone}, timeout=timeout_s,
+                                         return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            gone.cancel()
+            if not task.done():
+                task.cancel()
+        if task in done and not task.cancelled():
+            return True, task.result()
+        if self.gone:
+            raise CallerHungUp(self.id)
+        return False, None
+
+    # -- the port ---------------------------------------------------------------------------
+    async def ring(self) -> None:
+        await self._rest_call(self._rest.ring(self.id))
+
+    async def answer(self) -> None:
+        await self._rest_call(self._rest.answer(self.id))
+        try:  # ChannelTalkingStarted/Finished events: the silent-line script and barge-in
+            await self._rest.set_var(self.id, "TALK_DETECT(set)", "")
+        except AriNotFound:
+            self.on_gone()
+            raise CallerHungUp(self.id) from None
+
+    async def play(self, media: Sequence[str], *, interruptible: bool = False) -> bool:
+        if not media:
+            return False
+        playback_id = uuid.uuid4().hex
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._playbacks[playback_id] = fut
+        self.barge_in.clear()
+        try:
+            await self._rest_call(self._rest.play(self.id, list(media), playback_id))
+            if not interruptible:
+                await self._until(asyncio.shield(fut), None)
+                return False
+            barge: asyncio.Future[object] = asyncio.ensure_future(self.barge_in.wait())
+            try:
+                waiters: set[asyncio.Future[Any]] = {fut, barge}
+                await self._until(
+                    asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED), None)
+            finally:
+                barge.cancel()
+            if not fut.done():
+                with contextlib.suppress(AriNotFound):
+                    await self._rest.stop_playback(playback_id)
+                return True
+            return False
+        finally:
+            self._playbacks.pop(playback_id, None)
+
+    async def collect_dtmf(self, timeout_s: float, max_digits: int = 1) -> str:
+        digits = ""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while len(digits) < max_digits:
+            left = deadline - loop.time()
+            if left <= 0:
+                break
+            done, digit = await self._until(self._dtmf.get(), left)
+            if not done or digit is None:
+                break
+            if digit == "#":
+                break
+            digits += digit
+        return digits
+
+    async def wait_speech(self, timeout_s: float) -> bool:
+        if self._talking.is_set():
+            return True
+        done, _ = await self._until(self._talking.wait(), timeout_s)
+        return done
+
+    def clear_dtmf(self) -> None:
+        while not self._dtmf.empty():
+            self._dtmf.get_nowait()
+
+    async def pause(self, seconds: float) -> None:
+        await self._until(asyncio.sleep(seconds), None)
+
+    async def wait_gone(self, timeout_s: float) -> bool:
+        try:
+            await asyncio.wait_for(self._gone.wait(), timeout_s)
+        except TimeoutError:
+            return False
+        return True
+
+    async def hangup(self) -> None:
+        if self.gone:
+            return
+        with contextlib.suppress(AriNotFound):
+            await self._rest.hangup(self.id)
+        self.on_gone()

@@ -1,0 +1,183 @@
+"""Events in: the Stasis application. Each ARI event goes to ``on_<Type>``; each caller gets
+one task (in a TaskGroup) running the call flow over an AriCallLeg.
+
+After every (re)connection ``resync`` compares the calls it holds with the channels Asterisk
+still has in the application: vanished channels end their calls, unknown ones are adopted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Protocol
+
+from hotline.ari.events import (
+    ChannelDestroyed,
+    ChannelDtmfReceived,
+    ChannelHangupRequest,
+    ChannelTalkingFinished,
+    ChannelTalkingStarted,
+    Event,
+    PlaybackFinished,
+    StasisEnd,
+    StasisStart,
+    UnknownEvent,
+)
+from hotline.ari.rest import AriRest
+from hotline.calls.ari_leg import AriCallLeg
+from hotline.errors import TelephonyError
+from hotline.privacy import mask_number
+
+log = logging.getLogger(__name__)
+
+
+class Flow(Protocol):
+    async def run(self, leg: AriCallLeg) -> None: ...
+
+
+class CallController:
+    def __init__(self, rest: AriRest, app: str, flow: Flow) -> None:
+        self.rest = rest
+        self.app = app
+        self.flow = flow
+        self.legs: dict[str, AriCallLeg] = {}
+        self.tasks: dict[str, asyncio.Task[None]] = {}
+        self.accepting = True
+        self.unknown_events = 0
+        self._group: asyncio.TaskGroup | None = None
+        self._stop = asyncio.Event()
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    async def run(self) -> None:
+        """Hold the TaskGroup of calls open until stop(); the calls run inside it."""
+        async with asyncio.TaskGroup() as group:
+            self._group = group
+            await self._stop.wait()
+        self._group = None
+
+    async def stop(self, timeout_s: float) -> None:
+        """Graceful stop: take no new calls, let calls in progress finish for timeout_s, then
+        cancel the rest (their flows close their records)."""
+        self.accepting = False
+        pending = [t for t in self.tasks.values() if not t.done()]
+        if pending:
+            log.info("waiting up to %.0f s for %d calls", timeout_s, len(pending))
+            _, still = await asyncio.wait(pending, timeout=timeout_s)
+            for task in still:
+                task.cancel()
+            if still:
+                await asyncio.wait(still, timeout=5)
+        self._stop.set()
+
+    @property
+    def active_calls(self) -> int:
+        return sum(1 for t in self.tasks.values() if not t.done())
+
+    def _start_call(self, leg: AriCallLeg) -> None:
+        self.legs[leg.id] = leg
+        if self._group is None:
+            raise RuntimeError("controller is not running")
+        task = self._group.create_task(self._guarded(leg), name=f"call-{leg.id}")
+        self.tasks[leg.id] = task
+
+    async def _guarded(self, leg: AriCallLeg) -> None:
+        try:
+            await self.flow.run(leg)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # one call's bug must not end the others (TaskGroup would)
+            log.exception("call on %s crashed", leg.id)
+            with contextlib.suppress(TelephonyError):
+                await leg.hangup()
+        finally:
+            self.legs.pop(leg.id, None)
+            self.tasks.pop(leg.id, None)
+
+    # -- events in ----------------------------------------------------------------------------
+    async def on_StasisStart(self, event: StasisStart) -> None:
+        channel = event.channel
+        role = event.args[0] if event.args else ""
+        if role != "public":
+            log.debug("StasisStart %s with args %s left to other handlers", channel.id,
+                      event.args)
+            return
+        if channel.id in self.legs:
+            return
+        if not self.accepting:
+            log.warning("shutting down; call from %s not taken", mask_number(
+                channel.caller_number))
+            await self._safe(self.rest.hangup(channel.id, "congestion"))
+            return
+        self._start_call(AriCallLeg(self.rest, channel))
+
+    async def on_StasisEnd(self, event: StasisEnd) -> None:
+        self._gone(event.channel.id)
+
+    async def on_ChannelHangupRequest(self, event: ChannelHangupRequest) -> None:
+        self._gone(event.channel.id)
+
+    async def on_ChannelDestroyed(self, event: ChannelDestroyed) -> None:
+        self._gone(event.channel.id)
+
+    async def on_ChannelDtmfReceived(self, event: ChannelDtmfReceived) -> None:
+        leg = self.legs.get(event.channel.id)
+        if leg is not None:
+            leg.on_dtmf(event.digit)
+
+    async def on_ChannelTalkingStarted(self, event: ChannelTalkingStarted) -> None:
+        leg = self.legs.get(event.channel.id)
+        if leg is not None:
+            leg.on_talking(True)
+
+    async def on_ChannelTalkingFinished(self, event: ChannelTalkingFinished) -> None:
+        leg = self.legs.get(event.channel.id)
+        if leg is not None:
+            leg.on_talking(False)
+
+    async def on_PlaybackFinished(self, event: PlaybackFinished) -> None:
+        if event.target_uri.startswith("channel:"):
+            leg = self.legs.get(event.target_uri.split(":", 1)[1])
+            if leg is not None:
+                leg.on_playback_finished(event.playback_id)
+
+    async def on_UnknownEvent(self, event: UnknownEvent) -> None:
+        self.unknown_events += 1
+        log.debug("ignored ARI event %s: %s", event.type, event.reason)
+
+    async def on_unhandled(self, event: Event) -> None:
+        log.debug("no handler for ARI event %s", event.type)
+
+    def _gone(self, channel_id: str) -> None:
+        leg = self.legs.get(channel_id)
+        if leg is not None:
+            leg.on_gone()
+
+    # -- resync after a reconnect -------------------------------------------------------------
+    async def resync(self) -> None:
+        try:
+            app = await self.rest.request("GET", f"/applications/{self.app}")
+        except TelephonyError as exc:
+            log.warning("resync failed: %s", exc)
+            return
+        present = set(app.get("channel_ids", [])) if isinstance(app, dict) else set()
+        for channel_id in list(self.legs):
+            if channel_id not in present:
+                log.info("channel %s vanished while disconnected", channel_id)
+                self._gone(channel_id)
+        for channel_id in present - set(self.legs):
+            try:
+                channel = await self.rest.get_channel(channel_id)
+            except TelephonyError:
+                continue
+            log.info("adopting channel %s found in the application", channel_id)
+            if self.accepting and self._group is not None:
+                self._start_call(AriCallLeg(self.rest, channel))
+
+    async def disconnected(self) -> None:
+        log.warning("ARI disconnected with %d calls in progress", self.active_calls)
+
+    @staticmethod
+    async def _safe(aw: object) -> None:
+        with contextlib.suppress(TelephonyError):
+            await aw  # type: ignore[misc]

@@ -1,0 +1,168 @@
+"""Settings: defaults, then $HOTLINE_HOME/hotline.toml, then HOTLINE_* environment variables.
+
+Every option has a typed default; each is validated at load and a bad one raises ConfigError
+naming the key and the value, e.g. ``HOTLINE_CONSOLE_PORT='abc': not an integer``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from hotline.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path = Path("var")
+    db_url: str = ""  # default: sqlite+aiosqlite in $HOTLINE_HOME
+    ari_url: str = ""  # default: the sandbox's, if it is up
+    ari_user: str = ""
+    ari_password: str = field(default="", repr=False)
+    ari_app: str = "hotline"
+    home_district: str = ""
+    console_host: str = "127.0.0.1"
+    console_port: int = 8080
+    unit_name: str = "12345便民服务热线"
+    attendant_job_number: str = "9000"
+    public_number: str = "12345"
+    ring_on_s: float = 1.0
+    ring_off_s: float = 4.0
+    ring_budget: int = 3  # answer by the end of this ring
+    apology_after_rings: int = 5
+    silence_prompt_s: float = 3.0
+    goodbye_pause_s: float = 2.0
+    caller_hangup_wait_s: float = 5.0  # after goodbye, wait this long for the caller to hang up
+    rating_wait_s: float = 6.0
+    vosk_model: str = ""  # a Vosk model folder; empty: speech steps go to an operator
+    prompts_voice: str = "cmn-latn-pinyin"
+    asterisk_prompts_dir: str = ""  # where Asterisk sees $HOTLINE_HOME/prompts (production)
+    node: str = ""  # this controller's name when several share one database
+    sandbox_http_port: int = 8088
+    sandbox_sip_port: int = 5060
+    sandbox_rtp_start: int = 10000
+    sandbox_rtp_end: int = 10199
+    shutdown_timeout_s: float = 10.0
+    log_level: str = "INFO"
+    timezone: str = "Asia/Shanghai"
+
+    @property
+    def effective_db_url(self) -> str:
+        return self.db_url or f"sqlite+aiosqlite:///{(self.home / 'hotline.db').resolve()}"
+
+    @property
+    def prompts_dir(self) -> Path:
+        return self.home / "prompts"
+
+
+_SECRET_KEYS = {"ari_password"}
+
+
+def env_name(key: str) -> str:
+    return "HOTLINE_" + key.upper()
+
+
+def _coerce(key: str, raw: Any, kind: Any) -> Any:
+    name = env_name(key)
+    if kind is int or kind == "int":
+        if isinstance(raw, bool):
+            raise ConfigError(name, raw, "not an integer")
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(name, raw, "not an integer") from None
+    if kind is float or kind == "float":
+        if isinstance(raw, bool):
+            raise ConfigError(name, raw, "not a number")
+        try:
+            return float(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(name, raw, "not a number") from None
+    if kind is Path or kind == "Path":
+        if not isinstance(raw, str | Path) or str(raw) == "":
+            raise ConfigError(name, raw, "not a path")
+        return Path(raw)
+    if not isinstance(raw, str):
+        raise ConfigError(name, raw, "not a string")
+    return raw
+
+
+def _validate(s: Settings) -> None:
+    def bad(key: str, reason: str) -> ConfigError:
+        value = "***" if key in _SECRET_KEYS else getattr(s, key)
+        return ConfigError(env_name(key), value, reason)
+
+    for key in ("console_port", "sandbox_http_port", "sandbox_sip_port",
+                "sandbox_rtp_start", "sandbox_rtp_end"):
+        if not 1 <= getattr(s, key) <= 65535:
+            raise bad(key, "not a port number (1-65535)")
+    if s.sandbox_rtp_end - s.sandbox_rtp_start < 10:
+        raise bad("sandbox_rtp_end", "the RTP range needs at least 10 ports")
+    for key in ("ring_on_s", "ring_off_s", "silence_prompt_s", "goodbye_pause_s",
+                "caller_hangup_wait_s", "rating_wait_s", "shutdown_timeout_s"):
+        if not 0 <= getattr(s, key) <= 600:
+            raise bad(key, "must be between 0 and 600 seconds")
+    if s.ring_on_s + s.ring_off_s <= 0:
+        raise bad("ring_off_s", "a ring cycle must last longer than 0 s")
+    if not 1 <= s.ring_budget <= 10:
+        raise bad("ring_budget", "must be between 1 and 10 rings")
+    if s.ari_url:
+        u = urlparse(s.ari_url)
+        if u.scheme not in ("http", "https") or not u.hostname:
+            raise bad("ari_url", "must be an http(s) URL such as http://127.0.0.1:8088/ari")
+    if s.db_url and not s.db_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise bad("db_url", "must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+    try:
+        ZoneInfo(s.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise bad("timezone", "not a known time zone such as Asia/Shanghai") from None
+    if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise bad("log_level", "must be DEBUG, INFO, WARNING or ERROR")
+    if not s.unit_name.strip():
+        raise bad("unit_name", "must not be empty")
+    if not s.attendant_job_number.isdigit():
+        raise bad("attendant_job_number", "a job number is digits only")
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build the settings from defaults, the TOML file and the environment, and validate."""
+    env = os.environ if env is None else env
+    home = Path(env.get("HOTLINE_HOME") or "var")
+    values: dict[str, Any] = {"home": home}
+    known = {f.name: f for f in fields(Settings)}
+    toml_path = home / "hotline.toml"
+    if toml_path.exists():
+        try:
+            data = tomllib.loads(toml_path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(str(toml_path), "", f"not valid TOML: {exc}") from None
+        for key, raw in data.items():
+            if key not in known or key == "home":
+                raise ConfigError(f"{toml_path}:{key}", raw, "unknown option")
+            values[key] = _coerce(key, raw, known[key].type)
+    for key, f in known.items():
+        name = env_name(key)
+        if key != "home" and name in env:
+            values[key] = _coerce(key, env[name], f.type)
+    settings = Settings(**values)
+    _validate(settings)
+    return settings
+
+
+def replace(settings: Settings, **changes: Any) -> Settings:
+    new = dataclasses.replace(settings, **changes)
+    _validate(new)
+    return new
+
+
+def ari_explicitly_set(settings: Settings, env: Mapping[str, str] | None = None) -> bool:
+    env = os.environ if env is None else env
+    return bool(settings.ari_url) or any(
+        k in env for k in ("HOTLINE_ARI_URL", "HOTLINE_ARI_USER", "HOTLINE_ARI_PASSWORD"))

@@ -1,0 +1,68 @@
+"""The rooted exception tree: every error the hotline raises on purpose is a HotlineError."""
+
+from __future__ import annotations
+
+
+class HotlineError(Exception):
+    """Root of all hotline errors. The CLI prints these without a traceback."""
+
+
+class ConfigError(HotlineError):
+    """A configuration key has a bad value."""
+
+    def __init__(self, key: str, value: object, reason: str) -> None:
+        self.key, self.value, self.reason = key, value, reason
+        super().__init__(f"configuration {key}={value!r}: {reason}")
+
+
+class SandboxError(HotlineError):
+    """The Asterisk sandbox could not be built, started or stopped."""
+
+
+class TelephonyError(HotlineError):
+    """Talking to the PBX failed."""
+
+
+class AriError(TelephonyError):
+    """An ARI REST call answered with an error status."""
+
+    def __init__(self, method: str, path: str, status: int, detail: str = "") -> None:
+        self.method, self.path, self.status, self.detail = method, path, status, detail
+        super().__init__(f"ARI {method} {path} -> {status} {detail}".rstrip())
+
+
+class AriNotFound(AriError):
+    """The channel, bridge or playback no longer exists (often: the caller hung up)."""
+
+
+class AriUnavailable(TelephonyError):
+    """ARI cannot be reached at all."""
+
+
+class CallerHungUp(TelephonyError):
+    """Raised inside a call's coroutine when its caller leg is gone; unwinds the flow."""
+
+    def __init__(self, channel_id: str) -> None:
+        self.channel_id = channel_id
+        super().__init__(f"channel {channel_id} hung up")
+
+
+class PhrasebookError(HotlineError):
+    """The phrasebook file is malformed; names the line and the problem."""
+
+    def __init__(self, path: str, line: int | None, problem: str) -> None:
+        self.path, self.line, self.problem = path, line, problem
+        where = f"{path}:{line}" if line is not None else path
+        super().__init__(f"{where}: {problem}")
+
+
+class PromptRenderError(HotlineError):
+    """Text-to-speech or audio conversion failed."""
+
+
+class StoreError(HotlineError):
+    """The database could not be reached or refused a write."""
+
+
+class NotFoundError(HotlineError):
+    """A record, ticket or user asked for does not exist."""

@@ -1,0 +1,82 @@
+"""Typed ports between the call logic and the outside world (ARI, the database, Vosk).
+
+The call flow sees only these Protocols; adapters in hotline.ari, hotline.store and
+hotline.speech implement them, and fakes implement them in unit tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from hotline.domain.calls import NewCall
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+    def monotonic(self) -> float: ...
+
+
+class CallLeg(Protocol):
+    """One caller (or operator) channel. Every await raises CallerHungUp once it is gone."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def caller(self) -> str: ...
+    @property
+    def called(self) -> str: ...
+    @property
+    def gone(self) -> bool: ...
+
+    async def ring(self) -> None: ...
+    async def answer(self) -> None: ...
+    async def play(self, media: Sequence[str], *, interruptible: bool = False) -> bool:
+        """Play the media in order; True if the caller interrupted (DTMF or speech)."""
+        ...
+    async def collect_dtmf(self, timeout_s: float, max_digits: int = 1) -> str: ...
+    async def wait_speech(self, timeout_s: float) -> bool:
+        """True as soon as the caller starts talking, False after timeout_s of silence."""
+        ...
+    async def pause(self, seconds: float) -> None: ...
+    async def wait_gone(self, timeout_s: float) -> bool: ...
+    async def hangup(self) -> None: ...
+
+
+class Prompts(Protocol):
+    async def media(self, phrase_id: str, **values: str) -> str: ...
+
+
+class Telephony(Protocol):
+    """PBX-wide operations: reaching operator seats, bridging, transfers."""
+
+    async def dial(self, endpoint: str, timeout_s: float, caller_id: str = "") -> CallLeg | None:
+        """Ring an endpoint; the answered leg, or None if it did not answer in time."""
+        ...
+    async def bridge(self, legs: Sequence[CallLeg]) -> str: ...
+    async def unbridge(self, bridge_id: str) -> None: ...
+
+
+class Utterance(Protocol):
+    text: str
+    final: bool
+
+
+class Recognizer(Protocol):
+    """Speech to text for one call. ``available`` is False when no model is configured."""
+
+    available: bool
+
+    async def listen(self, leg: CallLeg, timeout_s: float) -> str:
+        """The next final transcript, or '' after timeout_s of silence."""
+        ...
+
+
+class CallStore(Protocol):
+    """The call records (first-question records) as the call flow writes them."""
+
+    async def open_call(self, call: NewCall) -> int: ...
+    async def update_call(self, call_id: int, **fields: Any) -> None: ...
+    async def add_event(self, call_id: int, kind: str, data: dict[str, Any]) -> None: ...
+    async def ping(self) -> None: ...

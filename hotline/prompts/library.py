@@ -1,0 +1,94 @@
+"""Phrase -> audio file Asterisk can play. Rendered files are cached by a hash of the voice and
+the filled-in text, so a rebuild only renders what changed and call-time phrases (numbers,
+organisation names) are rendered once. A recording at prompts/recorded/<id>.wav (any format
+sox reads) overrides the synthesised voice for that phrase."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from hotline.phrasebook.model import Phrasebook
+from hotline.prompts import tts
+from hotline.prompts.speech_text import phone_words
+
+
+@dataclass
+class BuildReport:
+    rendered: int = 0
+    cached: int = 0
+    recorded: int = 0
+    skipped_templated: int = 0
+
+
+class PromptLibrary:
+    def __init__(self, phrasebook: Phrasebook, prompts_dir: Path, asterisk_dir: str,
+                 voice: str, fixed: dict[str, str]) -> None:
+        self.phrasebook = phrasebook
+        self.dir = prompts_dir
+        self.cache = prompts_dir / "cache"
+        self.recorded = prompts_dir / "recorded"
+        self.asterisk_dir = asterisk_dir.rstrip("/")
+        self.voice = voice
+        self.fixed = fixed  # values known at start-up: unit, the attendant's job number
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def text(self, phrase_id: str, **values: str) -> str:
+        phrase = self.phrasebook[phrase_id]
+        merged = {**self.fixed, **values}
+        if "phone" in merged:
+            merged["phone"] = phone_words(merged["phone"])
+        return phrase.fill(**merged)
+
+    def _key(self, text: str) -> str:
+        return hashlib.sha1(f"{self.voice}|{text}".encode()).hexdigest()[:20]
+
+    def _recorded_file(self, phrase_id: str) -> Path | None:
+        if not self.recorded.is_dir():
+            return None
+        for candidate in sorted(self.recorded.glob(f"{phrase_id}.*")):
+            return candidate
+        return None
+
+    def render_sync(self, phrase_id: str, values: dict[str, str]) -> tuple[str, bool]:
+        """Make sure the audio exists; (file base without extension, whether it was rendered)."""
+        recorded = self._recorded_file(phrase_id) if not values else None
+        if recorded is not None:
+            key = "rec-" + hashlib.sha1(recorded.read_bytes()).hexdigest()[:20]
+            base = self.cache / key
+            if not base.with_name(key + ".wav").exists():
+                self.cache.mkdir(parents=True, exist_ok=True)
+                tts.convert(recorded, base)
+                return key, True
+            return key, False
+        key = self._key(self.text(phrase_id, **values))
+        base = self.cache / key
+        if base.with_name(key + ".wav").exists() and base.with_name(key + ".wav16").exists():
+            return key, False
+        tts.synthesise(self.text(phrase_id, **values), base, voice=self.voice)
+        return key, True
+
+    def build(self) -> BuildReport:
+        """Render every phrase that needs no call-time value."""
+        report = BuildReport()
+        for phrase in self.phrasebook:
+            if phrase.placeholders - self.fixed.keys():
+                report.skipped_templated += 1
+                continue
+            key, rendered = self.render_sync(phrase.id, {})
+            if key.startswith("rec-"):
+                report.recorded += 1
+            elif rendered:
+                report.rendered += 1
+            else:
+                report.cached += 1
+        return report
+
+    async def media(self, phrase_id: str, **values: str) -> str:
+        """The ARI media URI for a phrase, rendering it off the event loop if needed."""
+        lock = self._locks.setdefault(f"{phrase_id}|{sorted(values.items())}", asyncio.Lock())
+        async with lock:
+            key, _ = await asyncio.to_thread(self.render_sync, phrase_id, values)
+        return f"sound:{self.asterisk_dir}/cache/{key}"

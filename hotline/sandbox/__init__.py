@@ -1,0 +1,1 @@
+"""The development Asterisk: a cached Debian sid chroot, configured from dialplan/."""

@@ -1,0 +1,40 @@
+"""`hotline sandbox up | down | status [--json]`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+
+from hotline.config import Settings
+from hotline.sandbox.instance import Sandbox
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("sandbox", help="the development Asterisk (Debian sid chroot, loopback)")
+    p.add_argument("action", choices=["up", "down", "status"])
+    p.add_argument("--json", action="store_true", help="status as JSON")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    sandbox = Sandbox(settings)
+    if args.action == "up":
+        figures = asyncio.run(sandbox.up())
+        status = asyncio.run(sandbox.status())
+        word = "already running" if figures["already_running"] else "started"
+        print(f"sandbox {word} in {figures['seconds']:.1f} s "
+              f"(chroot build {figures['build_seconds']:.1f} s): Asterisk "
+              f"{status.get('asterisk_version', '?')}, ARI {status['ari_url']}, "
+              f"SIP udp:{status['sip']}")
+        return 0
+    if args.action == "down":
+        print("sandbox stopped" if sandbox.down() else "sandbox was not running")
+        return 0
+    status = asyncio.run(sandbox.status())
+    if args.json:
+        print(json.dumps(status, ensure_ascii=False))
+    else:
+        for key, value in status.items():
+            print(f"{key}: {'***' if key == 'ari_password' else value}")
+    return 0 if status["running"] else 1

@@ -1,0 +1,272 @@
+"""One sandbox Asterisk per $HOTLINE_HOME: render dialplan/ into the chroot, start, stop, status.
+
+Bound to 127.0.0.1 only. The ARI password is generated on first use and kept in
+$HOTLINE_HOME/sandbox/state.json (mode 600); there is no default password anywhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import secrets
+import signal
+import socket
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from hotline.ari.rest import AriRest
+from hotline.config import Settings
+from hotline.errors import AriError, SandboxError, TelephonyError
+from hotline.paths import cache_dir, project_dir
+from hotline.prompts import tts
+from hotline.sandbox import rootfs
+
+BIND = "127.0.0.1"
+ARI_USER = "hotline"
+FALLBACK_APOLOGY = "很抱歉，现在座席繁忙，暂时无法为您服务，请您稍后再拨，谢谢您的来电，再见。"
+DEPT_PORT = 5090
+
+
+@dataclass
+class SandboxState:
+    ari_user: str
+    ari_password: str
+    rootfs: str
+    instance: str  # the instance folder, as seen inside the chroot
+    http_port: int
+    sip_port: int
+    pid: int = 0
+
+    @property
+    def ari_url(self) -> str:
+        return f"http://{BIND}:{self.http_port}/ari"
+
+    @property
+    def sounds_in_asterisk(self) -> str:
+        return f"{self.instance}/prompts"
+
+
+class Sandbox:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.home = settings.home.resolve()
+        self.dir = self.home / "sandbox"
+        self.state_file = self.dir / "state.json"
+        self.log = self.dir / "asterisk.log"
+        key = hashlib.sha1(str(self.home).encode()).hexdigest()[:10]
+        self.instance = f"/hotline/{key}"
+
+    # -- state ----------------------------------------------------------------------------
+    def load_state(self) -> SandboxState | None:
+        try:
+            data = json.loads(self.state_file.read_text())
+            return SandboxState(**data)
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def _save_state(self, state: SandboxState) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.state_file.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(asdict(state), f)
+        tmp.replace(self.state_file)
+
+    def _pid_alive(self, pid: int) -> bool:
+        if pid <= 0:
+            return False
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            return False
+        return b"asterisk" in cmdline and self.instance.encode() in cmdline
+
+    # -- up -------------------------------------------------------------------------------
+    async def up(self) -> dict[str, Any]:
+        """Start the sandbox if it is not running; return timing figures."""
+        started = time.monotonic()
+        state = self.load_state()
+        if state and self._pid_alive(state.pid) and await self._ari_answers(state):
+            return {"already_running": True, "seconds": time.monotonic() - started,
+                    "build_seconds": 0.0}
+        self.dir.mkdir(parents=True, exist_ok=True)
+        root, build_s = await asyncio.to_thread(rootfs.ensure_rootfs, cache_dir(), self.log)
+        s = self.settings
+        state = SandboxState(
+            ari_user=ARI_USER,
+            ari_password=(state.ari_password if state else secrets.token_urlsafe(24)),
+            rootfs=str(root), instance=self.instance,
+            http_port=s.sandbox_http_port, sip_port=s.sandbox_sip_port)
+        if state.pid == 0 and self._pid_alive(self._orphan_pid(root)):
+            self._stop_pid(self._orphan_pid(root))
+        for port, proto in ((state.http_port, socket.SOCK_STREAM),
+                            (state.sip_port, socket.SOCK_DGRAM)):
+            _ensure_port_free(port, proto)
+        inside = root / self.instance.lstrip("/")
+        self._render(inside, state)
+        # PJSIP opens a DNS resolver socket on 0.0.0.0 when it finds nameservers; the sandbox
+        # talks to loopback only, so it gets none.
+        (root / "etc/resolv.conf").write_text("# hotline sandbox: loopback only, no DNS\n")
+        await asyncio.to_thread(self._render_fallback_prompt)
+        for name in ("proc", "dev"):
+            rootfs.bind_mount(Path("/" + name), root / name)
+        rootfs.bind_mount(self.settings.prompts_dir.resolve(), inside / "prompts")
+        state.pid = await asyncio.to_thread(self._spawn, root)
+        self._save_state(state)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            code = self._exited(state.pid)
+            if code is not None:
+                raise SandboxError(f"Asterisk exited with {code}:\n{self._log_tail()}")
+            if await self._ari_answers(state):
+                return {"already_running": False, "seconds": time.monotonic() - started,
+                        "build_seconds": build_s}
+            await asyncio.sleep(0.2)
+        raise SandboxError(f"Asterisk did not answer ARI within 60 s:\n{self._log_tail()}")
+
+    def _spawn(self, root: Path) -> int:
+        """Start Asterisk in its own session so it outlives this command; returns its pid."""
+        argv = ["chroot", str(root), "asterisk", "-C", f"{self.instance}/etc/asterisk.conf",
+                "-f", "-n"]
+        actions = [(os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
+                   (os.POSIX_SPAWN_OPEN, 1, str(self.log), os.O_WRONLY | os.O_APPEND
+                    | os.O_CREAT, 0o600),
+                   (os.POSIX_SPAWN_DUP2, 1, 2)]
+        return os.posix_spawnp("chroot", argv, os.environ, file_actions=actions, setsid=True)
+
+    @staticmethod
+    def _exited(pid: int) -> int | None:
+        """The exit status if the process has ended (and reap it), else None."""
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return None
+        return os.waitstatus_to_exitcode(status) if done else None
+
+    def _orphan_pid(self, root: Path) -> int:
+        for pid in rootfs.processes_rooted_in(root):
+            if self._pid_alive(pid):
+                return pid
+        return 0
+
+    def _render(self, inside: Path, state: SandboxState) -> None:
+        s = self.settings
+        values = {
+            "INSTANCE": self.instance, "BIND": BIND, "HTTP_PORT": str(state.http_port),
+            "SIP_PORT": str(state.sip_port), "RTP_START": str(s.sandbox_rtp_start),
+            "RTP_END": str(s.sandbox_rtp_end), "ARI_USER": state.ari_user,
+            "ARI_PASSWORD": state.ari_password, "ARI_APP": s.ari_app,
+            "CONSOLE_PORT": str(s.console_port), "SOUNDS": state.sounds_in_asterisk,
+            "PUBLIC_NUMBER": s.public_number, "TRUNK_MATCH": BIND, "DEPT_PORT": str(DEPT_PORT),
+        }
+        etc = inside / "etc"
+        for sub in ("etc", "run", "log", "spool", "db", "keys", "prompts"):
+            (inside / sub).mkdir(parents=True, exist_ok=True)
+        for src in sorted(project_dir("dialplan").glob("*.conf")):
+            text = src.read_text(encoding="utf-8")
+            for key, value in values.items():
+                text = text.replace(f"@@{key}@@", value)
+            if "@@" in text.replace("@@@", ""):
+                raise SandboxError(f"{src}: unknown @@placeholder@@ left after rendering")
+            out = etc / src.name
+            out.write_text(text, encoding="utf-8")
+            out.chmod(0o600)
+        (etc / "logger.conf").write_text(
+            "[general]\n[logfiles]\nmessages.log => notice,warning,error\n"
+            "console => warning,error\n")
+
+    def _render_fallback_prompt(self) -> None:
+        target = self.settings.prompts_dir / "fallback-apology"
+        if not target.with_name(target.name + ".wav").exists():
+            tts.synthesise(FALLBACK_APOLOGY, target, voice=self.settings.prompts_voice)
+
+    async def _ari_answers(self, state: SandboxState) -> bool:
+        try:
+            async with AriRest(state.ari_url, state.ari_user, state.ari_password,
+                               timeout_s=2) as ari:
+                await ari.asterisk_info()
+            return True
+        except (TelephonyError, AriError):
+            return False
+
+    def _log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    # -- status ---------------------------------------------------------------------------
+    async def status(self) -> dict[str, Any]:
+        state = self.load_state()
+        if state is None:
+            return {"running": False, "reason": "the sandbox was never started here"}
+        base: dict[str, Any] = {"ari_url": state.ari_url, "ari_user": state.ari_user,
+                                "ari_password": state.ari_password, "pid": state.pid,
+                                "sip": f"{BIND}:{state.sip_port}"}
+        if not self._pid_alive(state.pid):
+            return {"running": False, **base, "reason": "Asterisk is not running"}
+        try:
+            async with AriRest(state.ari_url, state.ari_user, state.ari_password,
+                               timeout_s=3) as ari:
+                info = await ari.asterisk_info()
+        except TelephonyError as exc:
+            return {"running": False, **base, "reason": f"ARI does not answer: {exc}"}
+        version = info.get("system", {}).get("version", "") if isinstance(info, dict) else ""
+        return {"running": True, **base, "asterisk_version": version}
+
+    # -- down -----------------------------------------------------------------------------
+    def down(self) -> bool:
+        """Stop Asterisk and unmount. Returns whether anything was running."""
+        state = self.load_state()
+        if state is None:
+            return False
+        root = Path(state.rootfs)
+        was_running = self._pid_alive(state.pid)
+        if was_running:
+            self._stop_pid(state.pid)
+        orphan = self._orphan_pid(root)
+        if orphan:
+            self._stop_pid(orphan)
+        rootfs.unmount(root / self.instance.lstrip("/") / "prompts")
+        if not rootfs.processes_rooted_in(root):
+            for name in ("dev", "proc"):
+                rootfs.unmount(root / name)
+        state.pid = 0
+        self._save_state(state)
+        return was_running
+
+    def _stop_pid(self, pid: int) -> None:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and self._pid_alive(pid):
+            time.sleep(0.1)
+            _reap(pid)
+        if self._pid_alive(pid):
+            os.kill(pid, signal.SIGKILL)
+            time.sleep(0.2)
+            _reap(pid)
+
+
+def _reap(pid: int) -> None:
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def _ensure_port_free(port: int, kind: socket.SocketKind) -> None:
+    with socket.socket(socket.AF_INET, kind) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((BIND, port))
+        except OSError as exc:
+            proto = "TCP" if kind == socket.SOCK_STREAM else "UDP"
+            raise SandboxError(
+                f"{BIND}:{port}/{proto} is already in use ({exc.strerror}); stop what holds it "
+                f"or set HOTLINE_SANDBOX_{'HTTP' if proto == 'TCP' else 'SIP'}_PORT") from None

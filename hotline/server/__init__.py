@@ -1,0 +1,1 @@
+"""The running hotline: composition root, controller and console."""

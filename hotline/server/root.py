@@ -1,0 +1,129 @@
+"""The composition root: the one place that builds the hotline's parts and wires them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiohttp import web
+
+from hotline.ari.rest import AriRest
+from hotline.ari.stream import Dispatcher, EventStream
+from hotline.calls.controller import CallController
+from hotline.calls.flow import CallFlow, FlowSettings
+from hotline.config import Settings, ari_explicitly_set
+from hotline.errors import ConfigError
+from hotline.paths import project_dir
+from hotline.phrasebook.model import load_phrasebook
+from hotline.privacy import MaskingFilter
+from hotline.prompts.library import PromptLibrary
+from hotline.sandbox.instance import Sandbox
+from hotline.server.services import Services
+from hotline.store.calls_repo import CallRepository
+from hotline.store.database import Database
+from hotline.web import health
+from hotline.web.keys import SERVICES
+
+log = logging.getLogger("hotline")
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def monotonic(self) -> float:
+        return asyncio.get_running_loop().time()
+
+
+def resolve_ari(settings: Settings) -> tuple[str, str, str, str]:
+    """(url, user, password, Asterisk-side prompts folder): HOTLINE_ARI_* if set, else the
+    sandbox of this $HOTLINE_HOME."""
+    prompts = settings.asterisk_prompts_dir or str(settings.prompts_dir.resolve())
+    if ari_explicitly_set(settings):
+        if not (settings.ari_url and settings.ari_user and settings.ari_password):
+            raise ConfigError("HOTLINE_ARI_URL", settings.ari_url,
+                              "set HOTLINE_ARI_URL, HOTLINE_ARI_USER and HOTLINE_ARI_PASSWORD")
+        return settings.ari_url, settings.ari_user, settings.ari_password, prompts
+    state = Sandbox(settings).load_state()
+    if state is None:
+        raise ConfigError("HOTLINE_ARI_URL", "", "not set, and no sandbox here: run "
+                          "`hotline sandbox up` or point HOTLINE_ARI_* at your Asterisk")
+    return (state.ari_url, state.ari_user, state.ari_password,
+            settings.asterisk_prompts_dir or state.sounds_in_asterisk)
+
+
+def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
+    ari_url, user, password, asterisk_prompts = resolve_ari(settings)
+    db = Database(settings.effective_db_url)
+    calls = CallRepository(db)
+    phrasebook = load_phrasebook(project_dir("scripts") / "phrasebook.yaml")
+    prompts = PromptLibrary(phrasebook, settings.prompts_dir, asterisk_prompts,
+                            settings.prompts_voice,
+                            {"unit": settings.unit_name,
+                             "job_number": settings.attendant_job_number})
+    flow = CallFlow(calls, prompts, SystemClock(), FlowSettings(
+        attendant_job_number=settings.attendant_job_number, ring_on_s=settings.ring_on_s,
+        ring_off_s=settings.ring_off_s, ring_budget=settings.ring_budget,
+        apology_after_rings=settings.apology_after_rings,
+        silence_prompt_s=settings.silence_prompt_s, goodbye_pause_s=settings.goodbye_pause_s,
+        caller_hangup_wait_s=settings.caller_hangup_wait_s,
+        rating_wait_s=settings.rating_wait_s, node=settings.node))
+    rest = AriRest(ari_url, user, password)
+    controller = CallController(rest, settings.ari_app, flow)
+    stream = EventStream(ari_url, user, password, settings.ari_app, Dispatcher(controller),
+                         on_connected=controller.resync, on_disconnected=controller.disconnected)
+    services = Services(db=db, calls=calls, rest=rest, stream=stream, controller=controller,
+                        ari_url=ari_url, unit_name=settings.unit_name,
+                        speech_model=settings.vosk_model,
+                        shutdown_timeout_s=settings.shutdown_timeout_s)
+    return services, prompts
+
+
+async def _telephony_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Start the controller and the event stream with the app; stop them gracefully."""
+    services = app[SERVICES]
+    await services.db.upgrade()
+    controller_task = asyncio.create_task(services.controller.run(), name="controller")
+    stream_task = asyncio.create_task(services.stream.run(), name="ari-events")
+    yield
+    await services.controller.stop(services.shutdown_timeout_s)
+    stream_task.cancel()
+    for task in (stream_task, controller_task):
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    await services.rest.close()
+    await services.db.close()
+
+
+def make_app(services: Services) -> web.Application:
+    app = web.Application()
+    app[SERVICES] = services
+    app.add_routes(health.routes)
+    app.cleanup_ctx.append(_telephony_ctx)
+    return app
+
+
+def configure_logging(settings: Settings) -> None:
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(MaskingFilter())
+
+
+def serve(settings: Settings) -> int:
+    configure_logging(settings)
+    services, prompts = build_services(settings)
+    report = prompts.build()
+    log.info("prompts: %d rendered, %d cached, %d recorded", report.rendered, report.cached,
+             report.recorded)
+    if not settings.vosk_model or not Path(settings.vosk_model).is_dir():
+        log.warning("no speech model configured (HOTLINE_VOSK_MODEL): speech steps hand the "
+                    "call to an operator")
+    log.info("ARI %s; console http://%s:%d/", services.ari_url, settings.console_host,
+             settings.console_port)
+    web.run_app(make_app(services), host=settings.console_host, port=settings.console_port,
+                shutdown_timeout=settings.shutdown_timeout_s, print=None,
+                handle_signals=True)
+    return 0

@@ -1,0 +1,24 @@
+"""The running hotline's parts, built once by the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hotline.ari.rest import AriRest
+from hotline.ari.stream import EventStream
+from hotline.calls.controller import CallController
+from hotline.store.calls_repo import CallRepository
+from hotline.store.database import Database
+
+
+@dataclass
+class Services:
+    db: Database
+    calls: CallRepository
+    rest: AriRest
+    stream: EventStream
+    controller: CallController
+    ari_url: str
+    unit_name: str
+    speech_model: str
+    shutdown_timeout_s: float

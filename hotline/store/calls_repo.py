@@ -1,0 +1,66 @@
+"""The call-record repository: the CallStore port over SQLAlchemy."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+
+from hotline.domain.calls import NewCall
+from hotline.errors import NotFoundError
+from hotline.store.database import Database
+from hotline.store.models import Call, CallEvent
+
+_UPDATABLE = {c.name for c in Call.__table__.columns if c.name not in ("id", "channel_id")}
+
+
+class CallRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def ping(self) -> None:
+        await self.db.ping()
+
+    async def open_call(self, call: NewCall) -> int:
+        async with self.db.unit() as s:
+            existing = await s.scalar(select(Call.id).where(Call.channel_id == call.channel_id))
+            if existing is not None:  # an adopted call after a restart keeps its record
+                return existing
+            row = Call(channel_id=call.channel_id, caller=call.caller, called=call.called,
+                       arrived_at=call.arrived_at, node=call.node)
+            s.add(row)
+            await s.flush()
+            s.add(CallEvent(call_id=row.id, at=call.arrived_at, kind="arrived",
+                            data={"channel": call.channel_id}))
+            return row.id
+
+    async def update_call(self, call_id: int, **fields: Any) -> None:
+        unknown = set(fields) - _UPDATABLE
+        if unknown:
+            raise ValueError(f"unknown call fields: {sorted(unknown)}")
+        async with self.db.unit() as s:
+            await s.execute(update(Call).where(Call.id == call_id).values(**fields))
+
+    async def add_event(self, call_id: int, kind: str, data: dict[str, Any]) -> None:
+        async with self.db.unit() as s:
+            s.add(CallEvent(call_id=call_id, at=datetime.now(UTC), kind=kind, data=data))
+
+    async def get(self, call_id: int) -> Call:
+        async with self.db.unit() as s:
+            row = await s.get(Call, call_id)
+            if row is None:
+                raise NotFoundError(f"no call {call_id}")
+            await s.refresh(row, ["events"])
+            return row
+
+    async def recent(self, limit: int = 50, since: datetime | None = None) -> list[Call]:
+        query = select(Call).order_by(Call.arrived_at.desc(), Call.id.desc()).limit(limit)
+        if since is not None:
+            query = query.where(Call.arrived_at >= since)
+        async with self.db.unit() as s:
+            return list((await s.scalars(query)).all())
+
+    async def open_calls(self) -> list[Call]:
+        async with self.db.unit() as s:
+            return list((await s.scalars(select(Call).where(Call.ended_at.is_(None)))).all())

@@ -1,0 +1,76 @@
+"""Typed SQLAlchemy models of the first-question records."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, TypeDecorator
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware (UTC) datetimes out, on SQLite and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}  # noqa: RUF012
+
+
+class Call(Base):
+    __tablename__ = "calls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(128), unique=True, index=True)
+    node: Mapped[str] = mapped_column(String(64), default="")
+    caller: Mapped[str] = mapped_column(String(64), index=True)
+    called: Mapped[str] = mapped_column(String(64))
+    arrived_at: Mapped[datetime] = mapped_column(index=True)
+    answered_at: Mapped[datetime | None]
+    rings: Mapped[int] = mapped_column(default=0)
+    answered_by: Mapped[str | None] = mapped_column(String(32))
+    ended_at: Mapped[datetime | None] = mapped_column(index=True)
+    disposition: Mapped[str | None] = mapped_column(String(32), index=True)
+    satisfaction: Mapped[int | None]
+    state: Mapped[str] = mapped_column(String(32), default="arrived")
+    category: Mapped[str | None] = mapped_column(String(16))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    caller_name: Mapped[str] = mapped_column(String(64), default="")
+    caller_title: Mapped[str] = mapped_column(String(16), default="")
+    callback_number: Mapped[str] = mapped_column(String(64), default="")
+    owner: Mapped[str | None] = mapped_column(String(32))  # first-question owner (job number)
+    recording: Mapped[str | None] = mapped_column(String(255))
+
+    events: Mapped[list[CallEvent]] = relationship(
+        back_populates="call", order_by="CallEvent.id", cascade="all, delete-orphan")
+
+
+class CallEvent(Base):
+    """Everything that happened on a call, in order: legs, prompts, lookups, transcripts."""
+
+    __tablename__ = "call_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    call: Mapped[Call] = relationship(back_populates="events")

@@ -1,0 +1,1 @@
+"""The web side: console pages, JSON API, health and metrics."""

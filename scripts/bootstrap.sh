@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs everything the hotline needs on a fresh Debian 12 machine (run as root):
+# Debian packages, a Python virtualenv with the project, and the browser for console tests.
+# Idempotent: a second run only checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(debootstrap sip-tester espeak-ng sox postgresql chromium python3-venv python3-dev
+              iproute2 ca-certificates curl)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "bootstrap: installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+PY=${PYTHON:-python3}
+if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  echo "bootstrap: Python 3.11 or newer is needed (found $("$PY" --version))" >&2
+  exit 1
+fi
+stamp=.venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)
+if [ ! -f "$stamp" ]; then
+  echo "bootstrap: creating .venv and installing the project"
+  [ -x .venv/bin/python ] || "$PY" -m venv .venv
+  .venv/bin/pip install -q --upgrade pip
+  .venv/bin/pip install -q -e '.[dev,asr]'
+  rm -f .venv/.installed-*
+  touch "$stamp"
+fi
+echo "bootstrap: ready"

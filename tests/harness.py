@@ -1,0 +1,84 @@
+"""A running controller (flow + controller + event stream) against the fake ARI and a real
+SQLite database, for scenario tests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hotline.ari.rest import AriRest
+from hotline.ari.stream import Dispatcher, EventStream
+from hotline.calls.controller import CallController
+from hotline.calls.flow import CallFlow, FlowSettings
+from hotline.store.calls_repo import CallRepository
+from hotline.store.database import Database
+from hotline.store.models import Call
+from tests.fake_ari import PASSWORD, USER, FakeAri
+
+FAST = FlowSettings(ring_on_s=0.05, ring_off_s=0.2, silence_prompt_s=0.1, goodbye_pause_s=0.05,
+                    caller_hangup_wait_s=0.2, rating_wait_s=0.3)
+
+
+class FakePrompts:
+    async def media(self, phrase_id: str, **values: str) -> str:
+        extra = ",".join(f"{k}={v}" for k, v in sorted(values.items()))
+        return f"sound:test/{phrase_id}" + (f"?{extra}" if extra else "")
+
+
+class WallClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def monotonic(self) -> float:
+        return asyncio.get_running_loop().time()
+
+
+@dataclass
+class Harness:
+    fake: FakeAri
+    calls: CallRepository
+    controller: CallController
+    stream: EventStream
+
+    async def record_for(self, channel_id: str, ended: bool = True,
+                         timeout_s: float = 5.0) -> Call:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while loop.time() < deadline:
+            for row in await self.calls.recent(100):
+                if row.channel_id == channel_id and (row.ended_at is not None or not ended):
+                    return row
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"no {'closed ' if ended else ''}record for {channel_id}")
+
+
+@contextlib.asynccontextmanager
+async def running(fake: FakeAri, tmp: Path,
+                  settings: FlowSettings = FAST) -> AsyncIterator[Harness]:
+    db = Database(f"sqlite+aiosqlite:///{tmp / 'test.db'}")
+    await db.upgrade()
+    calls = CallRepository(db)
+    base = f"http://127.0.0.1:{fake.server.port}/ari"  # type: ignore[union-attr]
+    rest = AriRest(base, USER, PASSWORD)
+    controller = CallController(rest, "hotline", CallFlow(calls, FakePrompts(), WallClock(),
+                                                            settings))
+    stream = EventStream(base, USER, PASSWORD, "hotline", Dispatcher(controller),
+                         on_connected=controller.resync, backoff_initial_s=0.05,
+                         backoff_max_s=0.2)
+    tasks = [asyncio.create_task(controller.run()), asyncio.create_task(stream.run())]
+    await asyncio.wait_for(fake.connected.wait(), 5)
+    await asyncio.wait_for(stream.connected.wait(), 5)
+    try:
+        yield Harness(fake, calls, controller, stream)
+    finally:
+        await controller.stop(2)
+        tasks[1].cancel()
+        for t in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await t
+        await rest.close()
+        await db.close()

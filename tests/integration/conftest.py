@@ -1,0 +1,71 @@
+"""Integration fixtures: the real sandbox Asterisk (on test-only ports) and the real
+controller running in-process against it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+from hotline.config import Settings, load_settings, replace
+from hotline.sandbox.instance import Sandbox, SandboxState
+from hotline.server.root import build_services, make_app
+from hotline.server.services import Services
+
+ROOT = Path(__file__).resolve().parents[2]
+TEST_HOME = ROOT / "var" / "test-home"
+PORTS = {"HOTLINE_SANDBOX_HTTP_PORT": "8188", "HOTLINE_SANDBOX_SIP_PORT": "5160",
+         "HOTLINE_SANDBOX_RTP_START": "10200", "HOTLINE_SANDBOX_RTP_END": "10299"}
+
+
+def integration_settings(**changes: object) -> Settings:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    env.update(PORTS, HOTLINE_HOME=str(TEST_HOME))
+    return replace(load_settings(env), **changes) if changes else load_settings(env)
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[SandboxState]:
+    TEST_HOME.mkdir(parents=True, exist_ok=True)
+    box = Sandbox(integration_settings())
+    asyncio.run(box.up())
+    state = box.load_state()
+    assert state is not None
+    yield state
+
+
+@pytest.fixture
+def settings(sandbox: SandboxState, tmp_path: Path) -> Settings:
+    return integration_settings(db_url=f"sqlite+aiosqlite:///{tmp_path / 'calls.db'}",
+                                silence_prompt_s=1.5, goodbye_pause_s=0.5,
+                                caller_hangup_wait_s=2.0, rating_wait_s=4.0)
+
+
+@contextlib.asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[tuple[Services, TestServer]]:
+    services, prompts = build_services(settings)
+    await asyncio.to_thread(prompts.build)
+    server = TestServer(make_app(services), host="127.0.0.1")
+    await server.start_server()
+    try:
+        await asyncio.wait_for(services.stream.connected.wait(), 10)
+        yield services, server
+    finally:
+        await server.close()
+
+
+async def wait_for_records(services: Services, count: int, timeout_s: float = 60) -> list:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    rows: list = []
+    while loop.time() < deadline:
+        rows = [r for r in await services.calls.recent(500) if r.ended_at is not None]
+        if len(rows) >= count:
+            return rows
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"only {len(rows)} of {count} records closed in {timeout_s} s")

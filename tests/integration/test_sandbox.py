@@ -1,0 +1,65 @@
+"""The sandbox Asterisk: status, ARI, loopback binding, and the no-app apology."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import aiohttp
+
+from hotline.ari.rest import AriRest
+from hotline.sandbox.instance import SandboxState
+from tests.integration.conftest import PORTS, TEST_HOME
+from tests.sipp import sipp
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **PORTS, "HOTLINE_HOME": str(TEST_HOME)}
+    return subprocess.run([sys.executable, "-m", "hotline", *args], env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_up_is_idempotent_and_status_json(sandbox: SandboxState) -> None:
+    up = _cli("sandbox", "up")
+    assert up.returncode == 0, up.stderr
+    assert "already running" in up.stdout
+    status = _cli("sandbox", "status", "--json")
+    assert status.returncode == 0
+    data = json.loads(status.stdout)
+    assert data["running"] is True
+    assert data["ari_url"] == "http://127.0.0.1:8188/ari"
+    assert data["ari_user"] == "hotline" and len(data["ari_password"]) >= 24
+    assert data["asterisk_version"].startswith(("20", "21", "22", "23"))
+
+
+async def test_ari_answers_on_loopback_with_the_generated_password(
+        sandbox: SandboxState) -> None:
+    async with AriRest(sandbox.ari_url, sandbox.ari_user, sandbox.ari_password) as ari:
+        info = await ari.asterisk_info()
+    assert info["system"]["version"]
+    async with aiohttp.ClientSession() as s, s.get(
+            f"{sandbox.ari_url}/asterisk/info",
+            headers={"Authorization": "Basic YXN0ZXJpc2s6YXN0ZXJpc2s="}) as resp:
+        assert resp.status == 401  # no default asterisk:asterisk
+
+
+def test_services_bind_loopback_only(sandbox: SandboxState) -> None:
+    """Every TCP listener, and SIP and RTP, are on 127.0.0.1. (PJSIP's DNS resolver keeps an
+    ephemeral, unconnected client socket; it serves nothing and is outside the RTP range.)"""
+    out = subprocess.run(["ss", "-lntupH"], capture_output=True, text=True, check=True).stdout
+    lines = [ln for ln in out.splitlines() if f"pid={sandbox.pid}," in ln]
+    tcp = [ln for ln in lines if ln.startswith("tcp")]
+    assert any(":8188 " in ln for ln in tcp), out
+    for line in lines:
+        local = line.split()[4]
+        port = int(local.rsplit(":", 1)[1])
+        if line.startswith("tcp") or port == sandbox.sip_port or 10200 <= port <= 10299:
+            assert local.startswith("127.0.0.1:"), line
+
+
+async def test_without_the_app_the_dialplan_answers_with_an_apology(
+        sandbox: SandboxState) -> None:
+    result = await sipp(sandbox.sip_port, hold_ms=1000, timeout_s=20)
+    assert result.successful == 1, result.output[-2000:]

@@ -1,0 +1,47 @@
+"""Run sipp (Debian's sip-tester) as a caller against the sandbox, on loopback only."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+SCENARIOS = Path(__file__).parent / "sipp"
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class SippResult:
+    returncode: int
+    successful: int
+    failed: int
+    output: str
+
+
+async def sipp(target_port: int, *, scenario: str = "call", number: str = "12345",
+               calls: int = 1, rate: float = 1.0, limit: int = 1, hold_ms: int = 2000,
+               timeout_s: int = 60, extra: list[str] | None = None,
+               caller: str = "13900000001", workdir: Path | None = None) -> SippResult:
+    port = free_udp_port()
+    scen = ["-sn", scenario] if scenario in ("uac", "uas") else [
+        "-sf", str(SCENARIOS / f"{scenario}.xml")]
+    cmd = ["sipp", f"127.0.0.1:{target_port}", *scen, "-s", number, "-i", "127.0.0.1",
+           "-p", str(port), "-mp", str(free_udp_port()), "-m", str(calls), "-r", str(rate),
+           "-l", str(limit), "-d", str(hold_ms), "-timeout", f"{timeout_s}s",
+           "-timeout_error", "-nostdin", "-key", "caller", caller, *(extra or [])]
+    proc = await asyncio.create_subprocess_exec(
+        *cmd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        cwd=str(workdir) if workdir else None)
+    out, _ = await asyncio.wait_for(proc.communicate(), timeout_s + 15)
+    text = out.decode(errors="replace")
+    ok = re.search(r"Successful call\s*\|\s*\d+\s*\|\s*(\d+)", text)
+    bad = re.search(r"Failed call\s*\|\s*\d+\s*\|\s*(\d+)", text)
+    return SippResult(proc.returncode or 0, int(ok.group(1)) if ok else -1,
+                      int(bad.group(1)) if bad else -1, text)
