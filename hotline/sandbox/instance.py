@@ -41,6 +41,7 @@ class SandboxState:
     http_port: int
     sip_port: int
     pid: int = 0
+    config_hash: str = ""
 
     @property
     def ari_url(self) -> str:
@@ -92,8 +93,10 @@ class Sandbox:
         started = time.monotonic()
         state = self.load_state()
         if state and self._pid_alive(state.pid) and await self._ari_answers(state):
-            return {"already_running": True, "seconds": time.monotonic() - started,
-                    "build_seconds": 0.0}
+            if state.config_hash == self._config_hash(state):
+                return {"already_running": True, "seconds": time.monotonic() - started,
+                        "build_seconds": 0.0}
+            await asyncio.to_thread(self.down)  # dialplan/ or settings changed: restart
         self.dir.mkdir(parents=True, exist_ok=True)
         root, build_s = await asyncio.to_thread(rootfs.ensure_rootfs, cache_dir(), self.log)
         s = self.settings
@@ -117,6 +120,7 @@ class Sandbox:
             rootfs.bind_mount(Path("/" + name), root / name)
         rootfs.bind_mount(self.settings.prompts_dir.resolve(), inside / "prompts")
         state.pid = await asyncio.to_thread(self._spawn, root)
+        state.config_hash = self._config_hash(state)
         self._save_state(state)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -154,9 +158,9 @@ class Sandbox:
                 return pid
         return 0
 
-    def _render(self, inside: Path, state: SandboxState) -> None:
+    def _values(self, state: SandboxState) -> dict[str, str]:
         s = self.settings
-        values = {
+        return {
             "INSTANCE": self.instance, "BIND": BIND, "HTTP_PORT": str(state.http_port),
             "SIP_PORT": str(state.sip_port), "RTP_START": str(s.sandbox_rtp_start),
             "RTP_END": str(s.sandbox_rtp_end), "ARI_USER": state.ari_user,
@@ -164,6 +168,15 @@ class Sandbox:
             "CONSOLE_PORT": str(s.console_port), "SOUNDS": state.sounds_in_asterisk,
             "PUBLIC_NUMBER": s.public_number, "TRUNK_MATCH": BIND, "DEPT_PORT": str(DEPT_PORT),
         }
+
+    def _config_hash(self, state: SandboxState) -> str:
+        digest = hashlib.sha1(json.dumps(self._values(state), sort_keys=True).encode())
+        for src in sorted(project_dir("dialplan").glob("*.conf")):
+            digest.update(src.name.encode() + src.read_bytes())
+        return digest.hexdigest()[:16]
+
+    def _render(self, inside: Path, state: SandboxState) -> None:
+        values = self._values(state)
         etc = inside / "etc"
         for sub in ("etc", "run", "log", "spool", "db", "keys", "prompts"):
             (inside / sub).mkdir(parents=True, exist_ok=True)

@@ -13,12 +13,14 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from hotline.config import Settings, load_settings, replace
+from hotline.paths import cache_dir
 from hotline.sandbox.instance import Sandbox, SandboxState
 from hotline.server.root import build_services, make_app
 from hotline.server.services import Services
 
-ROOT = Path(__file__).resolve().parents[2]
-TEST_HOME = ROOT / "var" / "test-home"
+# One test sandbox per machine, shared by every checkout (a fresh clone reuses it; `up`
+# restarts it when the rendered dialplan differs).
+TEST_HOME = cache_dir() / "test-home"
 PORTS = {"HOTLINE_SANDBOX_HTTP_PORT": "8188", "HOTLINE_SANDBOX_SIP_PORT": "5160",
          "HOTLINE_SANDBOX_RTP_START": "10200", "HOTLINE_SANDBOX_RTP_END": "10299"}
 
