@@ -80,7 +80,9 @@ def parse_phrasebook(text: str, source: str = "phrasebook.yaml") -> Phrasebook:
         if not isinstance(item, yaml.MappingNode):
             raise PhrasebookError(source, line, "each phrase must be a mapping")
         entry: dict[str, str] = {}
+        lines: dict[str, int] = {}
         for key, value in item.value:
+            lines[str(key.value)] = value.start_mark.line + 1
             if not isinstance(value, yaml.ScalarNode):
                 raise PhrasebookError(source, value.start_mark.line + 1,
                                       f"'{key.value}' must be text")
@@ -100,10 +102,11 @@ def parse_phrasebook(text: str, source: str = "phrasebook.yaml") -> Phrasebook:
         try:
             names = _fields(entry["text"])
         except ValueError as exc:
-            raise PhrasebookError(source, line, f"phrase {pid!r}: bad placeholder: {exc}") from None
+            raise PhrasebookError(source, lines["text"],
+                                  f"phrase {pid!r}: bad placeholder: {exc}") from None
         bad = names - PLACEHOLDERS
         if bad:
-            raise PhrasebookError(source, line, f"phrase {pid!r}: unknown placeholders "
+            raise PhrasebookError(source, lines["text"], f"phrase {pid!r}: unknown placeholders "
                                   f"{sorted(bad)}; allowed {sorted(PLACEHOLDERS)}")
         phrases[pid] = Phrase(pid, entry["situation"].strip(), entry["text"].strip(),
                               frozenset(names), line)

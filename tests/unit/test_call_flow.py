@@ -1,0 +1,113 @@
+"""Scenario tests of the attendant's call flow on the fake ARI (short timings)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from pathlib import Path
+
+from hotline.domain.calls import ring_deadline, rings_elapsed
+from tests.fake_ari import FakeAri
+from tests.harness import FAST, running
+
+
+def phrases(fake: FakeAri, cid: str) -> list[str]:
+    return [m.split("/", 1)[1].split("?")[0] for m in fake.played(cid)]
+
+
+async def wait_played(fake: FakeAri, cid: str, phrase: str, timeout_s: float = 5) -> None:
+    for _ in range(int(timeout_s / 0.01)):
+        if phrase in phrases(fake, cid):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{phrase} never played; played {phrases(fake, cid)}")
+
+
+def test_ring_arithmetic() -> None:
+    assert ring_deadline(3, 1.0, 4.0) == 11.0
+    assert [rings_elapsed(t, 1.0, 4.0) for t in (0, 0.5, 4.9, 5.0, 10.5, 11.0)] == \
+        [0, 1, 1, 2, 3, 3]
+
+
+async def test_silent_line_is_prompted_twice_then_ended(fake_ari: FakeAri, tmp_path: Path) -> None:
+    async with running(fake_ari, tmp_path) as h:
+        cid = await fake_ari.incoming_call()
+        row = await h.record_for(cid)
+    assert phrases(fake_ari, cid) == ["opening", "silent_1", "silent_2", "silent_goodbye"]
+    assert row.disposition == "silent"
+    assert row.answered_by == "9000" and row.rings == 1
+    assert fake_ari.calls_to(f"/channels/{cid}", "DELETE"), "the hotline hangs up"
+    order = [r.path.rsplit("/", 1)[-1] for r in fake_ari.requests
+             if r.path.startswith(f"/ari/channels/{cid}/") and r.method == "POST"][:2]
+    assert order == ["ring", "answer"]
+
+
+async def test_record_exists_before_the_call_is_answered(fake_ari: FakeAri,
+                                                         tmp_path: Path) -> None:
+    fake_ari.fail_next["POST /ari/channels/{id}/answer"] = 1  # answering fails
+    async with running(fake_ari, tmp_path) as h:
+        cid = await fake_ari.incoming_call()
+        row = await h.record_for(cid)
+    assert row.answered_at is None
+    assert row.disposition == "failed"
+    assert "seat_fault_goodbye" in phrases(fake_ari, cid)
+
+
+async def test_caller_speaks_then_rates_with_dtmf(fake_ari: FakeAri, tmp_path: Path) -> None:
+    async with running(fake_ari, tmp_path, replace(FAST, rating_wait_s=3)) as h:
+        cid = await fake_ari.incoming_call()
+        await wait_played(fake_ari, cid, "opening")
+        await fake_ari.talking(cid)
+        await wait_played(fake_ari, cid, "rating_request")
+        await fake_ari.dtmf(cid, "4")
+        await wait_played(fake_ari, cid, "goodbye")
+        await fake_ari.caller_hangs_up(cid)  # the caller hangs up first
+        row = await h.record_for(cid)
+    assert phrases(fake_ari, cid) == ["opening", "anything_else", "rating_request",
+                                      "rating_thanks", "goodbye"]
+    assert row.satisfaction == 4
+    assert row.disposition == "resolved"
+    assert not fake_ari.calls_to(f"/channels/{cid}", "DELETE"), "the caller hung up first"
+
+
+async def test_hotline_hangs_up_if_caller_does_not(fake_ari: FakeAri, tmp_path: Path) -> None:
+    async with running(fake_ari, tmp_path) as h:
+        cid = await fake_ari.incoming_call()
+        await wait_played(fake_ari, cid, "opening")
+        await fake_ari.talking(cid)
+        row = await h.record_for(cid)
+    assert row.satisfaction is None
+    assert row.disposition == "resolved"
+    assert phrases(fake_ari, cid)[-1] == "goodbye"
+    assert fake_ari.calls_to(f"/channels/{cid}", "DELETE")
+
+
+async def test_hangup_mid_prompt_closes_the_record_at_once(fake_ari: FakeAri,
+                                                           tmp_path: Path) -> None:
+    fake_ari.playback_s = 30  # a long greeting
+    async with running(fake_ari, tmp_path) as h:
+        cid = await fake_ari.incoming_call()
+        await wait_played(fake_ari, cid, "opening")
+        await fake_ari.caller_hangs_up(cid)
+        row = await h.record_for(cid, timeout_s=2)
+        assert not h.controller.tasks and not h.controller.legs
+    assert row.disposition == "abandoned"
+    assert row.answered_at is not None and row.ended_at is not None
+
+
+async def test_long_wait_opens_with_an_apology(fake_ari: FakeAri, tmp_path: Path) -> None:
+    settings = replace(FAST, apology_after_rings=0)  # every call counts as a long wait
+    async with running(fake_ari, tmp_path, settings) as h:
+        cid = await fake_ari.incoming_call()
+        await h.record_for(cid)
+    assert phrases(fake_ari, cid)[0] == "opening_after_wait"
+
+
+async def test_shutdown_closes_calls_in_progress(fake_ari: FakeAri, tmp_path: Path) -> None:
+    fake_ari.playback_s = 30
+    async with running(fake_ari, tmp_path) as h:
+        cid = await fake_ari.incoming_call()
+        await wait_played(fake_ari, cid, "opening")
+        await h.controller.stop(0.1)
+        row = await h.record_for(cid, timeout_s=3)
+    assert row.disposition == "failed" and row.ended_at is not None
