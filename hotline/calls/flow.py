@@ -47,6 +47,7 @@ class CallContext:
     record_id: int = 0
     machine: CallStateMachine = field(default_factory=CallStateMachine)
     answered: bool = False
+    ring_started: float = 0.0
     disposition: Disposition | None = None
     updates: dict[str, Any] = field(default_factory=dict)
 
@@ -62,9 +63,18 @@ class CallFlow:
     # -- the whole call -----------------------------------------------------------------------
     async def run(self, leg: CallLeg) -> None:
         call = CallContext(leg)
-        call.record_id = await self.store.open_call(NewCall(
+        # The record is written on arrival, while the ring indication goes out; the call is
+        # not answered before the record exists.
+        opening = asyncio.ensure_future(self.store.open_call(NewCall(
             channel_id=leg.id, caller=leg.caller, called=leg.called,
-            arrived_at=self.clock.now(), node=self.s.node))
+            arrived_at=self.clock.now(), node=self.s.node)))
+        call.ring_started = self.clock.monotonic()
+        try:
+            await call.leg.ring()
+        except CallerHungUp:
+            pass
+        finally:
+            call.record_id = await opening
         log.info("call %s from %s arrived", call.record_id, mask_number(leg.caller))
         try:
             rings = await self.answer_within_three_rings(call)
@@ -110,9 +120,8 @@ class CallFlow:
     async def answer_within_three_rings(self, call: CallContext) -> int:
         """Ring, offer to operators while the ring budget lasts, else the attendant answers.
         With nobody on duty the attendant answers at once."""
-        started = self.clock.monotonic()
+        started = call.ring_started
         call.machine.to(CallState.RINGING)
-        await call.leg.ring()
         _deadline = ring_deadline(self.s.ring_budget, self.s.ring_on_s, self.s.ring_off_s)
         # operator seats are offered here (A post, then B posts) until _deadline
         await call.leg.answer()
