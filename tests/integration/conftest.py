@@ -49,13 +49,15 @@ def settings(sandbox: SandboxState, tmp_path: Path) -> Settings:
 
 
 @contextlib.asynccontextmanager
-async def serving(settings: Settings) -> AsyncIterator[tuple[Services, TestServer]]:
+async def serving(settings: Settings, wait_for_ari: bool = True
+                  ) -> AsyncIterator[tuple[Services, TestServer]]:
     services, prompts = build_services(settings)
     await asyncio.to_thread(prompts.build)
     server = TestServer(make_app(services), host="127.0.0.1")
     await server.start_server()
     try:
-        await asyncio.wait_for(services.stream.connected.wait(), 10)
+        if wait_for_ari:
+            await asyncio.wait_for(services.stream.connected.wait(), 10)
         yield services, server
     finally:
         await server.close()

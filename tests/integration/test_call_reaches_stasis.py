@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import ClientSession
 
-from hotline.config import Settings
+from hotline.config import Settings, replace
 from tests.integration.conftest import serving, wait_for_records
 from tests.sipp import sipp
 
@@ -28,32 +28,10 @@ async def test_sipp_call_reaches_the_controller(settings: Settings) -> None:
 
 
 async def test_healthz_is_503_when_ari_is_unreachable(settings: Settings) -> None:
-    from hotline.config import replace
-
     broken = replace(settings, ari_url="http://127.0.0.1:9/ari", ari_user="x",
                      ari_password="y")
-    async with serving_without_wait(broken) as server, ClientSession() as http:
+    async with serving(broken, wait_for_ari=False) as (_, server), ClientSession() as http:
         resp = await http.get(server.make_url("/healthz"))
         body = await resp.json()
     assert resp.status == 503
     assert body["ari"]["connected"] is False and body["database"]["reachable"] is True
-
-
-def serving_without_wait(settings: Settings):  # type: ignore[no-untyped-def]
-    import contextlib
-
-    from aiohttp.test_utils import TestServer
-
-    from hotline.server.root import build_services, make_app
-
-    @contextlib.asynccontextmanager
-    async def ctx():  # type: ignore[no-untyped-def]
-        services, _ = build_services(settings)
-        server = TestServer(make_app(services), host="127.0.0.1")
-        await server.start_server()
-        try:
-            yield server
-        finally:
-            await server.close()
-
-    return ctx()
