@@ -111,11 +111,8 @@ class AriRest:
     async def play(self, channel_id: str, media: str | list[str],
                    playback_id: str | None = None) -> str:
         medias = [media] if isinstance(media, str) else media
-        params = {"media": ",".join(medias), "playbackId": playback_id}
         path = f"/channels/{channel_id}/play" + (f"/{playback_id}" if playback_id else "")
-        if playback_id:
-            params.pop("playbackId")
-        data = await self.request("POST", path, params=params)
+        data = await self.request("POST", path, params={"media": ",".join(medias)})
         return str(data["id"]) if isinstance(data, dict) and "id" in data else (playback_id or "")
 
     async def stop_playback(self, playback_id: str) -> None:

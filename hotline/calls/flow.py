@@ -17,7 +17,6 @@ from hotline.domain.calls import (
     CallStateMachine,
     Disposition,
     NewCall,
-    ring_deadline,
     rings_elapsed,
 )
 from hotline.errors import CallerHungUp, HotlineError
@@ -122,8 +121,8 @@ class CallFlow:
         With nobody on duty the attendant answers at once."""
         started = call.ring_started
         call.machine.to(CallState.RINGING)
-        _deadline = ring_deadline(self.s.ring_budget, self.s.ring_on_s, self.s.ring_off_s)
-        # operator seats are offered here (A post, then B posts) until _deadline
+        # Operator seats (A post, then B posts) will be offered here until
+        # ring_deadline(ring_budget, ring_on_s, ring_off_s); none exist yet.
         await call.leg.answer()
         rings = rings_elapsed(self.clock.monotonic() - started, self.s.ring_on_s,
                               self.s.ring_off_s)

@@ -6,8 +6,6 @@ import argparse
 import time
 
 from hotline.config import Settings
-from hotline.paths import project_dir
-from hotline.phrasebook.model import load_phrasebook
 from hotline.prompts.library import PromptLibrary
 
 
@@ -17,17 +15,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(handler=run)
 
 
-def library(settings: Settings) -> PromptLibrary:
-    phrasebook = load_phrasebook(project_dir("scripts") / "phrasebook.yaml")
-    return PromptLibrary(phrasebook, settings.prompts_dir,
-                         settings.asterisk_prompts_dir or str(settings.prompts_dir.resolve()),
-                         settings.prompts_voice,
-                         {"unit": settings.unit_name,
-                          "job_number": settings.attendant_job_number})
-
-
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    lib = library(settings)
+    lib = PromptLibrary.from_settings(settings)
     if args.action == "check":
         print(f"phrasebook OK: {len(lib.phrasebook.phrases)} phrases")
         return 0

@@ -10,7 +10,9 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from hotline.phrasebook.model import Phrasebook
+from hotline.config import Settings
+from hotline.paths import project_dir
+from hotline.phrasebook.model import Phrasebook, load_phrasebook
 from hotline.prompts import tts
 from hotline.prompts.speech_text import phone_words
 
@@ -34,6 +36,18 @@ class PromptLibrary:
         self.voice = voice
         self.fixed = fixed  # values known at start-up: unit, the attendant's job number
         self._locks: dict[str, asyncio.Lock] = {}
+        self._resolved: dict[str, str] = {}  # phrase+values -> media URI, once rendered
+
+    @classmethod
+    def from_settings(cls, settings: Settings, asterisk_dir: str = "") -> PromptLibrary:
+        """The shipped phrasebook with the unit name and the attendant's job number filled in;
+        ``asterisk_dir`` is where Asterisk sees the prompts folder (default: the same path)."""
+        phrasebook = load_phrasebook(project_dir("scripts") / "phrasebook.yaml")
+        return cls(phrasebook, settings.prompts_dir,
+                   asterisk_dir or settings.asterisk_prompts_dir
+                   or str(settings.prompts_dir.resolve()),
+                   settings.prompts_voice,
+                   {"unit": settings.unit_name, "job_number": settings.attendant_job_number})
 
     def text(self, phrase_id: str, **values: str) -> str:
         phrase = self.phrasebook[phrase_id]
@@ -88,7 +102,12 @@ class PromptLibrary:
 
     async def media(self, phrase_id: str, **values: str) -> str:
         """The ARI media URI for a phrase, rendering it off the event loop if needed."""
-        lock = self._locks.setdefault(f"{phrase_id}|{sorted(values.items())}", asyncio.Lock())
-        async with lock:
-            key, _ = await asyncio.to_thread(self.render_sync, phrase_id, values)
-        return f"sound:{self.asterisk_dir}/cache/{key}"
+        wanted = f"{phrase_id}|{sorted(values.items())}"
+        uri = self._resolved.get(wanted)
+        if uri is not None:
+            return uri
+        async with self._locks.setdefault(wanted, asyncio.Lock()):
+            if wanted not in self._resolved:
+                key, _ = await asyncio.to_thread(self.render_sync, phrase_id, values)
+                self._resolved[wanted] = f"sound:{self.asterisk_dir}/cache/{key}"
+        return self._resolved[wanted]

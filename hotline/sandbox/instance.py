@@ -105,8 +105,9 @@ class Sandbox:
             ari_password=(state.ari_password if state else secrets.token_urlsafe(24)),
             rootfs=str(root), instance=self.instance,
             http_port=s.sandbox_http_port, sip_port=s.sandbox_sip_port)
-        if state.pid == 0 and self._pid_alive(self._orphan_pid(root)):
-            self._stop_pid(self._orphan_pid(root))
+        orphan = self._orphan_pid(root)  # an Asterisk of this home whose state was lost
+        if orphan:
+            self._stop_pid(orphan)
         for port, proto in ((state.http_port, socket.SOCK_STREAM),
                             (state.sip_port, socket.SOCK_DGRAM)):
             _ensure_port_free(port, proto)

@@ -17,8 +17,6 @@ from hotline.calls.controller import CallController
 from hotline.calls.flow import CallFlow, FlowSettings
 from hotline.config import Settings, ari_explicitly_set
 from hotline.errors import ConfigError
-from hotline.paths import project_dir
-from hotline.phrasebook.model import load_phrasebook
 from hotline.privacy import MaskingFilter
 from hotline.prompts.library import PromptLibrary
 from hotline.sandbox.instance import Sandbox
@@ -60,11 +58,7 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
     ari_url, user, password, asterisk_prompts = resolve_ari(settings)
     db = Database(settings.effective_db_url)
     calls = CallRepository(db)
-    phrasebook = load_phrasebook(project_dir("scripts") / "phrasebook.yaml")
-    prompts = PromptLibrary(phrasebook, settings.prompts_dir, asterisk_prompts,
-                            settings.prompts_voice,
-                            {"unit": settings.unit_name,
-                             "job_number": settings.attendant_job_number})
+    prompts = PromptLibrary.from_settings(settings, asterisk_prompts)
     flow = CallFlow(calls, prompts, SystemClock(), FlowSettings(
         attendant_job_number=settings.attendant_job_number, ring_on_s=settings.ring_on_s,
         ring_off_s=settings.ring_off_s, ring_budget=settings.ring_budget,
@@ -107,13 +101,13 @@ def make_app(services: Services) -> web.Application:
     return app
 
 
-def configure_logging(settings: Settings) -> None:
+def configure_logging() -> None:
     for handler in logging.getLogger().handlers:
         handler.addFilter(MaskingFilter())
 
 
 def serve(settings: Settings) -> int:
-    configure_logging(settings)
+    configure_logging()
     services, prompts = build_services(settings)
     report = prompts.build()
     log.info("prompts: %d rendered, %d cached, %d recorded", report.rendered, report.cached,
