@@ -41,6 +41,10 @@ class Settings:
     goodbye_pause_s: float = 2.0
     caller_hangup_wait_s: float = 5.0  # after goodbye, wait this long for the caller to hang up
     rating_wait_s: float = 6.0
+    seat_ring_s: float = 5.0  # how long one seat rings before the next (A post, then B posts)
+    seat_fault_offer_s: float = 15.0  # after a seat fault, how long to look for another seat
+    seat_rtp_timeout_s: int = 15  # an operator leg with no audio this long is a seat fault
+    sip_realm: str = "hotline"
     vosk_model: str = ""  # a Vosk model folder; empty: speech steps go to an operator
     prompts_voice: str = "cmn-latn-pinyin"
     asterisk_prompts_dir: str = ""  # where Asterisk sees $HOTLINE_HOME/prompts (production)
@@ -106,7 +110,8 @@ def _validate(s: Settings) -> None:
     if s.sandbox_rtp_end - s.sandbox_rtp_start < 10:
         raise bad("sandbox_rtp_end", "the RTP range needs at least 10 ports")
     for key in ("ring_on_s", "ring_off_s", "silence_prompt_s", "goodbye_pause_s",
-                "caller_hangup_wait_s", "rating_wait_s", "shutdown_timeout_s"):
+                "caller_hangup_wait_s", "rating_wait_s", "shutdown_timeout_s", "seat_ring_s",
+                "seat_fault_offer_s", "seat_rtp_timeout_s"):
         if not 0 <= getattr(s, key) <= 600:
             raise bad(key, "must be between 0 and 600 seconds")
     if s.ring_on_s + s.ring_off_s <= 0:
@@ -127,6 +132,10 @@ def _validate(s: Settings) -> None:
         raise bad("log_level", "must be DEBUG, INFO, WARNING or ERROR")
     if not s.unit_name.strip():
         raise bad("unit_name", "must not be empty")
+    if s.seat_ring_s < 1:
+        raise bad("seat_ring_s", "a seat must ring for at least 1 s")
+    if not s.sip_realm.replace("-", "").replace(".", "").isalnum():
+        raise bad("sip_realm", "letters, digits, '.' and '-' only")
     if not s.attendant_job_number.isdigit():
         raise bad("attendant_job_number", "a job number is digits only")
 

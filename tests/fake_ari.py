@@ -35,6 +35,10 @@ class FakeAri:
     connected: asyncio.Event = field(default_factory=asyncio.Event)
     connections: int = 0
     fail_next: dict[str, int] = field(default_factory=dict)
+    # Operator seats by endpoint ("PJSIP/1001"): "answer", "no_answer" or "unreachable".
+    seats: dict[str, str] = field(default_factory=dict)
+    seat_answer_s: float = 0.05
+    bridges: dict[str, list[str]] = field(default_factory=dict)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     server: TestServer | None = None
 
@@ -48,6 +52,11 @@ class FakeAri:
         r.add_get("/ari/channels/{id}", self._get_channel)
         r.add_post("/ari/channels/{id}/answer", self._answer)
         r.add_post("/ari/channels/{id}/ring", self._ok)
+        r.add_delete("/ari/channels/{id}/ring", self._ok)
+        r.add_post("/ari/channels", self._originate)
+        r.add_post("/ari/bridges", self._create_bridge)
+        r.add_post("/ari/bridges/{bid}/addChannel", self._add_to_bridge)
+        r.add_delete("/ari/bridges/{bid}", self._destroy_bridge)
         r.add_post("/ari/channels/{id}/variable", self._ok)
         r.add_delete("/ari/channels/{id}", self._hangup)
         r.add_post("/ari/channels/{id}/play/{pid}", self._play)
@@ -105,12 +114,20 @@ class FakeAri:
                          "channel": self.channels[cid]})
         return cid
 
-    async def caller_hangs_up(self, channel_id: str) -> None:
+    async def caller_hangs_up(self, channel_id: str, cause: int = 16) -> None:
         chan = self.channels.pop(channel_id, None)
         if chan is not None:
-            await self.emit({"type": "ChannelHangupRequest", "channel": chan, "cause": 16})
-            await self.emit({"type": "StasisEnd", "channel": chan})
-            await self.emit({"type": "ChannelDestroyed", "channel": chan, "cause": 16})
+            await self.emit({"type": "ChannelHangupRequest", "channel": chan, "cause": cause})
+            if chan.get("in_stasis", True):
+                await self.emit({"type": "StasisEnd", "channel": chan})
+            await self.emit({"type": "ChannelDestroyed", "channel": chan, "cause": cause})
+
+    def seat_channels(self, endpoint: str) -> list[str]:
+        return [r.params.get("channelId", "") for r in self.calls_to("/ari/channels")
+                if r.params.get("endpoint") == endpoint]
+
+    def in_bridge(self, channel_id: str) -> bool:
+        return any(channel_id in members for members in self.bridges.values())
 
     async def dtmf(self, channel_id: str, digit: str) -> None:
         await self.emit({"type": "ChannelDtmfReceived", "digit": digit, "duration_ms": 100,
@@ -186,6 +203,50 @@ class FakeAri:
         asyncio.get_running_loop().create_task(finish())
         return web.json_response({"id": pid, "target_uri": f"channel:{cid}",
                                   "state": "queued"}, status=201)
+
+    async def _originate(self, request: web.Request) -> web.Response:
+        q = request.query
+        cid = q.get("channelId") or f"seat-{next(self._ids)}"
+        endpoint = q.get("endpoint", "")
+        behaviour = self.seats.get(endpoint, "unreachable")
+        chan = {"id": cid, "name": f"{endpoint}-{cid}", "state": "Down", "in_stasis": False,
+                "caller": {"number": endpoint.rsplit("/", 1)[-1], "name": ""},
+                "dialplan": {"context": "operators", "exten": "s", "priority": 1}}
+        self.channels[cid] = chan
+        loop = asyncio.get_running_loop()
+
+        async def later() -> None:
+            if behaviour == "answer":
+                await asyncio.sleep(self.seat_answer_s)
+                if cid in self.channels:
+                    chan.update(state="Up", in_stasis=True)
+                    await self.emit({"type": "StasisStart", "args": ["seat"], "channel": chan})
+            elif behaviour == "no_answer":
+                await asyncio.sleep(float(q.get("timeout", "30")))
+                await self.caller_hangs_up(cid, 19)
+            else:
+                await self.caller_hangs_up(cid, 20)
+
+        loop.create_task(later())
+        return web.json_response(chan)
+
+    async def _create_bridge(self, request: web.Request) -> web.Response:
+        bid = f"bridge-{next(self._ids)}"
+        self.bridges[bid] = []
+        return web.json_response({"id": bid, "bridge_type": "mixing", "channels": []})
+
+    async def _add_to_bridge(self, request: web.Request) -> web.Response:
+        bid, cid = request.match_info["bid"], request.query.get("channel", "")
+        if bid not in self.bridges:
+            return web.json_response({"message": "Bridge not found"}, status=404)
+        if cid not in self.channels:
+            return web.json_response({"message": "Channel not found"}, status=422)
+        self.bridges[bid].append(cid)
+        return web.Response(status=204)
+
+    async def _destroy_bridge(self, request: web.Request) -> web.Response:
+        self.bridges.pop(request.match_info["bid"], None)
+        return web.Response(status=204)
 
     async def _stop_playback(self, request: web.Request) -> web.Response:
         return web.Response(status=204)

@@ -5,22 +5,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from hotline.ari.rest import AriRest
 from hotline.ari.stream import Dispatcher, EventStream
+from hotline.calls.ari_telephony import AriTelephony
 from hotline.calls.controller import CallController
 from hotline.calls.flow import CallFlow, FlowSettings
+from hotline.domain.seats import DutyState
+from hotline.seats.board import SeatRoster
 from hotline.store.calls_repo import CallRepository
+from hotline.store.operators_repo import OperatorRepository
 from hotline.store.database import Database
 from hotline.store.models import Call
 from tests.fake_ari import PASSWORD, USER, FakeAri
 
 FAST = FlowSettings(ring_on_s=0.05, ring_off_s=0.2, silence_prompt_s=0.1, goodbye_pause_s=0.05,
-                    caller_hangup_wait_s=0.2, rating_wait_s=0.3)
+                    caller_hangup_wait_s=0.2, rating_wait_s=0.3, seat_ring_s=1.0,
+                    seat_fault_offer_s=3.0)
 
 
 class FakePrompts:
@@ -57,15 +62,23 @@ class Harness:
 
 
 @contextlib.asynccontextmanager
-async def running(fake: FakeAri, tmp: Path,
-                  settings: FlowSettings = FAST) -> AsyncIterator[Harness]:
+async def running(fake: FakeAri, tmp: Path, settings: FlowSettings = FAST,
+                  seats: Sequence[tuple[str, str | None, DutyState]] = ()
+                  ) -> AsyncIterator[Harness]:
+    """The controller over the fake ARI; ``seats`` are (job number, A post or None, duty)."""
     db = Database(f"sqlite+aiosqlite:///{tmp / 'test.db'}")
     await db.upgrade()
     calls = CallRepository(db)
     base = f"http://127.0.0.1:{fake.server.port}/ari"  # type: ignore[union-attr]
     rest = AriRest(base, USER, PASSWORD)
-    controller = CallController(rest, "hotline", CallFlow(calls, FakePrompts(), WallClock(),
-                                                            settings))
+    operators = OperatorRepository(db)
+    for job, backup_of, duty in seats:
+        await operators.add(job, f"operator {job}", "0" * 32, backup_of=backup_of)
+        await operators.set_duty(job, duty)
+    telephony = AriTelephony(rest, "hotline")
+    flow = CallFlow(calls, FakePrompts(), WallClock(), settings, telephony,
+                    SeatRoster(operators))
+    controller = CallController(rest, "hotline", flow, telephony)
     stream = EventStream(base, USER, PASSWORD, "hotline", Dispatcher(controller),
                          on_connected=controller.resync, backoff_initial_s=0.05,
                          backoff_max_s=0.2)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import socket
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,3 +47,34 @@ async def sipp(target_port: int, *, scenario: str = "call", number: str = "12345
     bad = re.search(r"Failed call\s*\|\s*\d+\s*\|\s*(\d+)", text)
     return SippResult(proc.returncode or 0, int(ok.group(1)) if ok else -1,
                       int(bad.group(1)) if bad else -1, text)
+
+
+@contextlib.asynccontextmanager
+async def sipp_seat(scenario: str, *, calls: int = 1,
+                    timeout_s: int = 90) -> AsyncIterator[tuple[int, asyncio.Future[SippResult]]]:
+    """An operator's phone: sipp as a UAS on a free loopback port, running ``scenario``
+    (seat_answer, seat_no_answer, seat_silent). Yields the port and the future result."""
+    port = free_udp_port()
+    cmd = ["sipp", "-sf", str(SCENARIOS / f"{scenario}.xml"), "-i", "127.0.0.1",
+           "-p", str(port), "-mp", str(free_udp_port()), "-m", str(calls),
+           "-timeout", f"{timeout_s}s", "-timeout_error", "-nostdin"]
+    proc = await asyncio.create_subprocess_exec(
+        *cmd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+
+    async def result() -> SippResult:
+        out, _ = await proc.communicate()
+        text = out.decode(errors="replace")
+        ok = re.search(r"Successful call\s*\|\s*\d+\s*\|\s*(\d+)", text)
+        bad = re.search(r"Failed call\s*\|\s*\d+\s*\|\s*(\d+)", text)
+        return SippResult(proc.returncode or 0, int(ok.group(1)) if ok else -1,
+                          int(bad.group(1)) if bad else -1, text)
+
+    done = asyncio.ensure_future(result())
+    await asyncio.sleep(0.2)  # let it bind
+    try:
+        yield port, done
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.shield(done), 5)

@@ -26,6 +26,8 @@ class AriCallLeg:
         self._dtmf: asyncio.Queue[str] = asyncio.Queue()
         self._playbacks: dict[str, asyncio.Future[None]] = {}
         self._talking = asyncio.Event()
+        self._destroyed = asyncio.Event()
+        self._cause = 0
         self.barge_in = asyncio.Event()
 
     # -- identity ---------------------------------------------------------------------------
@@ -46,7 +48,11 @@ class AriCallLeg:
         return self._gone.is_set()
 
     # -- events in (from the controller) -----------------------------------------------------
-    def on_gone(self) -> None:
+    def on_gone(self, cause: int = 0, destroyed: bool = False) -> None:
+        if cause and not self._cause:
+            self._cause = cause
+        if destroyed:
+            self._destroyed.set()
         self._gone.set()
         for fut in self._playbacks.values():
             if not fut.done():
@@ -104,6 +110,9 @@ class AriCallLeg:
     # -- the port ---------------------------------------------------------------------------
     async def ring(self) -> None:
         await self._rest_call(self._rest.ring(self.id))
+
+    async def ring_stop(self) -> None:
+        await self._rest_call(self._rest.ring_stop(self.id))
 
     async def answer(self) -> None:
         await self._rest_call(self._rest.answer(self.id))
@@ -169,7 +178,14 @@ class AriCallLeg:
     async def pause(self, seconds: float) -> None:
         await self._until(asyncio.sleep(seconds), None)
 
-    async def wait_gone(self, timeout_s: float) -> bool:
+    async def end_cause(self, timeout_s: float) -> int:
+        """The Q.850 cause the channel ended with (0 if unknown after timeout_s)."""
+        if not self._cause:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._destroyed.wait(), timeout_s)
+        return self._cause
+
+    async def wait_gone(self, timeout_s: float | None) -> bool:
         try:
             await asyncio.wait_for(self._gone.wait(), timeout_s)
         except TimeoutError:

@@ -26,6 +26,7 @@ from hotline.ari.events import (
 )
 from hotline.ari.rest import AriRest
 from hotline.calls.ari_leg import AriCallLeg
+from hotline.calls.ari_telephony import SEAT_PREFIX, AriTelephony
 from hotline.errors import TelephonyError
 from hotline.privacy import mask_number
 
@@ -37,11 +38,14 @@ class Flow(Protocol):
 
 
 class CallController:
-    def __init__(self, rest: AriRest, app: str, flow: Flow) -> None:
+    def __init__(self, rest: AriRest, app: str, flow: Flow,
+                 telephony: AriTelephony | None = None) -> None:
         self.rest = rest
         self.app = app
         self.flow = flow
-        self.legs: dict[str, AriCallLeg] = {}
+        self.telephony = telephony
+        # One table of legs (callers and operators) for event routing, shared with telephony.
+        self.legs: dict[str, AriCallLeg] = telephony.legs if telephony is not None else {}
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.accepting = True
         self.unknown_events = 0
@@ -98,6 +102,9 @@ class CallController:
     async def on_StasisStart(self, event: StasisStart) -> None:
         channel = event.channel
         role = event.args[0] if event.args else ""
+        if role == "seat" and self.telephony is not None:
+            self.telephony.on_seat_answered(channel)
+            return
         if role != "public":
             log.debug("StasisStart %s with args %s left to other handlers", channel.id,
                       event.args)
@@ -115,10 +122,12 @@ class CallController:
         self._gone(event.channel.id)
 
     async def on_ChannelHangupRequest(self, event: ChannelHangupRequest) -> None:
-        self._gone(event.channel.id)
+        self._gone(event.channel.id, event.cause)
 
     async def on_ChannelDestroyed(self, event: ChannelDestroyed) -> None:
-        self._gone(event.channel.id)
+        if self.telephony is not None:
+            self.telephony.on_destroyed(event.channel.id, event.cause)
+        self._gone(event.channel.id, event.cause, destroyed=True)
 
     async def on_ChannelDtmfReceived(self, event: ChannelDtmfReceived) -> None:
         leg = self.legs.get(event.channel.id)
@@ -148,10 +157,10 @@ class CallController:
     async def on_unhandled(self, event: Event) -> None:
         log.debug("no handler for ARI event %s", event.type)
 
-    def _gone(self, channel_id: str) -> None:
+    def _gone(self, channel_id: str, cause: int = 0, destroyed: bool = False) -> None:
         leg = self.legs.get(channel_id)
         if leg is not None:
-            leg.on_gone()
+            leg.on_gone(cause, destroyed)
 
     # -- resync after a reconnect -------------------------------------------------------------
     async def resync(self) -> None:
@@ -166,6 +175,10 @@ class CallController:
                 log.info("channel %s vanished while disconnected", channel_id)
                 self._gone(channel_id)
         for channel_id in present - set(self.legs):
+            if channel_id.startswith(SEAT_PREFIX):  # an operator leg whose call we lost
+                log.info("hanging up orphaned seat channel %s", channel_id)
+                await self._safe(self.rest.hangup(channel_id, "normal"))
+                continue
             try:
                 channel = await self.rest.get_channel(channel_id)
             except TelephonyError:

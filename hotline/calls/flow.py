@@ -9,55 +9,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
-from typing import Any
 
-from hotline.domain.calls import (
-    CallState,
-    CallStateMachine,
-    Disposition,
-    NewCall,
-    rings_elapsed,
-)
+from hotline.calls.context import CallContext, FlowSettings
+from hotline.calls.seat_steps import SeatSteps
+from hotline.domain.calls import CallState, Disposition, NewCall, ring_deadline, rings_elapsed
 from hotline.errors import CallerHungUp, HotlineError
-from hotline.ports import CallLeg, CallStore, Clock, Prompts
+from hotline.ports import CallLeg, CallStore, Clock, Prompts, SeatBoard, Telephony
 from hotline.privacy import mask_number
+
+__all__ = ["CallFlow", "FlowSettings"]
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class FlowSettings:
-    attendant_job_number: str = "9000"
-    ring_on_s: float = 1.0
-    ring_off_s: float = 4.0
-    ring_budget: int = 3
-    apology_after_rings: int = 5
-    silence_prompt_s: float = 3.0
-    goodbye_pause_s: float = 2.0
-    caller_hangup_wait_s: float = 5.0
-    rating_wait_s: float = 6.0
-    node: str = ""
-
-
-@dataclass
-class CallContext:
-    leg: CallLeg
-    record_id: int = 0
-    machine: CallStateMachine = field(default_factory=CallStateMachine)
-    answered: bool = False
-    ring_started: float = 0.0
-    disposition: Disposition | None = None
-    updates: dict[str, Any] = field(default_factory=dict)
-
-
 class CallFlow:
     def __init__(self, store: CallStore, prompts: Prompts, clock: Clock,
-                 settings: FlowSettings) -> None:
+                 settings: FlowSettings, telephony: Telephony | None = None,
+                 seats: SeatBoard | None = None) -> None:
         self.store = store
         self.prompts = prompts
         self.clock = clock
         self.s = settings
+        self.seats = (SeatSteps(store, telephony, seats, clock, settings, self.say)
+                      if telephony is not None and seats is not None else None)
 
     # -- the whole call -----------------------------------------------------------------------
     async def run(self, leg: CallLeg) -> None:
@@ -78,13 +52,19 @@ class CallFlow:
         try:
             rings = await self.answer_within_three_rings(call)
             await self.greet(call, rings)
-            await self.serve(call)
+            operator_closed = False
+            if call.seat is not None and self.seats is not None:
+                operator_closed = await self.seats.talk(call, call.seat)
+                if not operator_closed:  # no seat left after a fault: the attendant goes on
+                    call.machine.to(CallState.LISTENING)
+            if not operator_closed:
+                await self.serve(call)
             if call.disposition not in (Disposition.SILENT, Disposition.NUISANCE):
-                await self.close(call)
+                await self.close(call, ask_anything_else=not operator_closed)
         except CallerHungUp:
             if call.disposition is None:
-                call.disposition = (Disposition.RESOLVED if call.machine.state is
-                                    CallState.CLOSING else Disposition.ABANDONED)
+                call.disposition = (Disposition.RESOLVED if call.machine.state in (
+                    CallState.CLOSING, CallState.TALKING) else Disposition.ABANDONED)
         except asyncio.CancelledError:
             call.disposition = call.disposition or Disposition.FAILED
             await self._finish(call)
@@ -96,6 +76,8 @@ class CallFlow:
         await self._finish(call)
 
     async def _finish(self, call: CallContext) -> None:
+        if self.seats is not None:
+            await asyncio.shield(self.seats.release_on_exit(call))
         call.machine.to(CallState.ENDED)
         fields = {**call.updates, "ended_at": self.clock.now(), "state": CallState.ENDED.value,
                   "disposition": (call.disposition or Disposition.ABANDONED).value}
@@ -121,26 +103,27 @@ class CallFlow:
         With nobody on duty the attendant answers at once."""
         started = call.ring_started
         call.machine.to(CallState.RINGING)
-        # Operator seats (A post, then B posts) will be offered here until
-        # ring_deadline(ring_budget, ring_on_s, ring_off_s); none exist yet.
+        if self.seats is not None:  # A post, then B posts, until the third ring ends
+            deadline = started + ring_deadline(self.s.ring_budget, self.s.ring_on_s,
+                                               self.s.ring_off_s)
+            call.seat = await self.seats.offer(call, deadline)
         await call.leg.answer()
         rings = rings_elapsed(self.clock.monotonic() - started, self.s.ring_on_s,
                               self.s.ring_off_s)
         call.machine.to(CallState.ANSWERED)
         call.answered = True
-        answered_at = self.clock.now()
+        job = call.seat.job_number if call.seat else self.s.attendant_job_number
         await self.store.update_call(
-            call.record_id, answered_at=answered_at, rings=rings,
-            answered_by=self.s.attendant_job_number, owner=self.s.attendant_job_number,
-            state=CallState.ANSWERED.value)
+            call.record_id, answered_at=self.clock.now(), rings=rings, answered_by=job,
+            owner=job, state=CallState.ANSWERED.value)
         return rings
 
     # -- 2. greeting -------------------------------------------------------------------------
     async def greet(self, call: CallContext, rings: int) -> None:
         call.machine.to(CallState.GREETING)
         phrase = "opening_after_wait" if rings > self.s.apology_after_rings else "opening"
-        await self.say(call, phrase, interruptible=True,
-                       job_number=self.s.attendant_job_number)
+        job = call.seat.job_number if call.seat else self.s.attendant_job_number
+        await self.say(call, phrase, interruptible=call.seat is None, job_number=job)
 
     # -- 3. listening and serving ------------------------------------------------------------
     async def serve(self, call: CallContext) -> None:
@@ -167,11 +150,13 @@ class CallFlow:
         return False
 
     # -- 4. closing --------------------------------------------------------------------------
-    async def close(self, call: CallContext) -> None:
-        """Anything else? The rating (DTMF 1-5), goodbye, and the caller hangs up first."""
+    async def close(self, call: CallContext, ask_anything_else: bool = True) -> None:
+        """Anything else? The rating (DTMF 1-5), goodbye, and the caller hangs up first.
+        After an operator has hung up, the caller goes straight to the rating."""
         call.machine.to(CallState.CLOSING)
-        await self.say(call, "anything_else", interruptible=True)
-        await call.leg.wait_speech(self.s.silence_prompt_s)
+        if ask_anything_else:
+            await self.say(call, "anything_else", interruptible=True)
+            await call.leg.wait_speech(self.s.silence_prompt_s)
         await self.say(call, "rating_request", interruptible=True)
         digit = await call.leg.collect_dtmf(self.s.rating_wait_s)
         if digit in ("1", "2", "3", "4", "5"):

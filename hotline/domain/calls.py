@@ -36,13 +36,15 @@ class CallState(enum.StrEnum):
 _ALLOWED: dict[CallState, set[CallState]] = {
     CallState.ARRIVED: {CallState.RINGING, CallState.ANSWERED},
     CallState.RINGING: {CallState.OFFERED, CallState.ANSWERED},
-    CallState.OFFERED: {CallState.OFFERED, CallState.ANSWERED, CallState.TALKING},
+    CallState.OFFERED: {CallState.OFFERED, CallState.ANSWERED, CallState.TALKING,
+                        CallState.LISTENING},
     CallState.ANSWERED: {CallState.GREETING, CallState.TALKING},
     CallState.GREETING: {CallState.LISTENING, CallState.TALKING, CallState.CLOSING},
     CallState.LISTENING: {CallState.SERVING, CallState.TALKING, CallState.CLOSING,
                           CallState.LISTENING},
     CallState.SERVING: {CallState.LISTENING, CallState.TALKING, CallState.CLOSING},
-    CallState.TALKING: {CallState.CLOSING, CallState.OFFERED, CallState.TALKING},
+    CallState.TALKING: {CallState.CLOSING, CallState.OFFERED, CallState.TALKING,
+                        CallState.LISTENING},
     CallState.CLOSING: set(),
     CallState.ENDED: set(),
 }

@@ -13,16 +13,20 @@ from aiohttp import web
 
 from hotline.ari.rest import AriRest
 from hotline.ari.stream import Dispatcher, EventStream
+from hotline.calls.ari_telephony import AriTelephony
 from hotline.calls.controller import CallController
 from hotline.calls.flow import CallFlow, FlowSettings
 from hotline.config import Settings, ari_explicitly_set
-from hotline.errors import ConfigError
+from hotline.errors import ConfigError, StoreError
 from hotline.privacy import MaskingFilter
 from hotline.prompts.library import PromptLibrary
 from hotline.sandbox.instance import Sandbox
+from hotline.seats.board import SeatRoster
+from hotline.seats.provision import SeatProvisioner
 from hotline.server.services import Services
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
+from hotline.store.operators_repo import OperatorRepository
 from hotline.web import health
 from hotline.web.keys import SERVICES
 
@@ -59,18 +63,35 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
     db = Database(settings.effective_db_url)
     calls = CallRepository(db)
     prompts = PromptLibrary.from_settings(settings, asterisk_prompts)
+    rest = AriRest(ari_url, user, password)
+    telephony = AriTelephony(rest, settings.ari_app)
+    operators = OperatorRepository(db)
+    provisioner = SeatProvisioner.for_ari(rest, ari_url, settings.sip_realm,
+                                          settings.seat_rtp_timeout_s)
     flow = CallFlow(calls, prompts, SystemClock(), FlowSettings(
         attendant_job_number=settings.attendant_job_number, ring_on_s=settings.ring_on_s,
         ring_off_s=settings.ring_off_s, ring_budget=settings.ring_budget,
         apology_after_rings=settings.apology_after_rings,
         silence_prompt_s=settings.silence_prompt_s, goodbye_pause_s=settings.goodbye_pause_s,
         caller_hangup_wait_s=settings.caller_hangup_wait_s,
-        rating_wait_s=settings.rating_wait_s, node=settings.node))
-    rest = AriRest(ari_url, user, password)
-    controller = CallController(rest, settings.ari_app, flow)
+        rating_wait_s=settings.rating_wait_s, seat_ring_s=settings.seat_ring_s,
+        seat_fault_offer_s=settings.seat_fault_offer_s, node=settings.node),
+        telephony=telephony, seats=SeatRoster(operators))
+    controller = CallController(rest, settings.ari_app, flow, telephony)
+
+    async def on_connected() -> None:
+        """After every (re)connect: the seats into Asterisk's memory, then the calls."""
+        try:
+            pushed = await provisioner.push_all(await operators.all())
+            log.info("%d operator seats provisioned", pushed)
+        except StoreError as exc:
+            log.error("cannot read the operator seats: %s", exc)
+        await controller.resync()
+
     stream = EventStream(ari_url, user, password, settings.ari_app, Dispatcher(controller),
-                         on_connected=controller.resync, on_disconnected=controller.disconnected)
-    services = Services(db=db, calls=calls, rest=rest, stream=stream, controller=controller,
+                         on_connected=on_connected, on_disconnected=controller.disconnected)
+    services = Services(db=db, calls=calls, operators=operators, rest=rest, stream=stream,
+                        controller=controller,
                         ari_url=ari_url, unit_name=settings.unit_name,
                         speech_model=settings.vosk_model,
                         shutdown_timeout_s=settings.shutdown_timeout_s)

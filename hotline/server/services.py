@@ -9,12 +9,14 @@ from hotline.ari.stream import EventStream
 from hotline.calls.controller import CallController
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
+from hotline.store.operators_repo import OperatorRepository
 
 
 @dataclass
 class Services:
     db: Database
     calls: CallRepository
+    operators: OperatorRepository
     rest: AriRest
     stream: EventStream
     controller: CallController

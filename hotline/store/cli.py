@@ -52,6 +52,7 @@ def call_json(row: Call, tz: str, full: bool = False) -> dict[str, Any]:
         "category": row.category, "summary": row.summary, "owner": row.owner, "node": row.node,
     }
     if full:
+        data["legs"] = [e.data for e in row.events if e.kind == "seat_leg"]
         data["events"] = [{"at": iso(e.at, tz), "kind": e.kind, "data": e.data}
                           for e in row.events]
     return data

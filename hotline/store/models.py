@@ -74,3 +74,23 @@ class CallEvent(Base):
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     call: Mapped[Call] = relationship(back_populates="events")
+
+
+class Operator(Base):
+    """An operator seat: a PJSIP endpoint named by the job number (工号).
+
+    Only the SIP digest (MD5 of ``job:realm:password``) is kept; the password itself is shown
+    once when the seat is created or its password reset."""
+
+    __tablename__ = "operators"
+
+    job_number: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    backup_of: Mapped[str | None] = mapped_column(String(16))
+    position: Mapped[int] = mapped_column(default=0)  # the order among B posts
+    duty: Mapped[str] = mapped_column(String(16), default="off")
+    sip_digest: Mapped[str] = mapped_column(String(64))
+    contact: Mapped[str] = mapped_column(String(255), default="")  # static, for desk phones
+    created_at: Mapped[datetime]
+    duty_changed_at: Mapped[datetime | None]
+    last_call_at: Mapped[datetime | None]

@@ -1,0 +1,147 @@
+"""Operator seats in the call flow (003 顶岗补位制, 004 篇10 紧急情况).
+
+``offer``: ring the A post, then its B posts in order, each for ``seat_ring_s`` and all
+within the deadline; the caller keeps hearing the ring meanwhile.
+``talk``: bridge caller and operator until one side ends. If the operator's channel fails
+while the caller is still there, the caller hears the seat-fault phrase and is offered to
+another seat. Every operator leg is kept in the record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+
+from hotline.calls.context import CallContext, FlowSettings, SeatLeg
+from hotline.domain.calls import CallState
+from hotline.domain.seats import is_seat_fault
+from hotline.errors import CallerHungUp, TelephonyError
+from hotline.ports import CallStore, Clock, SeatBoard, Telephony
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Say = Callable[..., Awaitable[bool]]
+
+
+class SeatSteps:
+    def __init__(self, store: CallStore, telephony: Telephony, board: SeatBoard, clock: Clock,
+                 settings: FlowSettings, say: Say) -> None:
+        self.store = store
+        self.telephony = telephony
+        self.board = board
+        self.clock = clock
+        self.s = settings
+        self.say = say
+
+    async def offer(self, call: CallContext, deadline: float,
+                    exclude: Sequence[str] = ()) -> SeatLeg | None:
+        """The first seat to answer before ``deadline`` (monotonic), or None."""
+        for seat in await self.board.offer_order(exclude):
+            left = deadline - self.clock.monotonic()
+            if left < self.s.seat_ring_s / 5:  # too little time left to be worth a ring
+                break
+            if not self.board.take(seat.job_number):
+                continue
+            call.machine.to(CallState.OFFERED)
+            await self.store.add_event(call.record_id, "seat_offered",
+                                       {"job_number": seat.job_number})
+            try:
+                leg = await self._while_caller_present(call, self.telephony.dial(
+                    seat.endpoint, min(self.s.seat_ring_s, left), caller_id=call.leg.caller))
+            except BaseException:
+                self.board.release(seat.job_number)
+                raise
+            if leg is None:
+                self.board.release(seat.job_number)
+                await self.store.add_event(call.record_id, "seat_no_answer",
+                                           {"job_number": seat.job_number})
+                continue
+            log.info("call %s answered by seat %s", call.record_id, seat.job_number)
+            return SeatLeg(seat, leg, self.clock.now())
+        return None
+
+    async def talk(self, call: CallContext, seat: SeatLeg) -> bool:
+        """Caller and operator talk. True when the operator ended the call normally (the
+        closing follows); False when no seat is left after a fault (the attendant goes on).
+        Raises CallerHungUp when the caller hangs up."""
+        current: SeatLeg | None = seat
+        while current is not None:
+            call.seat = current
+            call.machine.to(CallState.TALKING)
+            fault = await self._bridged(call, current)
+            cause = 0 if call.leg.gone else await current.leg.end_cause(1.0)
+            fault = fault or (not call.leg.gone and is_seat_fault(cause))
+            call.seat = None
+            await self._leg_ended(call, current, cause, fault)
+            if call.leg.gone:
+                await current.leg.hangup()
+                raise CallerHungUp(call.leg.id)
+            if not fault:
+                return True
+            log.warning("call %s: fault at seat %s (cause %d)", call.record_id,
+                        current.job_number, cause)
+            await self.say(call, "seat_fault_transfer")
+            await call.leg.ring()  # in-band ringing while another seat is tried
+            current = await self.offer(
+                call, self.clock.monotonic() + self.s.seat_fault_offer_s,
+                exclude=[current.job_number])
+            await call.leg.ring_stop()
+        call.seat = None
+        return False
+
+    async def _bridged(self, call: CallContext, seat: SeatLeg) -> bool:
+        """Bridge and wait until either side ends; True if the bridge could not be made
+        because the seat's channel had already failed."""
+        try:
+            bridge_id = await self.telephony.bridge([call.leg, seat.leg])
+        except TelephonyError as exc:
+            if call.leg.gone:
+                raise CallerHungUp(call.leg.id) from exc
+            log.warning("call %s: cannot bridge seat %s: %s", call.record_id,
+                        seat.job_number, exc)
+            return True
+        try:
+            caller_gone = asyncio.ensure_future(call.leg.wait_gone(None))
+            seat_gone = asyncio.ensure_future(seat.leg.wait_gone(None))
+            await asyncio.wait({caller_gone, seat_gone}, return_when=asyncio.FIRST_COMPLETED)
+            caller_gone.cancel()
+            seat_gone.cancel()
+        finally:
+            await asyncio.shield(self.telephony.unbridge(bridge_id))
+        return False
+
+    async def _leg_ended(self, call: CallContext, seat: SeatLeg, cause: int,
+                         fault: bool) -> None:
+        self.board.release(seat.job_number)
+        now = self.clock.now()
+        await self.board.record_call(seat.job_number, now)
+        await self.store.add_event(call.record_id, "seat_leg", {
+            "job_number": seat.job_number, "channel": seat.leg.id,
+            "answered_at": seat.answered_at.isoformat(),
+            "ended_at": now.isoformat(), "cause": cause, "fault": fault,
+            "ended_by": "caller" if call.leg.gone else "seat"})
+
+    async def release_on_exit(self, call: CallContext) -> None:
+        """The call is over (or failed): never leave an operator leg up or a seat busy."""
+        seat, call.seat = call.seat, None
+        if seat is not None:  # the call ended before or outside the talk (e.g. mid-greeting)
+            with contextlib.suppress(TelephonyError):
+                await seat.leg.hangup()
+            await self._leg_ended(call, seat, 0, False)
+
+    async def _while_caller_present(self, call: CallContext, aw: Awaitable[T]) -> T:
+        task = asyncio.ensure_future(aw)
+        gone = asyncio.ensure_future(call.leg.wait_gone(None))
+        try:
+            await asyncio.wait({task, gone}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            gone.cancel()
+            if not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        if task.cancelled() or not task.done():
+            raise CallerHungUp(call.leg.id)
+        return task.result()

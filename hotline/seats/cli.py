@@ -1,0 +1,112 @@
+"""`hotline operators add|list|duty|passwd|remove`: operator seats and their A/B posts."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+
+from hotline.ari.rest import AriRest
+from hotline.config import Settings
+from hotline.domain.seats import DutyState
+from hotline.errors import ConfigError, TelephonyError
+from hotline.seats.provision import SeatProvisioner, new_password, sip_digest
+from hotline.store.database import Database, upgrade
+from hotline.store.models import Operator
+from hotline.store.operators_repo import OperatorRepository
+
+DUTY_WORDS = {"on": DutyState.ON_DUTY, "on_duty": DutyState.ON_DUTY,
+              "break": DutyState.BREAK, "off": DutyState.OFF}
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("operators", help="operator seats (PJSIP endpoints, A/B posts)")
+    osub = p.add_subparsers(dest="operators_action", required=True)
+    add = osub.add_parser("add", help="create a seat; its SIP password is printed once")
+    add.add_argument("job_number", help="the job number (工号), 3-8 digits; the SIP user")
+    add.add_argument("--name", required=True)
+    add.add_argument("--backup-of", default=None, metavar="JOB",
+                     help="make this seat a B post of that A post (顶岗补位)")
+    add.add_argument("--contact", default="",
+                     help="a static SIP URI for a desk phone that does not register")
+    ls = osub.add_parser("list")
+    ls.add_argument("--json", action="store_true")
+    duty = osub.add_parser("duty", help="set the duty state: on, break or off")
+    duty.add_argument("job_number")
+    duty.add_argument("state", choices=sorted(DUTY_WORDS))
+    pw = osub.add_parser("passwd", help="generate a new SIP password (printed once)")
+    pw.add_argument("job_number")
+    rm = osub.add_parser("remove")
+    rm.add_argument("job_number")
+    p.set_defaults(handler=run)
+
+
+def operator_json(op: Operator) -> dict[str, object]:
+    return {"job_number": op.job_number, "name": op.name, "backup_of": op.backup_of,
+            "duty": op.duty, "contact": op.contact,
+            "last_call_at": op.last_call_at.isoformat() if op.last_call_at else None}
+
+
+async def _push(settings: Settings, action: Callable[[SeatProvisioner], Awaitable[None]]
+                ) -> str:
+    """Apply the change to a running Asterisk; a stopped one gets it when `serve` connects."""
+    from hotline.server.root import resolve_ari
+
+    try:
+        url, user, password, _ = resolve_ari(settings)
+    except ConfigError:
+        return "no Asterisk configured; `hotline serve` pushes the seat when it connects"
+    async with AriRest(url, user, password) as rest:
+        try:
+            await action(SeatProvisioner.for_ari(rest, url, settings.sip_realm,
+                                                 settings.seat_rtp_timeout_s))
+        except TelephonyError as exc:
+            return f"Asterisk not updated ({exc}); `hotline serve` pushes it when it connects"
+    return "Asterisk updated"
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    upgrade(settings.effective_db_url)
+
+    async def go() -> int:
+        db = Database(settings.effective_db_url)
+        repo = OperatorRepository(db)
+        try:
+            action = args.operators_action
+            if action == "list":
+                rows = [operator_json(op) for op in await repo.all()]
+                if args.json:
+                    print(json.dumps(rows, ensure_ascii=False, indent=1))
+                for r in [] if args.json else rows:
+                    post = f"B of {r['backup_of']}" if r["backup_of"] else "A post"
+                    print(f"{r['job_number']:>8} {r['name']:<10} {post:<12} {r['duty']}")
+                return 0
+            if action == "add":
+                password = new_password()
+                op = await repo.add(args.job_number, args.name,
+                                    sip_digest(args.job_number, settings.sip_realm, password),
+                                    backup_of=args.backup_of, contact=args.contact)
+                print(f"operator {op.job_number} ({op.name}) added, duty off")
+                print(f"SIP user {op.job_number}, realm {settings.sip_realm}, password "
+                      f"{password}  (shown once; `hotline operators passwd` makes a new one)")
+                print(await _push(settings, lambda p: p.push(op)))
+            elif action == "passwd":
+                password = new_password()
+                await repo.set_digest(args.job_number,
+                                      sip_digest(args.job_number, settings.sip_realm, password))
+                op = await repo.get(args.job_number)
+                print(f"new SIP password for {op.job_number}: {password}  (shown once)")
+                print(await _push(settings, lambda p: p.push(op)))
+            elif action == "duty":
+                await repo.set_duty(args.job_number, DUTY_WORDS[args.state])
+                print(f"operator {args.job_number} is now {DUTY_WORDS[args.state].value}")
+            elif action == "remove":
+                await repo.remove(args.job_number)
+                print(f"operator {args.job_number} removed")
+                print(await _push(settings, lambda p: p.remove(args.job_number)))
+            return 0
+        finally:
+            await db.close()
+
+    return asyncio.run(go())

@@ -1,0 +1,102 @@
+"""Operator seats as PJSIP endpoints, pushed into a running Asterisk through ARI's dynamic
+configuration (/asterisk/config/dynamic/res_pjsip/...), with no reload.
+
+Each seat is three sorcery objects named by the job number: an endpoint (context
+``operators``), an AOR (one contact; a static one for desk phones) and an MD5 digest auth.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import ipaddress
+import logging
+import secrets
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from hotline.ari.rest import AriRest
+from hotline.errors import AriNotFound, TelephonyError
+from hotline.store.models import Operator
+
+log = logging.getLogger(__name__)
+
+PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def new_password(length: int = 16) -> str:
+    return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(length))
+
+
+def sip_digest(job_number: str, realm: str, password: str) -> str:
+    """HA1 of RFC 2617 digest: what Asterisk's ``md5_cred`` holds; the password is not kept."""
+    return hashlib.md5(f"{job_number}:{realm}:{password}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class SeatProvisioner:
+    rest: AriRest
+    realm: str
+    rtp_timeout_s: int
+    media_address: str = ""
+
+    @classmethod
+    def for_ari(cls, rest: AriRest, ari_url: str, realm: str,
+                rtp_timeout_s: int) -> SeatProvisioner:
+        """Keep the seats' RTP on loopback when Asterisk itself is on loopback (the sandbox)."""
+        host = urlparse(ari_url).hostname or ""
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = host == "localhost"
+        return cls(rest, realm, rtp_timeout_s, "127.0.0.1" if loopback else "")
+
+    def endpoint_fields(self, op: Operator) -> dict[str, str]:
+        fields = {
+            "context": "operators", "disallow": "all", "allow": "ulaw,alaw,g722,opus",
+            "auth": op.job_number, "aors": op.job_number, "direct_media": "no",
+            "rtp_symmetric": "yes", "force_rport": "yes", "rewrite_contact": "yes",
+            "dtmf_mode": "rfc4733", "rtp_timeout": str(self.rtp_timeout_s),
+            "callerid": f"{op.job_number} <{op.job_number}>",
+        }
+        if self.media_address:
+            fields["media_address"] = self.media_address
+            fields["bind_rtp_to_media_address"] = "yes"
+        return fields
+
+    async def push(self, op: Operator) -> None:
+        """Create or replace the seat's auth, AOR and endpoint."""
+        await self.rest.put_dynamic_config("res_pjsip", "auth", op.job_number, {
+            "auth_type": "md5", "username": op.job_number, "realm": self.realm,
+            "md5_cred": op.sip_digest})
+        aor = {"max_contacts": "1", "remove_existing": "yes", "qualify_frequency": "0"}
+        if op.contact:
+            aor["contact"] = op.contact
+        await self._replace("aor", op.job_number, aor)
+        await self._replace("endpoint", op.job_number, self.endpoint_fields(op))
+
+    async def _replace(self, object_type: str, object_id: str, fields: dict[str, str]) -> None:
+        # PUT on an existing object only adds fields; delete first so a change (a removed
+        # static contact, say) takes effect.
+        try:
+            await self.rest.delete_dynamic_config("res_pjsip", object_type, object_id)
+        except AriNotFound:
+            pass
+        except TelephonyError as exc:  # a static (pjsip.conf) object cannot be deleted
+            log.debug("could not delete %s %s: %s", object_type, object_id, exc)
+        await self.rest.put_dynamic_config("res_pjsip", object_type, object_id, fields)
+
+    async def remove(self, job_number: str) -> None:
+        for object_type in ("endpoint", "aor", "auth"):
+            with contextlib.suppress(AriNotFound):
+                await self.rest.delete_dynamic_config("res_pjsip", object_type, job_number)
+
+    async def push_all(self, operators: list[Operator]) -> int:
+        pushed = 0
+        for op in operators:
+            try:
+                await self.push(op)
+                pushed += 1
+            except TelephonyError as exc:
+                log.error("could not provision seat %s: %s", op.job_number, exc)
+        return pushed
