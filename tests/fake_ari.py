@@ -39,6 +39,7 @@ class FakeAri:
     seats: dict[str, str] = field(default_factory=dict)
     seat_answer_s: float = 0.05
     bridges: dict[str, list[str]] = field(default_factory=dict)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     server: TestServer | None = None
 
@@ -227,7 +228,9 @@ class FakeAri:
             else:
                 await self.caller_hangs_up(cid, 20)
 
-        loop.create_task(later())
+        task = loop.create_task(later())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
         return web.json_response(chan)
 
     async def _create_bridge(self, request: web.Request) -> web.Response:

@@ -18,9 +18,9 @@ from hotline.calls.flow import CallFlow, FlowSettings
 from hotline.domain.seats import DutyState
 from hotline.seats.board import SeatRoster
 from hotline.store.calls_repo import CallRepository
-from hotline.store.operators_repo import OperatorRepository
 from hotline.store.database import Database
 from hotline.store.models import Call
+from hotline.store.operators_repo import OperatorRepository
 from tests.fake_ari import PASSWORD, USER, FakeAri
 
 FAST = FlowSettings(ring_on_s=0.05, ring_off_s=0.2, silence_prompt_s=0.1, goodbye_pause_s=0.05,
