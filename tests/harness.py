@@ -77,7 +77,7 @@ async def running(fake: FakeAri, tmp: Path, settings: FlowSettings = FAST,
         await operators.set_duty(job, duty)
     telephony = AriTelephony(rest, "hotline")
     flow = CallFlow(calls, FakePrompts(), WallClock(), settings, telephony,
-                    SeatRoster(operators))
+                    SeatRoster(operators, max_age_s=0))
     controller = CallController(rest, "hotline", flow, telephony)
     stream = EventStream(base, USER, PASSWORD, "hotline", Dispatcher(controller),
                          on_connected=controller.resync, backoff_initial_s=0.05,

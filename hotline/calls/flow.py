@@ -13,6 +13,7 @@ import logging
 from hotline.calls.context import CallContext, FlowSettings
 from hotline.calls.seat_steps import SeatSteps
 from hotline.domain.calls import CallState, Disposition, NewCall, ring_deadline, rings_elapsed
+from hotline.domain.seats import Seat
 from hotline.errors import CallerHungUp, HotlineError
 from hotline.ports import CallLeg, CallStore, Clock, Prompts, SeatBoard, Telephony
 from hotline.privacy import mask_number
@@ -36,21 +37,26 @@ class CallFlow:
     # -- the whole call -----------------------------------------------------------------------
     async def run(self, leg: CallLeg) -> None:
         call = CallContext(leg)
-        # The record is written on arrival, while the ring indication goes out; the call is
-        # not answered before the record exists.
+        # The record is written on arrival, while the seats on duty are looked up; the call
+        # is not answered before the record exists. Ringing is indicated only when there is
+        # a seat to offer: with nobody on duty the attendant answers at once.
+        call.ring_started = self.clock.monotonic()
         opening = asyncio.ensure_future(self.store.open_call(NewCall(
             channel_id=leg.id, caller=leg.caller, called=leg.called,
             arrived_at=self.clock.now(), node=self.s.node)))
-        call.ring_started = self.clock.monotonic()
+        seats: list[Seat] = []
         try:
-            await call.leg.ring()
+            if self.seats is not None:
+                seats = await self.seats.candidates()
+            if seats:
+                await call.leg.ring()
         except CallerHungUp:
             pass
         finally:
             call.record_id = await opening
         log.info("call %s from %s arrived", call.record_id, mask_number(leg.caller))
         try:
-            rings = await self.answer_within_three_rings(call)
+            rings = await self.answer_within_three_rings(call, seats)
             await self.greet(call, rings)
             operator_closed = False
             if call.seat is not None and self.seats is not None:
@@ -98,15 +104,16 @@ class CallFlow:
         return await call.leg.play([media], interruptible=interruptible)
 
     # -- 1. three rings ----------------------------------------------------------------------
-    async def answer_within_three_rings(self, call: CallContext) -> int:
+    async def answer_within_three_rings(self, call: CallContext,
+                                        seats: list[Seat] | None = None) -> int:
         """Ring, offer to operators while the ring budget lasts, else the attendant answers.
         With nobody on duty the attendant answers at once."""
         started = call.ring_started
         call.machine.to(CallState.RINGING)
-        if self.seats is not None:  # A post, then B posts, until the third ring ends
+        if self.seats is not None and seats:  # A post, then B posts, until the third ring
             deadline = started + ring_deadline(self.s.ring_budget, self.s.ring_on_s,
                                                self.s.ring_off_s)
-            call.seat = await self.seats.offer(call, deadline)
+            call.seat = await self.seats.offer(call, deadline, seats=seats)
         await call.leg.answer()
         rings = rings_elapsed(self.clock.monotonic() - started, self.s.ring_on_s,
                               self.s.ring_off_s)

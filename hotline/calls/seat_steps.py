@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from hotline.calls.context import CallContext, FlowSettings, SeatLeg
 from hotline.domain.calls import CallState
-from hotline.domain.seats import is_seat_fault
+from hotline.domain.seats import Seat, is_seat_fault
 from hotline.errors import CallerHungUp, TelephonyError
 from hotline.ports import CallStore, Clock, SeatBoard, Telephony
 
@@ -36,10 +36,16 @@ class SeatSteps:
         self.s = settings
         self.say = say
 
-    async def offer(self, call: CallContext, deadline: float,
-                    exclude: Sequence[str] = ()) -> SeatLeg | None:
+    async def candidates(self, exclude: Sequence[str] = ()) -> list[Seat]:
+        """The seats to offer a call to now, in A/B order."""
+        return await self.board.offer_order(exclude)
+
+    async def offer(self, call: CallContext, deadline: float, exclude: Sequence[str] = (),
+                    seats: Sequence[Seat] | None = None) -> SeatLeg | None:
         """The first seat to answer before ``deadline`` (monotonic), or None."""
-        for seat in await self.board.offer_order(exclude):
+        if seats is None:
+            seats = await self.board.offer_order(exclude)
+        for seat in seats:
             left = deadline - self.clock.monotonic()
             if left < self.s.seat_ring_s / 5:  # too little time left to be worth a ring
                 break

@@ -7,6 +7,8 @@ for every controller at once; who is talking right now is this controller's own 
 from __future__ import annotations
 
 import logging
+import math
+import time
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -18,17 +20,25 @@ log = logging.getLogger(__name__)
 
 
 class SeatRoster:
-    def __init__(self, operators: OperatorRepository) -> None:
+    """``max_age_s``: how long a read of the seats is reused, so a burst of calls costs one
+    query; a duty change takes effect within that time."""
+
+    def __init__(self, operators: OperatorRepository, max_age_s: float = 1.0) -> None:
         self.operators = operators
+        self.max_age_s = max_age_s
         self.busy: set[str] = set()
+        self._seats: list[Seat] = []
+        self._read_at = -math.inf
 
     async def offer_order(self, exclude: Sequence[str] = ()) -> list[Seat]:
-        try:
-            seats = await self.operators.seats()
-        except StoreError as exc:  # no seats known: the attendant answers
-            log.error("cannot read the seats: %s", exc)
-            return []
-        return offer_order(seats, busy=self.busy, exclude=exclude)
+        now = time.monotonic()
+        if now - self._read_at > self.max_age_s:
+            try:
+                self._seats = await self.operators.seats()
+                self._read_at = now
+            except StoreError as exc:  # the last known seats, or the attendant answers
+                log.error("cannot read the seats: %s", exc)
+        return offer_order(self._seats, busy=self.busy, exclude=exclude)
 
     def take(self, job_number: str) -> bool:
         if job_number in self.busy:

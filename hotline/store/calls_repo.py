@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from hotline.domain.calls import NewCall
 from hotline.errors import NotFoundError
@@ -23,17 +24,25 @@ class CallRepository:
         await self.db.ping()
 
     async def open_call(self, call: NewCall) -> int:
-        async with self.db.unit() as s:
-            existing = await s.scalar(select(Call.id).where(Call.channel_id == call.channel_id))
-            if existing is not None:  # an adopted call after a restart keeps its record
-                return existing
-            row = Call(channel_id=call.channel_id, caller=call.caller, called=call.called,
-                       arrived_at=call.arrived_at, node=call.node)
-            s.add(row)
-            await s.flush()
-            s.add(CallEvent(call_id=row.id, at=call.arrived_at, kind="arrived",
-                            data={"channel": call.channel_id}))
-            return row.id
+        """Insert the record (and its arrival event) in one round trip; an adopted call
+        after a restart keeps the record it already has."""
+        try:
+            async with self.db.unit() as s:
+                call_id = await s.scalar(insert(Call).values(
+                    channel_id=call.channel_id, caller=call.caller, called=call.called,
+                    arrived_at=call.arrived_at, node=call.node, rings=0, state="arrived",
+                    summary="", caller_name="", caller_title="", callback_number="",
+                ).returning(Call.id))
+                s.add(CallEvent(call_id=call_id, at=call.arrived_at, kind="arrived",
+                                data={"channel": call.channel_id}))
+                return int(call_id or 0)
+        except IntegrityError:
+            async with self.db.unit() as s:
+                existing = await s.scalar(select(Call.id).where(
+                    Call.channel_id == call.channel_id))
+            if existing is None:
+                raise
+            return existing
 
     async def update_call(self, call_id: int, **fields: Any) -> None:
         unknown = set(fields) - _UPDATABLE

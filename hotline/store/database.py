@@ -10,7 +10,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -54,6 +54,8 @@ class Database:
         try:
             async with self.sessions() as session, session.begin():
                 yield session
+        except IntegrityError:  # a conflict in the data, not an outage: the caller decides
+            raise
         except (OperationalError, DBAPIError, OSError) as exc:
             raise StoreError(f"database error: {_short(exc)}") from exc
 

@@ -91,6 +91,9 @@ async def test_a_post_answers_and_talks(fake_ari: FakeAri, tmp_path: Path) -> No
         row = await h.record_for(cid)
         record = await h.calls.get(row.id)
     assert row.answered_by == "1001" and row.owner == "1001" and row.rings == 1
+    posts = [r.path.rsplit("/", 1)[-1] for r in fake_ari.requests
+             if r.path.startswith(f"/ari/channels/{cid}/") and r.method == "POST"][:2]
+    assert posts == ["ring", "answer"], "the caller hears ringing while a seat is offered"
     assert row.disposition == "resolved"
     assert "job_number=1001" in fake_ari.played(cid)[0]
     assert not fake_ari.seat_channels("PJSIP/1002"), "the B post is not rung"
