@@ -14,6 +14,7 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from hotline.directory import cli as directory_cli
     from hotline.prompts import cli as prompts_cli
     from hotline.sandbox import cli as sandbox_cli
     from hotline.seats import cli as seats_cli
@@ -22,7 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="hotline", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (sandbox_cli, server_cli, store_cli, seats_cli, prompts_cli):
+    for module in (sandbox_cli, server_cli, store_cli, seats_cli, directory_cli,
+                   prompts_cli):
         module.register(sub)
     return parser
 

@@ -94,3 +94,30 @@ class Operator(Base):
     created_at: Mapped[datetime]
     duty_changed_at: Mapped[datetime | None]
     last_call_at: Mapped[datetime | None]
+
+
+class DirectoryEntry(Base):
+    """One organisation of the enterprise directory (imported from CSV)."""
+
+    __tablename__ = "directory_entries"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    aliases: Mapped[str] = mapped_column(Text, default="")  # '|'-separated
+    industry: Mapped[str] = mapped_column(String(200), default="")
+    district: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    transfer_to: Mapped[str] = mapped_column(String(200), default="")
+
+
+class DirectoryImport(Base):
+    """Each import; the running hotline reloads its index when a new one appears."""
+
+    __tablename__ = "directory_imports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(255))
+    rows: Mapped[int]
+    replaced: Mapped[bool]

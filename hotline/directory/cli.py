@@ -1,0 +1,124 @@
+"""`hotline directory import|search`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from hotline.config import Settings
+from hotline.directory.importer import import_csv, load_entries
+from hotline.directory.index import DirectoryIndex, SearchResult
+from hotline.directory.records import CsvProblems
+from hotline.errors import HotlineError
+from hotline.store.database import Database, upgrade
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("directory", help="the enterprise directory: import and search")
+    dsub = p.add_subparsers(dest="directory_action", required=True)
+    imp = dsub.add_parser("import", help="import a UTF-8 CSV (all rows or none)")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--replace", action="store_true", help="replace the whole directory")
+    search = dsub.add_parser("search", help="pinyin-aware fuzzy lookup")
+    search.add_argument("query", nargs="?", default=None)
+    search.add_argument("--limit", type=int, default=5)
+    search.add_argument("--json", action="store_true")
+    search.add_argument("--batch", metavar="FILE|-",
+                        help="one query per line, or JSON Lines with a 'query' field; "
+                             "prints JSON Lines in order")
+    p.set_defaults(handler=run)
+
+
+def result_json(r: SearchResult, elapsed_ms: float) -> dict[str, Any]:
+    return {"query": r.query, "confident": r.confident, "elapsed_ms": round(elapsed_ms, 3),
+            "results": [{"id": h.entry.id, "name": h.entry.name, "phone": h.entry.phone,
+                         "industry": h.entry.industry, "district": h.entry.district,
+                         "score": h.score} for h in r.hits]}
+
+
+def timed_search(index: DirectoryIndex, query: str, limit: int) -> dict[str, Any]:
+    t = time.perf_counter()
+    r = index.search(query, limit=limit)
+    return result_json(r, (time.perf_counter() - t) * 1000)
+
+
+def batch_queries(stream: TextIO) -> list[str]:
+    out: list[str] = []
+    for n, line in enumerate(stream, 1):
+        text = line.rstrip("\r\n")
+        if text.lstrip().startswith("{"):
+            try:
+                obj = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise HotlineError(f"batch line {n}: not valid JSON ({exc.msg})") from None
+            if not isinstance(obj, dict) or not isinstance(obj.get("query"), str):
+                raise HotlineError(f"batch line {n}: a JSON line needs a string 'query'")
+            text = obj["query"]
+        out.append(text)
+    return out
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    upgrade(settings.effective_db_url)
+    if args.directory_action == "import":
+        return asyncio.run(_import(args, settings))
+    if args.batch is None and args.query is None:
+        print("hotline: error: give a QUERY or --batch FILE|-", file=sys.stderr)
+        return 2
+    if args.limit < 1:
+        print("hotline: error: --limit must be at least 1", file=sys.stderr)
+        return 2
+    if args.batch is not None:
+        if args.batch == "-":
+            queries = batch_queries(sys.stdin)
+        else:
+            try:
+                with open(args.batch, encoding="utf-8") as f:
+                    queries = batch_queries(f)
+            except (OSError, UnicodeDecodeError) as exc:
+                raise HotlineError(f"cannot read {args.batch}: {exc}") from None
+    index = asyncio.run(_index(settings))
+    if args.batch is not None:
+        for q in queries:
+            print(json.dumps(timed_search(index, q, args.limit), ensure_ascii=False))
+        return 0
+    data = timed_search(index, args.query, args.limit)
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=1))
+        return 0
+    mark = "confident" if data["confident"] else "not confident"
+    print(f"{args.query!r}: {mark} ({data['elapsed_ms']:.1f} ms)")
+    for r in data["results"]:
+        print(f"  {r['score']:6.1f}  {r['name']}  {r['phone']}  [{r['industry']} "
+              f"{r['district']}]")
+    return 0
+
+
+async def _index(settings: Settings) -> DirectoryIndex:
+    db = Database(settings.effective_db_url)
+    try:
+        entries = await load_entries(db)
+    finally:
+        await db.close()
+    if not entries:
+        raise HotlineError("the directory is empty: run `hotline directory import FILE.csv`")
+    return await asyncio.to_thread(DirectoryIndex, entries, settings.home_district)
+
+
+async def _import(args: argparse.Namespace, settings: Settings) -> int:
+    db = Database(settings.effective_db_url)
+    try:
+        t = time.perf_counter()
+        rows = await import_csv(db, args.file, replace=args.replace)
+        print(f"imported {rows} entries from {args.file} in {time.perf_counter() - t:.1f} s")
+        return 0
+    except CsvProblems as exc:
+        print(f"hotline: error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        await db.close()
