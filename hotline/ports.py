@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from hotline.domain.calls import NewCall
 from hotline.domain.seats import Seat
+
+if TYPE_CHECKING:
+    from hotline.directory.index import SearchResult
+    from hotline.directory.records import Entry
 
 
 class Clock(Protocol):
@@ -88,6 +92,13 @@ class Recognizer(Protocol):
     async def listen(self, leg: CallLeg, timeout_s: float) -> str:
         """The next final transcript, or '' after timeout_s of silence."""
         ...
+
+
+class Directory(Protocol):
+    """The enterprise directory as the lookup dialogue sees it (searches run off the loop)."""
+
+    async def lookup(self, text: str) -> SearchResult: ...
+    async def related(self, entry: Entry) -> list[Entry]: ...
 
 
 class CallStore(Protocol):

@@ -15,6 +15,10 @@ from hotline.ari.stream import Dispatcher, EventStream
 from hotline.calls.ari_telephony import AriTelephony
 from hotline.calls.controller import CallController
 from hotline.calls.flow import CallFlow, FlowSettings
+from hotline.calls.lookup_steps import LookupSettings
+from hotline.directory.index import DirectoryIndex
+from hotline.directory.records import parse_csv
+from hotline.directory.service import DirectoryService
 from hotline.domain.seats import DutyState
 from hotline.seats.board import SeatRoster
 from hotline.store.calls_repo import CallRepository
@@ -22,6 +26,9 @@ from hotline.store.database import Database
 from hotline.store.models import Call
 from hotline.store.operators_repo import OperatorRepository
 from tests.fake_ari import PASSWORD, USER, FakeAri
+from tests.scripted import ScriptedRecognizer
+
+SAMPLE = Path(__file__).parents[1] / "directory" / "sample.csv"
 
 FAST = FlowSettings(ring_on_s=0.05, ring_off_s=0.2, silence_prompt_s=0.1, goodbye_pause_s=0.05,
                     caller_hangup_wait_s=0.2, rating_wait_s=0.3, seat_ring_s=1.0,
@@ -63,8 +70,8 @@ class Harness:
 
 @contextlib.asynccontextmanager
 async def running(fake: FakeAri, tmp: Path, settings: FlowSettings = FAST,
-                  seats: Sequence[tuple[str, str | None, DutyState]] = ()
-                  ) -> AsyncIterator[Harness]:
+                  seats: Sequence[tuple[str, str | None, DutyState]] = (),
+                  utterances: Sequence[str] = ()) -> AsyncIterator[Harness]:
     """The controller over the fake ARI; ``seats`` are (job number, A post or None, duty)."""
     db = Database(f"sqlite+aiosqlite:///{tmp / 'test.db'}")
     await db.upgrade()
@@ -76,8 +83,12 @@ async def running(fake: FakeAri, tmp: Path, settings: FlowSettings = FAST,
         await operators.add(job, f"operator {job}", "0" * 32, backup_of=backup_of)
         await operators.set_duty(job, duty)
     telephony = AriTelephony(rest, "hotline")
+    entries, _ = parse_csv(SAMPLE.read_bytes())
     flow = CallFlow(calls, FakePrompts(), WallClock(), settings, telephony,
-                    SeatRoster(operators, max_age_s=0))
+                    SeatRoster(operators, max_age_s=0),
+                    DirectoryService(DirectoryIndex(entries, home_district="万州区")),
+                    ScriptedRecognizer(utterances), LookupSettings(listen_s=0.3,
+                                                                   keep_alive_s=1.0))
     controller = CallController(rest, "hotline", flow, telephony)
     stream = EventStream(base, USER, PASSWORD, "hotline", Dispatcher(controller),
                          on_connected=controller.resync, backoff_initial_s=0.05,

@@ -11,11 +11,22 @@ import asyncio
 import logging
 
 from hotline.calls.context import CallContext, FlowSettings
+from hotline.calls.lookup_steps import LookupSettings, LookupSteps, Outcome
 from hotline.calls.seat_steps import SeatSteps
+from hotline.directory.records import Entry
 from hotline.domain.calls import CallState, Disposition, NewCall, ring_deadline, rings_elapsed
 from hotline.domain.seats import Seat
 from hotline.errors import CallerHungUp, HotlineError
-from hotline.ports import CallLeg, CallStore, Clock, Prompts, SeatBoard, Telephony
+from hotline.ports import (
+    CallLeg,
+    CallStore,
+    Clock,
+    Directory,
+    Prompts,
+    Recognizer,
+    SeatBoard,
+    Telephony,
+)
 from hotline.privacy import mask_number
 
 __all__ = ["CallFlow", "FlowSettings"]
@@ -26,11 +37,17 @@ log = logging.getLogger(__name__)
 class CallFlow:
     def __init__(self, store: CallStore, prompts: Prompts, clock: Clock,
                  settings: FlowSettings, telephony: Telephony | None = None,
-                 seats: SeatBoard | None = None) -> None:
+                 seats: SeatBoard | None = None, directory: Directory | None = None,
+                 recognizer: Recognizer | None = None,
+                 lookup: LookupSettings | None = None) -> None:
         self.store = store
         self.prompts = prompts
         self.clock = clock
         self.s = settings
+        self.telephony = telephony
+        self.directory = directory
+        self.recognizer = recognizer
+        self.lookup_settings = lookup or LookupSettings()
         self.seats = (SeatSteps(store, telephony, seats, clock, settings, self.say)
                       if telephony is not None and seats is not None else None)
 
@@ -58,13 +75,13 @@ class CallFlow:
         try:
             rings = await self.answer_within_three_rings(call, seats)
             await self.greet(call, rings)
-            operator_closed = False
             if call.seat is not None and self.seats is not None:
                 operator_closed = await self.seats.talk(call, call.seat)
                 if not operator_closed:  # no seat left after a fault: the attendant goes on
                     call.machine.to(CallState.LISTENING)
-            if not operator_closed:
-                await self.serve(call)
+                    operator_closed = await self.serve(call)
+            else:
+                operator_closed = await self.serve(call)
             if call.disposition not in (Disposition.SILENT, Disposition.NUISANCE):
                 await self.close(call, ask_anything_else=not operator_closed)
         except CallerHungUp:
@@ -133,12 +150,65 @@ class CallFlow:
         await self.say(call, phrase, interruptible=call.seat is None, job_number=job)
 
     # -- 3. listening and serving ------------------------------------------------------------
-    async def serve(self, call: CallContext) -> None:
+    async def serve(self, call: CallContext) -> bool:
+        """The caller asks for an organisation; True when an operator took the call and
+        has ended it (the rating follows without "anything else?")."""
         call.machine.to(CallState.LISTENING)
         if not await self.caller_speaks(call):
-            return
-        # The caller spoke: speech recognition and the lookup dialogue (issue 4) go here.
+            return False
+        call.machine.to(CallState.SERVING)
+        if (self.recognizer is None or not self.recognizer.available
+                or self.directory is None):
+            return await self.hand_to_operator(call, "no_speech_model")
+        steps = LookupSteps(self.store, self.directory, self.recognizer, self.say,
+                            self.lookup_settings)
+        outcome, entry = await steps.run(call)
+        await self.store.add_event(call.record_id, "lookup_outcome", {"outcome": outcome})
+        if outcome is Outcome.UNHEARD:
+            return await self.hand_to_operator(call, "operator_handover")
+        if outcome is Outcome.TRANSFER and entry is not None:
+            return await self.transfer(call, entry)
         call.disposition = Disposition.RESOLVED
+        return False
+
+    async def hand_to_operator(self, call: CallContext, phrase: str) -> bool:
+        """Speech cannot serve this call: a seat takes it, or the caller is told to call
+        again (and the record says failed)."""
+        if self.seats is not None:
+            await self.say(call, phrase)
+            seat = await self.seats.offer(
+                call, self.clock.monotonic() + self.s.seat_fault_offer_s)
+            if seat is not None:
+                await self.store.update_call(call.record_id, owner=seat.job_number)
+                return await self.seats.talk(call, seat)
+        call.disposition = Disposition.FAILED
+        await self.say(call, "seat_fault_goodbye")
+        await call.leg.hangup()
+        raise CallerHungUp(call.leg.id)
+
+    async def transfer(self, call: CallContext, entry: Entry) -> bool:
+        """Transfer to the organisation, briefing its side first (003)."""
+        assert self.telephony is not None
+        await self.say(call, "transfer", organisation=entry.name)
+        await call.leg.ring()
+        other = await self.telephony.dial(entry.transfer_to, 20.0, caller_id=call.leg.caller)
+        await call.leg.ring_stop()
+        if other is None:
+            await self.store.add_event(call.record_id, "transfer_failed", {"id": entry.id})
+            await self.say(call, "transfer_failed", organisation=entry.name)
+            call.disposition = Disposition.RESOLVED
+            return False
+        await other.play([await self.prompts.media("transfer_brief", organisation=entry.name)])
+        await self.store.add_event(call.record_id, "transferred", {
+            "id": entry.id, "name": entry.name, "to": entry.transfer_to, "channel": other.id})
+        call.disposition = Disposition.REFERRED
+        bridge = await self.telephony.bridge([call.leg, other])
+        try:
+            await call.leg.wait_gone(None)
+        finally:
+            await asyncio.shield(self.telephony.unbridge(bridge))
+            await asyncio.shield(other.hangup())
+        raise CallerHungUp(call.leg.id)
 
     async def caller_speaks(self, call: CallContext) -> bool:
         """The silent-line script: prompt after ~3 s, again after ~3 s, then goodbye,

@@ -19,10 +19,10 @@ REQUIRED = {
     "low_volume_goodbye", "not_heard", "please_hold", "thanks_for_waiting", "keep_alive",
     "lookup_confirm", "lookup_found", "lookup_not_registered", "lookup_offer_related",
     "lookup_related", "lookup_which_industry", "lookup_which_district", "transfer",
-    "transfer_not_registered", "message_take", "message_readback", "complaint_ack",
+    "transfer_not_registered", "transfer_offer", "transfer_brief", "transfer_failed",
+    "operator_handover", "no_speech_model", "message_take", "message_readback", "complaint_ack",
     "out_of_scope", "seat_fault_transfer", "seat_fault_goodbye", "anything_else",
     "rating_request", "rating_thanks", "goodbye", "nuisance_prompt", "ask_again",
-    "operator_handover", "no_speech_model",
 }
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 

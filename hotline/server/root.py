@@ -17,6 +17,7 @@ from hotline.calls.ari_telephony import AriTelephony
 from hotline.calls.controller import CallController
 from hotline.calls.flow import CallFlow, FlowSettings
 from hotline.config import Settings, ari_explicitly_set
+from hotline.directory.service import DirectoryService
 from hotline.errors import ConfigError, StoreError
 from hotline.privacy import MaskingFilter
 from hotline.prompts.library import PromptLibrary
@@ -65,6 +66,7 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
     prompts = PromptLibrary.from_settings(settings, asterisk_prompts)
     rest = AriRest(ari_url, user, password)
     telephony = AriTelephony(rest, settings.ari_app)
+    directory = DirectoryService()
     operators = OperatorRepository(db)
     provisioner = SeatProvisioner.for_ari(rest, ari_url, settings.sip_realm,
                                           settings.seat_rtp_timeout_s)
@@ -76,7 +78,8 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
         caller_hangup_wait_s=settings.caller_hangup_wait_s,
         rating_wait_s=settings.rating_wait_s, seat_ring_s=settings.seat_ring_s,
         seat_fault_offer_s=settings.seat_fault_offer_s, node=settings.node),
-        telephony=telephony, seats=SeatRoster(operators))
+        telephony=telephony, seats=SeatRoster(operators), directory=directory,
+        recognizer=None)  # streaming Vosk over ARI is not built yet: speech goes to a seat
     controller = CallController(rest, settings.ari_app, flow, telephony)
 
     async def on_connected() -> None:
@@ -90,7 +93,8 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
 
     stream = EventStream(ari_url, user, password, settings.ari_app, Dispatcher(controller),
                          on_connected=on_connected, on_disconnected=controller.disconnected)
-    services = Services(db=db, calls=calls, operators=operators, rest=rest, stream=stream,
+    services = Services(db=db, calls=calls, operators=operators, directory=directory,
+                        home_district=settings.home_district, rest=rest, stream=stream,
                         controller=controller,
                         ari_url=ari_url, unit_name=settings.unit_name,
                         speech_model=settings.vosk_model,
@@ -102,12 +106,16 @@ async def _telephony_ctx(app: web.Application) -> AsyncIterator[None]:
     """Start the controller and the event stream with the app; stop them gracefully."""
     services = app[SERVICES]
     await services.db.upgrade()
+    await services.directory.refresh(services.db, services.home_district)
+    directory_task = asyncio.create_task(
+        services.directory.keep_fresh(services.db, services.home_district), name="directory")
     controller_task = asyncio.create_task(services.controller.run(), name="controller")
     stream_task = asyncio.create_task(services.stream.run(), name="ari-events")
     yield
     await services.controller.stop(services.shutdown_timeout_s)
     stream_task.cancel()
-    for task in (stream_task, controller_task):
+    directory_task.cancel()
+    for task in (stream_task, controller_task, directory_task):
         with contextlib.suppress(asyncio.CancelledError):
             await task
     await services.rest.close()
@@ -136,6 +144,9 @@ def serve(settings: Settings) -> int:
     if not settings.vosk_model or not Path(settings.vosk_model).is_dir():
         log.warning("no speech model configured (HOTLINE_VOSK_MODEL): speech steps hand the "
                     "call to an operator")
+    else:
+        log.warning("HOTLINE_VOSK_MODEL is set, but streaming recognition over ARI is not "
+                    "built yet: speech steps hand the call to an operator")
     log.info("ARI %s; console http://%s:%d/", services.ari_url, settings.console_host,
              settings.console_port)
     web.run_app(make_app(services), host=settings.console_host, port=settings.console_port,

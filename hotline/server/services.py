@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from hotline.ari.rest import AriRest
 from hotline.ari.stream import EventStream
 from hotline.calls.controller import CallController
+from hotline.directory.service import DirectoryService
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
 from hotline.store.operators_repo import OperatorRepository
@@ -17,6 +18,8 @@ class Services:
     db: Database
     calls: CallRepository
     operators: OperatorRepository
+    directory: DirectoryService
+    home_district: str
     rest: AriRest
     stream: EventStream
     controller: CallController

@@ -54,7 +54,9 @@ async def test_record_exists_before_the_call_is_answered(fake_ari: FakeAri,
 
 
 async def test_caller_speaks_then_rates_with_dtmf(fake_ari: FakeAri, tmp_path: Path) -> None:
-    async with running(fake_ari, tmp_path, replace(FAST, rating_wait_s=3)) as h:
+    """The scripted lookup of 004 篇10: 工行 is found, confirmed, read out; then the rating."""
+    async with running(fake_ari, tmp_path, replace(FAST, rating_wait_s=3),
+                       utterances=["帮我查一下 工行 的 电话", "对的"]) as h:
         cid = await fake_ari.incoming_call()
         await wait_played(fake_ari, cid, "opening")
         await fake_ari.talking(cid)
@@ -63,15 +65,22 @@ async def test_caller_speaks_then_rates_with_dtmf(fake_ari: FakeAri, tmp_path: P
         await wait_played(fake_ari, cid, "goodbye")
         await fake_ari.caller_hangs_up(cid)  # the caller hangs up first
         row = await h.record_for(cid)
-    assert phrases(fake_ari, cid) == ["opening", "anything_else", "rating_request",
-                                      "rating_thanks", "goodbye"]
+    assert phrases(fake_ari, cid) == ["opening", "please_hold", "lookup_confirm", "lookup_found",
+                                      "anything_else", "rating_request", "rating_thanks",
+                                      "goodbye"]
+    played = fake_ari.played(cid)
+    assert "organisation=中国工商银行重庆万州分行" in played[2]
+    assert "phone=02358221111" in played[3]
+    record = await h.calls.get(row.id)
+    kinds = [e.kind for e in record.events]
+    assert "transcript" in kinds and "lookup" in kinds and "lookup_confirmed" in kinds
     assert row.satisfaction == 4
     assert row.disposition == "resolved"
     assert not fake_ari.calls_to(f"/channels/{cid}", "DELETE"), "the caller hung up first"
 
 
 async def test_hotline_hangs_up_if_caller_does_not(fake_ari: FakeAri, tmp_path: Path) -> None:
-    async with running(fake_ari, tmp_path) as h:
+    async with running(fake_ari, tmp_path, utterances=["人社局", "是"]) as h:
         cid = await fake_ari.incoming_call()
         await wait_played(fake_ari, cid, "opening")
         await fake_ari.talking(cid)

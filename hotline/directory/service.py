@@ -1,0 +1,47 @@
+"""The Directory port for the running hotline: the index built off the event loop, searched
+in a worker thread, and rebuilt when a new import lands in the database."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from hotline.directory.importer import directory_version, load_entries
+from hotline.directory.index import DirectoryIndex, SearchResult
+from hotline.directory.records import Entry
+from hotline.errors import StoreError
+from hotline.store.database import Database
+
+log = logging.getLogger(__name__)
+
+
+class DirectoryService:
+    def __init__(self, index: DirectoryIndex | None = None) -> None:
+        self.index = index or DirectoryIndex([])
+        self.version: tuple[int, int] = (-1, -1)
+
+    async def lookup(self, text: str) -> SearchResult:
+        return await asyncio.to_thread(self.index.search, text)
+
+    async def related(self, entry: Entry) -> list[Entry]:
+        return await asyncio.to_thread(self.index.related, entry)
+
+    async def refresh(self, db: Database, home_district: str) -> bool:
+        """Rebuild the index if the directory changed since the last build."""
+        try:
+            version = await directory_version(db)
+            if version == self.version:
+                return False
+            entries = await load_entries(db)
+        except StoreError as exc:
+            log.error("cannot load the directory: %s", exc)
+            return False
+        self.index = await asyncio.to_thread(DirectoryIndex, entries, home_district)
+        self.version = version
+        log.info("directory: %d entries indexed", len(entries))
+        return True
+
+    async def keep_fresh(self, db: Database, home_district: str, every_s: float = 30) -> None:
+        while True:
+            await self.refresh(db, home_district)
+            await asyncio.sleep(every_s)
