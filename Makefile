@@ -10,7 +10,8 @@ bootstrap:
 demo: bootstrap
 	$(VENV)/hotline sandbox up
 	$(VENV)/hotline db upgrade
-	$(VENV)/hotline serve
+	$(VENV)/hotline directory import directory/sample.csv --replace
+	HOTLINE_HOME_DISTRICT=$${HOTLINE_HOME_DISTRICT:-万州区} $(VENV)/hotline serve
 
 lint: bootstrap
 	$(VENV)/ruff check hotline tests bench
