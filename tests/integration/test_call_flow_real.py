@@ -5,8 +5,14 @@ from __future__ import annotations
 import statistics
 from datetime import timedelta
 
+from hotline.calls.flow import CallFlow
 from hotline.config import Settings, replace
+from hotline.directory.index import DirectoryIndex
+from hotline.directory.records import parse_csv
+from hotline.directory.service import DirectoryService
+from tests.harness import SAMPLE
 from tests.integration.conftest import serving, wait_for_records
+from tests.scripted import ScriptedRecognizer
 from tests.sipp import sipp
 
 
@@ -37,8 +43,15 @@ async def test_a_silent_caller_is_ended_by_the_hotline(settings: Settings) -> No
 
 
 async def test_a_caller_rates_the_service_with_dtmf(settings: Settings) -> None:
+    """The scripted lookup (no Chinese model here) runs first; the caller's DTMF 4 is kept
+    for the rating request."""
     real = replace(settings, rating_wait_s=15.0, caller_hangup_wait_s=2.0)
     async with serving(real) as (services, _):
+        entries, _ = parse_csv(SAMPLE.read_bytes())
+        flow = services.controller.flow
+        assert isinstance(flow, CallFlow)
+        flow.recognizer = ScriptedRecognizer(["帮我查一下 工行 的 电话", "对"])
+        flow.directory = DirectoryService(DirectoryIndex(entries, "万州区"))
         result = await sipp(real.sandbox_sip_port, scenario="rating", timeout_s=120)
         assert result.successful == 1, result.output[-3000:]
         [row] = await wait_for_records(services, 1)
