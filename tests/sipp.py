@@ -42,10 +42,15 @@ async def sipp(target_port: int, *, scenario: str = "call", number: str = "12345
         *cmd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         cwd=str(workdir) if workdir else None)
     out, _ = await asyncio.wait_for(proc.communicate(), timeout_s + 15)
+    return _result(proc.returncode or 0, out)
+
+
+def _result(returncode: int, out: bytes) -> SippResult:
+    """sipp's final statistics: successful and failed call counts (-1 if absent)."""
     text = out.decode(errors="replace")
     ok = re.search(r"Successful call\s*\|\s*\d+\s*\|\s*(\d+)", text)
     bad = re.search(r"Failed call\s*\|\s*\d+\s*\|\s*(\d+)", text)
-    return SippResult(proc.returncode or 0, int(ok.group(1)) if ok else -1,
+    return SippResult(returncode, int(ok.group(1)) if ok else -1,
                       int(bad.group(1)) if bad else -1, text)
 
 
@@ -63,11 +68,7 @@ async def sipp_seat(scenario: str, *, calls: int = 1,
 
     async def result() -> SippResult:
         out, _ = await proc.communicate()
-        text = out.decode(errors="replace")
-        ok = re.search(r"Successful call\s*\|\s*\d+\s*\|\s*(\d+)", text)
-        bad = re.search(r"Failed call\s*\|\s*\d+\s*\|\s*(\d+)", text)
-        return SippResult(proc.returncode or 0, int(ok.group(1)) if ok else -1,
-                          int(bad.group(1)) if bad else -1, text)
+        return _result(proc.returncode or 0, out)
 
     done = asyncio.ensure_future(result())
     await asyncio.sleep(0.2)  # let it bind

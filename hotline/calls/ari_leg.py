@@ -171,10 +171,6 @@ class AriCallLeg:
         done, _ = await self._until(self._talking.wait(), timeout_s)
         return done
 
-    def clear_dtmf(self) -> None:
-        while not self._dtmf.empty():
-            self._dtmf.get_nowait()
-
     async def pause(self, seconds: float) -> None:
         await self._until(asyncio.sleep(seconds), None)
 

@@ -120,14 +120,12 @@ class DirectoryIndex:
             tri_v.extend([n] * len(tris))
         self._grams = _Csr(grams_k, grams_v)
         self._tris = _Csr(tri_k, tri_v)
-        self._district = np.array([self._slot(self.districts, e.district) for e in entries],
+        self._district_slot = {d: i for i, d in enumerate(self.districts)}
+        self._industry_slot = {d: i for i, d in enumerate(self.industries)}
+        self._district = np.array([self._district_slot.get(e.district, -1) for e in entries],
                                   dtype=np.int16)
-        self._industry = np.array([self._slot(self.industries, e.industry) for e in entries],
+        self._industry = np.array([self._industry_slot.get(e.industry, -1) for e in entries],
                                   dtype=np.int16)
-
-    @staticmethod
-    def _slot(vocab: list[str], value: str) -> int:
-        return vocab.index(value) if value in vocab else -1
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -212,17 +210,17 @@ class DirectoryIndex:
                   industry: str | None, limit: int) -> SearchResult:
         mask = np.ones(len(self.entries), dtype=bool)
         if district is not None:
-            mask &= self._district == self.districts.index(district)
+            mask &= self._district == self._district_slot[district]
         if industry is not None:
-            mask &= self._industry == self.industries.index(industry)
+            mask &= self._industry == self._industry_slot[industry]
         found = np.flatnonzero(mask)[:limit]
         hits = [Hit(self.entries[int(n)], 0.0) for n in found]
         return SearchResult(query, cleaned, False, hits, district, industry, category=True)
 
     def related(self, entry: Entry, limit: int = 3) -> list[Entry]:
         """Other units of the same industry in the same district (for "not found")."""
-        mask = (self._industry == self._slot(self.industries, entry.industry)) & \
-            (self._district == self._slot(self.districts, entry.district))
+        mask = (self._industry == self._industry_slot.get(entry.industry, -1)) & \
+            (self._district == self._district_slot.get(entry.district, -1))
         return [self.entries[int(n)] for n in np.flatnonzero(mask)[:limit + 1]
                 if self.entries[int(n)].id != entry.id][:limit]
 

@@ -117,10 +117,6 @@ def fuzzy_code(text: str) -> str:
     return "".join(code_of(fuzzy(s)) for s in syllables(text))
 
 
-def exact_code(text: str) -> str:
-    return " ".join(syllables(text))
-
-
 def initials(text: str) -> str:
     """The first letter of each syllable: 工商银行 -> 'gsyh' (what operators type)."""
     return "".join(s[0] for s in syllables(text))

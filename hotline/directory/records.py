@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 HEADER = ("id", "name", "aliases", "industry", "district", "address", "phone", "transfer_to")
@@ -47,14 +46,6 @@ class CsvProblems(Exception):
         more = len(self.problems) - 20
         tail = f"\n  ... and {more} more" if more > 0 else ""
         return f"{len(self.problems)} bad row(s), nothing imported:\n{shown}{tail}"
-
-
-def read_csv(data: bytes, path: str = "<csv>") -> Iterator[Entry]:
-    """Validate the whole file; yield nothing unless every row is good (raises CsvProblems)."""
-    entries, problems = parse_csv(data, path)
-    if problems:
-        raise CsvProblems(path, problems)
-    yield from entries
 
 
 def parse_csv(data: bytes, path: str = "<csv>") -> tuple[list[Entry], list[tuple[int, str]]]:

@@ -42,6 +42,7 @@ class DirectoryService:
         return True
 
     async def keep_fresh(self, db: Database, home_district: str, every_s: float = 30) -> None:
+        """Check for a new import every ``every_s`` (call refresh() once at start-up)."""
         while True:
-            await self.refresh(db, home_district)
             await asyncio.sleep(every_s)
+            await self.refresh(db, home_district)
