@@ -46,6 +46,10 @@ class Settings:
     seat_rtp_timeout_s: int = 15  # an operator leg with no audio this long is a seat fault
     sip_realm: str = "hotline"
     vosk_model: str = ""  # a Vosk model folder; empty: speech steps go to an operator
+    vosk_grammar: str = ""  # a phrase list (one per line) to restrict recognition to; empty: open
+    vosk_models_url: str = "https://alphacephei.com/vosk/models"  # for `hotline asr fetch`
+    asr_threads: int = 0  # recogniser threads; 0: two per core
+    asr_end_ms: int = 220  # trailing silence that ends a caller's utterance
     prompts_voice: str = "cmn-latn-pinyin"
     asterisk_prompts_dir: str = ""  # where Asterisk sees $HOTLINE_HOME/prompts (production)
     node: str = ""  # this controller's name when several share one database
@@ -114,6 +118,10 @@ def _validate(s: Settings) -> None:
                 "seat_fault_offer_s", "seat_rtp_timeout_s"):
         if not 0 <= getattr(s, key) <= 600:
             raise bad(key, "must be between 0 and 600 seconds")
+    if not 0 <= s.asr_threads <= 256:
+        raise bad("asr_threads", "must be between 0 (automatic) and 256")
+    if not 60 <= s.asr_end_ms <= 5000:
+        raise bad("asr_end_ms", "must be between 60 and 5000 ms")
     if s.ring_on_s + s.ring_off_s <= 0:
         raise bad("ring_off_s", "a ring cycle must last longer than 0 s")
     if not 1 <= s.ring_budget <= 10:

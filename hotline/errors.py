@@ -66,3 +66,7 @@ class StoreError(HotlineError):
 
 class NotFoundError(HotlineError):
     """A record, ticket or user asked for does not exist."""
+
+
+class SpeechModelError(HotlineError):
+    """A Vosk model folder is missing, incomplete, or failed to download or verify."""

@@ -6,7 +6,7 @@ hotline.speech implement them, and fakes implement them in unit tests.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -80,18 +80,42 @@ class SeatBoard(Protocol):
 
 
 class Utterance(Protocol):
-    text: str
-    final: bool
+    """A transcript segment: partial while the caller talks, then final."""
+
+    @property
+    def text(self) -> str: ...
+    @property
+    def final(self) -> bool: ...
+    @property
+    def start_s(self) -> float: ...
+    @property
+    def end_s(self) -> float: ...
+
+
+OnSegment = Callable[[Utterance], Awaitable[None]]
 
 
 class Recognizer(Protocol):
-    """Speech to text for one call. ``available`` is False when no model is configured."""
+    """Speech to text, one stream per call. ``available`` is False without a model."""
 
     available: bool
 
-    async def listen(self, leg: CallLeg, timeout_s: float) -> str:
-        """The next final transcript, or '' after timeout_s of silence."""
+    async def attach(self, leg: CallLeg, on_segment: OnSegment | None = None) -> None:
+        """Start hearing the caller (at answer); segments go to on_segment as they come."""
         ...
+    async def detach(self, leg: CallLeg) -> None: ...
+    async def listen(self, leg: CallLeg, timeout_s: float) -> str:
+        """What the caller said since the last answer was taken, or '' after timeout_s of
+        silence."""
+        ...
+
+
+class SpeechTap(Protocol):
+    """The caller's audio, as little-endian 16-bit PCM at ``rate``, until closed."""
+
+    async def open(self, channel_id: str, rate: int,
+                   on_audio: Callable[[bytes], None]) -> Any: ...
+    async def close(self, tap: Any) -> None: ...
 
 
 class Directory(Protocol):

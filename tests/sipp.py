@@ -32,8 +32,11 @@ async def sipp(target_port: int, *, scenario: str = "call", number: str = "12345
                timeout_s: int = 60, extra: list[str] | None = None,
                caller: str = "13900000001", workdir: Path | None = None) -> SippResult:
     port = free_udp_port()
-    scen = ["-sn", scenario] if scenario in ("uac", "uas") else [
-        "-sf", str(SCENARIOS / f"{scenario}.xml")]
+    if scenario in ("uac", "uas"):
+        scen = ["-sn", scenario]
+    else:
+        scen = ["-sf", scenario if scenario.endswith(".xml") else str(
+            SCENARIOS / f"{scenario}.xml")]
     cmd = ["sipp", f"127.0.0.1:{target_port}", *scen, "-s", number, "-i", "127.0.0.1",
            "-p", str(port), "-mp", str(free_udp_port()), "-m", str(calls), "-r", str(rate),
            "-l", str(limit), "-d", str(hold_ms), "-timeout", f"{timeout_s}s",

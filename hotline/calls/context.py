@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -50,3 +51,4 @@ class CallContext:
     disposition: Disposition | None = None
     seat: SeatLeg | None = None
     updates: dict[str, Any] = field(default_factory=dict)
+    hearing: asyncio.Future[None] | None = None  # the recogniser attaching to the caller

@@ -29,6 +29,7 @@ from hotline.calls.ari_leg import AriCallLeg
 from hotline.calls.ari_telephony import SEAT_PREFIX, AriTelephony
 from hotline.errors import TelephonyError
 from hotline.privacy import mask_number
+from hotline.speech.ari_tap import TAP_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -175,8 +176,8 @@ class CallController:
                 log.info("channel %s vanished while disconnected", channel_id)
                 self._gone(channel_id)
         for channel_id in present - set(self.legs):
-            if channel_id.startswith(SEAT_PREFIX):  # an operator leg whose call we lost
-                log.info("hanging up orphaned seat channel %s", channel_id)
+            if channel_id.startswith((SEAT_PREFIX, TAP_PREFIX)):  # a helper of a lost call
+                log.info("hanging up orphaned channel %s", channel_id)
                 await self._safe(self.rest.hangup(channel_id, "normal"))
                 continue
             try:

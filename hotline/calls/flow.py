@@ -26,6 +26,7 @@ from hotline.ports import (
     Recognizer,
     SeatBoard,
     Telephony,
+    Utterance,
 )
 from hotline.privacy import mask_number
 
@@ -99,6 +100,7 @@ class CallFlow:
         await self._finish(call)
 
     async def _finish(self, call: CallContext) -> None:
+        await asyncio.shield(self._stop_hearing(call))
         if self.seats is not None:
             await asyncio.shield(self.seats.release_on_exit(call))
         call.machine.to(CallState.ENDED)
@@ -118,7 +120,10 @@ class CallFlow:
                   **values: str) -> bool:
         media = await self.prompts.media(phrase_id, **values)
         await self.store.add_event(call.record_id, "said", {"phrase": phrase_id})
-        return await call.leg.play([media], interruptible=interruptible)
+        interrupted = await call.leg.play([media], interruptible=interruptible)
+        if interrupted:
+            await self.store.add_event(call.record_id, "barge_in", {"phrase": phrase_id})
+        return interrupted
 
     # -- 1. three rings ----------------------------------------------------------------------
     async def answer_within_three_rings(self, call: CallContext,
@@ -132,6 +137,7 @@ class CallFlow:
                                                self.s.ring_off_s)
             call.seat = await self.seats.offer(call, deadline, seats=seats)
         await call.leg.answer()
+        self._start_hearing(call)
         rings = rings_elapsed(self.clock.monotonic() - started, self.s.ring_on_s,
                               self.s.ring_off_s)
         call.machine.to(CallState.ANSWERED)
@@ -141,6 +147,41 @@ class CallFlow:
             call.record_id, answered_at=self.clock.now(), rings=rings, answered_by=job,
             owner=job, state=CallState.ANSWERED.value)
         return rings
+
+    # -- hearing the caller: one recogniser for the whole call, from the answer on ----------
+    def _start_hearing(self, call: CallContext) -> None:
+        recognizer = self.recognizer
+        if recognizer is None or not recognizer.available:
+            return
+
+        async def segment(u: Utterance) -> None:
+            if u.final and u.text:
+                await self.store.add_event(call.record_id, "transcript", {
+                    "speaker": "caller", "text": u.text, "start_s": round(u.start_s, 2),
+                    "end_s": round(u.end_s, 2)})
+
+        call.hearing = asyncio.ensure_future(recognizer.attach(call.leg, segment))
+
+    async def _heard(self, call: CallContext) -> bool:
+        """Whether the recogniser is hearing this caller (False: speech cannot serve)."""
+        if call.hearing is None:
+            return False
+        try:
+            await call.hearing
+        except HotlineError as exc:
+            log.error("call %s: speech recognition could not start: %s", call.record_id, exc)
+            return False
+        return True
+
+    async def _stop_hearing(self, call: CallContext) -> None:
+        if call.hearing is None or self.recognizer is None:
+            return
+        if not call.hearing.done():
+            call.hearing.cancel()
+        try:
+            await self.recognizer.detach(call.leg)
+        except HotlineError as exc:
+            log.warning("call %s: speech stream not closed cleanly: %s", call.record_id, exc)
 
     # -- 2. greeting -------------------------------------------------------------------------
     async def greet(self, call: CallContext, rings: int) -> None:
@@ -160,6 +201,8 @@ class CallFlow:
         if (self.recognizer is None or not self.recognizer.available
                 or self.directory is None):
             return await self.hand_to_operator(call, "no_speech_model")
+        if not await self._heard(call):
+            return await self.hand_to_operator(call, "operator_handover")
         steps = LookupSteps(self.store, self.directory, self.recognizer, self.say,
                             self.lookup_settings)
         outcome, entry = await steps.run(call)

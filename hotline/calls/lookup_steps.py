@@ -62,11 +62,8 @@ class LookupSteps:
         self.entry: Entry | None = None
 
     async def hear(self, call: CallContext) -> str:
-        text = (await self.recognizer.listen(call.leg, self.s.listen_s)).strip()
-        if text:
-            await self.store.add_event(call.record_id, "transcript",
-                                       {"speaker": "caller", "text": text})
-        return text
+        """The caller's answer (each segment is already on the record as a transcript)."""
+        return (await self.recognizer.listen(call.leg, self.s.listen_s)).strip()
 
     async def run(self, call: CallContext) -> tuple[Outcome, Entry | None]:
         text = await self.hear(call)
@@ -80,7 +77,7 @@ class LookupSteps:
             result = await self.narrow(call, result, text)
             if result.confident:
                 entry = result.hits[0].entry
-                await self.say(call, "lookup_confirm", organisation=entry.name)
+                await self.say(call, "lookup_confirm", organisation=entry.name, interruptible=True)
                 answer = yes_no(await self.hear(call))
                 if answer is False:
                     await self.say(call, "not_heard")
@@ -118,7 +115,7 @@ class LookupSteps:
         else:
             return result
         await self.say(call, phrase, organisation=result.cleaned or text,
-                       choices="还是".join(choices[:3]))
+                       choices="还是".join(choices[:3]), interruptible=True)
         answer = await self.hear(call)
         if not answer:
             return result
@@ -133,7 +130,7 @@ class LookupSteps:
             await self.say(call, "lookup_found", organisation=entry.name, phone=entry.phone)
         if not entry.transferable:
             return Outcome.FOUND, entry
-        await self.say(call, "transfer_offer", organisation=entry.name)
+        await self.say(call, "transfer_offer", organisation=entry.name, interruptible=True)
         if yes_no(await self.hear(call)):
             return Outcome.TRANSFER, entry
         return Outcome.FOUND, entry
@@ -144,7 +141,7 @@ class LookupSteps:
         near = result.hits[0].entry if result.hits else None
         related = await self.directory.related(near) if near is not None else []
         if related:
-            await self.say(call, "lookup_offer_related")
+            await self.say(call, "lookup_offer_related", interruptible=True)
             if yes_no(await self.hear(call)):
                 for unit in related[:2]:
                     await self.say(call, "lookup_related", organisation=unit.name,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 from aiohttp import web
 
@@ -18,13 +18,18 @@ from hotline.calls.controller import CallController
 from hotline.calls.flow import CallFlow, FlowSettings
 from hotline.config import Settings, ari_explicitly_set
 from hotline.directory.service import DirectoryService
-from hotline.errors import ConfigError, StoreError
+from hotline.errors import ConfigError, SpeechModelError, StoreError
 from hotline.privacy import MaskingFilter
 from hotline.prompts.library import PromptLibrary
 from hotline.sandbox.instance import Sandbox
 from hotline.seats.board import SeatRoster
 from hotline.seats.provision import SeatProvisioner
 from hotline.server.services import Services
+from hotline.speech.ari_tap import AriSpeechTap
+from hotline.speech.endpointing import EndpointSettings
+from hotline.speech.engine import VoskEngine
+from hotline.speech.grammar import read_grammar
+from hotline.speech.recognizer import StreamingRecognizer
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
 from hotline.store.operators_repo import OperatorRepository
@@ -59,6 +64,26 @@ def resolve_ari(settings: Settings) -> tuple[str, str, str, str]:
             settings.asterisk_prompts_dir or state.sounds_in_asterisk)
 
 
+def build_recognizer(settings: Settings, rest: AriRest) -> StreamingRecognizer | None:
+    """Vosk on a snoop of each caller, if a model is configured and loads; else None, and
+    the speech steps hand calls to an operator (said loudly at startup)."""
+    if not settings.vosk_model:
+        log.warning("no speech model configured (HOTLINE_VOSK_MODEL): speech steps hand the "
+                    "call to an operator. `hotline asr fetch small-cn` downloads one.")
+        return None
+    try:
+        grammar = read_grammar(settings.vosk_grammar) if settings.vosk_grammar else []
+        engine = VoskEngine(settings.vosk_model, grammar=grammar,
+                            threads=settings.asr_threads or 2 * (os.cpu_count() or 1))
+    except SpeechModelError as exc:
+        log.error("speech model unusable, speech steps hand the call to an operator: %s", exc)
+        return None
+    log.info("speech model %s (%d Hz, %s)", engine.info.path, engine.rate,
+             f"grammar of {len(grammar)} phrases" if grammar else "open vocabulary")
+    return StreamingRecognizer(engine, AriSpeechTap(rest, settings.ari_app),
+                               EndpointSettings(end_ms=settings.asr_end_ms))
+
+
 def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
     ari_url, user, password, asterisk_prompts = resolve_ari(settings)
     db = Database(settings.effective_db_url)
@@ -68,6 +93,7 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
     telephony = AriTelephony(rest, settings.ari_app)
     directory = DirectoryService()
     operators = OperatorRepository(db)
+    speech = build_recognizer(settings, rest)
     provisioner = SeatProvisioner.for_ari(rest, ari_url, settings.sip_realm,
                                           settings.seat_rtp_timeout_s)
     flow = CallFlow(calls, prompts, SystemClock(), FlowSettings(
@@ -79,7 +105,7 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
         rating_wait_s=settings.rating_wait_s, seat_ring_s=settings.seat_ring_s,
         seat_fault_offer_s=settings.seat_fault_offer_s, node=settings.node),
         telephony=telephony, seats=SeatRoster(operators), directory=directory,
-        recognizer=None)  # streaming Vosk over ARI is not built yet: speech goes to a seat
+        recognizer=speech)
     controller = CallController(rest, settings.ari_app, flow, telephony)
 
     async def on_connected() -> None:
@@ -97,7 +123,7 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
                         home_district=settings.home_district, rest=rest, stream=stream,
                         controller=controller,
                         ari_url=ari_url, unit_name=settings.unit_name,
-                        speech_model=settings.vosk_model,
+                        speech_model=settings.vosk_model, speech=speech,
                         shutdown_timeout_s=settings.shutdown_timeout_s)
     return services, prompts
 
@@ -118,6 +144,8 @@ async def _telephony_ctx(app: web.Application) -> AsyncIterator[None]:
     for task in (stream_task, controller_task, directory_task):
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    if services.speech is not None:
+        await services.speech.close()
     await services.rest.close()
     await services.db.close()
 
@@ -141,12 +169,6 @@ def serve(settings: Settings) -> int:
     report = prompts.build()
     log.info("prompts: %d rendered, %d cached, %d recorded", report.rendered, report.cached,
              report.recorded)
-    if not settings.vosk_model or not Path(settings.vosk_model).is_dir():
-        log.warning("no speech model configured (HOTLINE_VOSK_MODEL): speech steps hand the "
-                    "call to an operator")
-    else:
-        log.warning("HOTLINE_VOSK_MODEL is set, but streaming recognition over ARI is not "
-                    "built yet: speech steps hand the call to an operator")
     log.info("ARI %s; console http://%s:%d/", services.ari_url, settings.console_host,
              settings.console_port)
     web.run_app(make_app(services), host=settings.console_host, port=settings.console_port,

@@ -8,6 +8,7 @@ from hotline.ari.rest import AriRest
 from hotline.ari.stream import EventStream
 from hotline.calls.controller import CallController
 from hotline.directory.service import DirectoryService
+from hotline.speech.recognizer import StreamingRecognizer
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
 from hotline.store.operators_repo import OperatorRepository
@@ -27,3 +28,4 @@ class Services:
     unit_name: str
     speech_model: str
     shutdown_timeout_s: float
+    speech: StreamingRecognizer | None = None  # None: no usable model, speech goes to seats

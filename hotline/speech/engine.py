@@ -1,0 +1,90 @@
+"""Vosk behind a small, thread-friendly interface.
+
+One ``VoskEngine`` per process holds the model (loaded once) and a thread pool; each call gets
+one ``Transcriber`` (one KaldiRecognizer, reused for the whole call). Vosk's C calls release
+the GIL, so recognisers of different calls run in parallel on the pool's threads, and nothing
+here ever runs on the event loop. A transcriber's work is serialised by its own lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hotline.errors import SpeechModelError
+from hotline.speech.model_check import ModelInfo, check_model, load_model
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Heard:
+    text: str
+    final: bool
+
+
+class Transcriber:
+    """One recogniser. ``accept`` returns the partial text (or a final one when Vosk's own
+    endpointing fired); ``finish`` returns the final text and resets for the next utterance."""
+
+    def __init__(self, recognizer: Any) -> None:
+        self._rec = recognizer
+        self._lock = threading.Lock()
+
+    def accept(self, pcm: bytes) -> Heard:
+        with self._lock:
+            if self._rec.AcceptWaveform(pcm):
+                return Heard(_text(self._rec.Result()), True)
+            return Heard(_partial(self._rec.PartialResult()), False)
+
+    def finish(self) -> str:
+        with self._lock:
+            return _text(self._rec.FinalResult())
+
+
+def _text(raw: str) -> str:
+    return str(json.loads(raw).get("text", "")).strip()
+
+
+def _partial(raw: str) -> str:
+    return str(json.loads(raw).get("partial", "")).strip()
+
+
+class VoskEngine:
+    def __init__(self, model_path: str | Path, *, grammar: Sequence[str] = (),
+                 threads: int = 4) -> None:
+        self.info: ModelInfo = check_model(model_path)
+        if grammar and not self.info.dynamic_graph:
+            raise SpeechModelError(f"{self.info.path}: this model has a static graph "
+                                   "(HCLG.fst) and cannot take a grammar; use open vocabulary")
+        self.grammar = json.dumps(list(grammar), ensure_ascii=False) if grammar else ""
+        self.rate = self.info.sample_rate
+        self._model = load_model(self.info.path)
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="vosk")
+
+    def transcriber(self) -> Transcriber:
+        import vosk
+
+        if self.grammar:
+            return Transcriber(vosk.KaldiRecognizer(self._model, self.rate, self.grammar))
+        return Transcriber(vosk.KaldiRecognizer(self._model, self.rate))
+
+    async def new_transcriber(self) -> Transcriber:
+        """Build a recogniser off the loop (a large grammar takes a moment to compile)."""
+        return await asyncio.get_running_loop().run_in_executor(self.pool, self.transcriber)
+
+    async def accept(self, t: Transcriber, pcm: bytes) -> Heard:
+        return await asyncio.get_running_loop().run_in_executor(self.pool, t.accept, pcm)
+
+    async def finish(self, t: Transcriber) -> str:
+        return await asyncio.get_running_loop().run_in_executor(self.pool, t.finish)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)

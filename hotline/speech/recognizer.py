@@ -1,0 +1,120 @@
+"""The Recognizer port over Vosk: one stream (tap, endpointer, recogniser) per call.
+
+``attach`` starts listening when the call is answered and keeps going until ``detach``, so
+what the caller says while a prompt plays is heard too (the prompt itself stops on the
+caller's speech: barge-in on the leg). ``listen`` returns what the caller said since the
+last answer was taken, waiting for the utterance in progress to end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from hotline.errors import CallerHungUp, TelephonyError
+from hotline.ports import CallLeg, OnSegment, SpeechTap
+from hotline.speech.endpointing import EndpointSettings
+from hotline.speech.engine import VoskEngine
+from hotline.speech.stream import SpeechStream, Utterance
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Attached:
+    stream: SpeechStream
+    tap: Any
+
+
+class StreamingRecognizer:
+    available = True
+
+    def __init__(self, engine: VoskEngine, tap: SpeechTap,
+                 settings: EndpointSettings | None = None) -> None:
+        self.engine = engine
+        self.tap = tap
+        self.settings = settings or EndpointSettings()
+        self._calls: dict[str, _Attached] = {}
+        self.latencies_ms: list[float] = []
+
+    @property
+    def streams(self) -> int:
+        return len(self._calls)
+
+    async def attach(self, leg: CallLeg, on_segment: OnSegment | None = None) -> None:
+        if leg.id in self._calls:
+            return
+
+        async def segment(u: Utterance) -> None:
+            if u.final:
+                self.latencies_ms.append(u.latency_ms)
+                del self.latencies_ms[:-1000]
+            if on_segment is not None:
+                await on_segment(u)
+
+        transcriber = await self.engine.new_transcriber()
+        stream = SpeechStream(self.engine, transcriber, self.settings, segment)
+        stream.start()
+        try:
+            handle = await self.tap.open(leg.id, self.engine.rate, stream.push)
+        except BaseException:
+            await stream.stop()
+            raise
+        self._calls[leg.id] = _Attached(stream, handle)
+
+    async def detach(self, leg: CallLeg) -> None:
+        attached = self._calls.pop(leg.id, None)
+        if attached is None:
+            return
+        await attached.stream.stop()
+        with contextlib.suppress(TelephonyError):
+            await self.tap.close(attached.tap)
+
+    async def listen(self, leg: CallLeg, timeout_s: float) -> str:
+        """What the caller said, or '' if they said nothing for timeout_s."""
+        attached = self._calls.get(leg.id)
+        if attached is None:
+            await self.attach(leg)
+            attached = self._calls[leg.id]
+        stream = attached.stream
+        heard = _drain(stream)
+        if heard:
+            return heard
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        cut = deadline + self.settings.max_ms / 1000 + 1  # an utterance in progress may end
+        while True:
+            left = (cut if stream.speaking else deadline) - loop.time()
+            if left <= 0:
+                return ""
+            got = asyncio.ensure_future(stream.finals.get())
+            gone = asyncio.ensure_future(leg.wait_gone(None))
+            try:
+                done, _ = await asyncio.wait({got, gone}, timeout=min(left, 0.25),
+                                             return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                gone.cancel()
+                if not got.done():
+                    got.cancel()
+            if got in done and not got.cancelled():
+                return " ".join([got.result().text, _drain(stream)]).strip()
+            if leg.gone:
+                raise CallerHungUp(leg.id)
+
+    async def close(self) -> None:
+        for channel_id in list(self._calls):
+            attached = self._calls.pop(channel_id)
+            await attached.stream.stop()
+            with contextlib.suppress(TelephonyError):
+                await self.tap.close(attached.tap)
+        self.engine.close()
+
+
+def _drain(stream: SpeechStream) -> str:
+    texts = []
+    while not stream.finals.empty():
+        texts.append(stream.finals.get_nowait().text)
+    return " ".join(texts).strip()
