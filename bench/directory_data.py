@@ -146,17 +146,23 @@ def build_queries(entries: list[Entry], present: int, absent: int,
                   seed: int = 11) -> list[Query]:
     noise = Noise(seed)
     rnd = noise.rnd
+    # A name that sounds like another entry's (same fuzzy pinyin) cannot be told apart by
+    # ear: the caller says where (the dialogue would ask which district anyway).
     by_core: dict[str, int] = defaultdict(int)
+    by_sound: dict[str, set[str]] = defaultdict(set)
     for e in entries:
-        by_core[core_name(e.name, DISTRICTS)] += 1
+        core = core_name(e.name, DISTRICTS)
+        by_core[core] += 1
+        by_sound[fuzzy_code(core)].add(e.phone)
+        by_sound[fuzzy_code(e.name)].add(e.phone)
         for a in e.aliases:
             by_core[a] += 1
+            by_sound[fuzzy_code(a)].add(e.phone)
     queries: list[Query] = []
     for e in rnd.sample(entries, present):
         forms = [e.name, core_name(e.name, DISTRICTS), *e.aliases]
         form = rnd.choice(forms)
-        if by_core.get(form, 0) > 1 or (form == core_name(e.name, DISTRICTS) and \
-                by_core[form] > 1):
+        if by_core.get(form, 0) > 1 or len(by_sound.get(fuzzy_code(form), ())) > 1:
             form = rnd.choice((e.district, e.district[:-1] if len(e.district) > 2 else
                                e.district)) + form  # a shared name: the caller says where
         text = noise.apply(form) if len(form) >= 4 else form

@@ -161,22 +161,27 @@ class DirectoryIndex:
         return None, code
 
     def _candidates(self, code: str) -> np.ndarray:
+        """The entries sharing the most (IDF-weighted) syllable bigrams with the query:
+        a rare bigram says more about which entry is meant than a common one."""
         grams = _bigrams(code)
         if not grams:
             return np.zeros(0, dtype=np.int32)
-        lists = sorted((self._grams.get(g) for g in grams), key=len)
+        lists = sorted((p for p in (self._grams.get(g) for g in grams) if len(p)), key=len)
         common = max(2000, len(self.entries) // 20)
         kept = [p for p in lists if len(p) <= common] or lists[:1]
+        if not kept:
+            return np.zeros(0, dtype=np.int32)
         merged = np.concatenate(kept)
-        if len(merged) == 0:
-            return merged
-        counts = np.bincount(merged, minlength=len(self.entries)) if len(merged) > 50_000 \
-            else None
-        if counts is None:
-            ids, c = np.unique(merged, return_counts=True)
+        total = len(self.entries) + 1
+        weights = np.repeat(np.array([np.log(total / len(p)) for p in kept], dtype=np.float32),
+                            [len(p) for p in kept])
+        if len(merged) > 50_000:
+            sums = np.bincount(merged, weights=weights, minlength=len(self.entries))
+            ids = np.flatnonzero(sums)
+            c = sums[ids]
         else:
-            ids = np.flatnonzero(counts)
-            c = counts[ids]
+            ids, inverse = np.unique(merged, return_inverse=True)
+            c = np.bincount(inverse, weights=weights)
         if len(ids) <= MAX_CANDIDATES:
             return ids
         top = np.argpartition(-c, MAX_CANDIDATES)[:MAX_CANDIDATES]

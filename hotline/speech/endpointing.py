@@ -45,7 +45,7 @@ class Endpointer:
     def __init__(self, rate: int, settings: EndpointSettings | None = None) -> None:
         self.rate = rate
         self.s = settings or EndpointSettings()
-        self.floor_db = -70.0
+        self.floor_db = -90.0
         self.speaking = False
         self.audio_ms = 0.0  # audio fed so far
         self.started_ms = 0.0  # where the current (or last) utterance started
@@ -60,11 +60,16 @@ class Endpointer:
     def feed(self, pcm: bytes) -> Edge | None:
         ms = len(pcm) / 2 / self.rate * 1000
         db = level_dbfs(pcm)
+        if self.audio_ms == 0.0:  # the line before anyone talks (never louder than -50)
+            self.floor_db = min(max(db, -90.0), -50.0)
         voiced = self.voiced(db)
         self.last_voiced = voiced
-        if not voiced:  # the floor follows quiet audio down quickly and up slowly
-            rate = 0.3 if db < self.floor_db else 0.02
-            self.floor_db += (db - self.floor_db) * rate
+        # The floor follows quiet audio down fast and up slowly; during speech it creeps up
+        # only very slowly, so a noise that is mistaken for speech is learnt in a few seconds.
+        if db < self.floor_db:
+            self.floor_db += (db - self.floor_db) * 0.3
+        else:
+            self.floor_db += (min(db, 0.0) - self.floor_db) * (0.003 if voiced else 0.05)
         self.audio_ms += ms
         if not self.speaking:
             self._voiced_ms = self._voiced_ms + ms if voiced else 0.0

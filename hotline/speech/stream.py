@@ -65,6 +65,7 @@ class SpeechStream:
         self._parts: list[str] = []
         self._voice_arrived = 0.0  # perf_counter when the last voiced frame arrived
         self._worker: asyncio.Task[None] | None = None
+        self._closed = False
         self.frames_in = 0
         self._quiet = asyncio.Event()  # set while no utterance is open
         self._quiet.set()
@@ -87,6 +88,7 @@ class SpeechStream:
         self._worker = asyncio.create_task(self._run(), name="speech-stream")
 
     async def stop(self) -> None:
+        self._closed = True
         if self._worker is not None:
             self._worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -101,9 +103,10 @@ class SpeechStream:
     async def _run(self) -> None:
         silence = bytes(self.frame_bytes)
         gap_s = 3 * FRAME_MS / 1000
-        while True:
+        while not self._closed:  # (a cancellation lost in a timeout race still stops it)
             try:
-                frame, arrived = await asyncio.wait_for(self._frames.get(), gap_s)
+                async with asyncio.timeout(gap_s):
+                    frame, arrived = await self._frames.get()
             except TimeoutError:
                 if not self.ep.speaking:
                     continue

@@ -5,6 +5,9 @@ the words. The greeting is interrupted by the caller's speech (barge-in)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -51,3 +54,27 @@ async def test_a_caller_is_heard_through_a_real_call(settings: Settings,
     assert barged[:1] == ["opening"], [e.kind for e in full.events]
     assert streams_left == 0 and helpers == []  # the stream and its Asterisk helpers are gone
     assert latencies and min(latencies) < 1000, latencies
+
+
+def test_asr_check_and_transcribe_from_the_command_line(tmp_path: Path) -> None:
+    """`hotline asr check` loads the model; `asr transcribe` runs the streaming path (the
+    endpointer and one recogniser) on a file; a bad folder is a clear error."""
+    hotline = str(Path(sys.executable).parent / "hotline")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    env["HOTLINE_HOME"] = str(tmp_path)
+    checked = subprocess.run([hotline, "asr", "check", str(KO_MODEL)], env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert checked.returncode == 0, checked.stderr
+    assert "16000 Hz, lookahead (grammar supported)" in checked.stdout
+    bad = subprocess.run([hotline, "asr", "check", str(tmp_path / "none")], env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "not a folder" in bad.stderr
+    grammar = tmp_path / "grammar.txt"
+    grammar.write_text("\n".join(GRAMMAR) + "\n", encoding="utf-8")
+    wav = tmp_path / "said.wav"
+    subprocess.run(["espeak-ng", "-v", "ko", "-s", "130", "-w", str(wav), "아니요"], check=True)
+    env.update(HOTLINE_VOSK_MODEL=str(KO_MODEL), HOTLINE_VOSK_GRAMMAR=str(grammar))
+    heard = subprocess.run([hotline, "asr", "transcribe", str(wav)], env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert heard.returncode == 0, heard.stderr
+    assert "아니요" in heard.stdout
