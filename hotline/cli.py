@@ -16,16 +16,18 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 def build_parser() -> argparse.ArgumentParser:
     from hotline.directory import cli as directory_cli
     from hotline.prompts import cli as prompts_cli
+    from hotline.reports import ledger as report_cli
     from hotline.sandbox import cli as sandbox_cli
     from hotline.seats import cli as seats_cli
     from hotline.server import cli as server_cli
     from hotline.speech import cli as speech_cli
     from hotline.store import cli as store_cli
+    from hotline.tickets import cli as tickets_cli
 
     parser = argparse.ArgumentParser(prog="hotline", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     for module in (sandbox_cli, server_cli, store_cli, seats_cli, directory_cli,
-                   prompts_cli, speech_cli):
+                   prompts_cli, speech_cli, tickets_cli, report_cli):
         module.register(sub)
     return parser
 

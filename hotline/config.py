@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from hotline.domain.workdays import parse_dates
 from hotline.errors import ConfigError
 
 
@@ -58,6 +59,13 @@ class Settings:
     sandbox_rtp_start: int = 10000
     sandbox_rtp_end: int = 10199
     shutdown_timeout_s: float = 10.0
+    close_of_business: str = "17:30"  # tickets fall due at this time of their last day
+    local_days_off: str = ""  # comma-separated ISO dates off on top of the national calendar
+    local_workdays: str = ""  # comma-separated ISO dates worked on top of it
+    complaint_days: int = 2  # working days to answer (003 文明服务制: 2)
+    callback_days: int = 1
+    message_days: int = 1
+    referral_days: int = 5
     log_level: str = "INFO"
     timezone: str = "Asia/Shanghai"
 
@@ -118,6 +126,20 @@ def _validate(s: Settings) -> None:
                 "seat_fault_offer_s", "seat_rtp_timeout_s"):
         if not 0 <= getattr(s, key) <= 600:
             raise bad(key, "must be between 0 and 600 seconds")
+    for key in ("complaint_days", "callback_days", "message_days", "referral_days"):
+        if not 0 <= getattr(s, key) <= 60:
+            raise bad(key, "must be between 0 and 60 working days")
+    try:
+        hh, mm = s.close_of_business.split(":")
+        if not (0 <= int(hh) <= 23 and 0 <= int(mm) <= 59):
+            raise ValueError
+    except ValueError:
+        raise bad("close_of_business", "not a time of day (HH:MM)") from None
+    for key in ("local_days_off", "local_workdays"):
+        try:
+            parse_dates(getattr(s, key).split(","), env_name(key))
+        except ValueError as exc:
+            raise bad(key, str(exc)) from None
     if not 0 <= s.asr_threads <= 256:
         raise bad("asr_threads", "must be between 0 (automatic) and 256")
     if not 60 <= s.asr_end_ms <= 5000:

@@ -207,6 +207,9 @@ class CallFlow:
                             self.lookup_settings)
         outcome, entry = await steps.run(call)
         await self.store.add_event(call.record_id, "lookup_outcome", {"outcome": outcome})
+        if outcome is not Outcome.UNHEARD:  # the matter of the record: a directory query
+            await self.store.update_call(call.record_id, category="查询", summary=(
+                f"查询 {entry.name}" if entry is not None else "查询 未登记单位"))
         if outcome is Outcome.UNHEARD:
             return await self.hand_to_operator(call, "operator_handover")
         if outcome is Outcome.TRANSFER and entry is not None:

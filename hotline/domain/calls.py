@@ -90,3 +90,7 @@ def ring_deadline(ring_budget: int, ring_on_s: float, ring_off_s: float) -> floa
     """Seconds from the start of ringing to the end of ring ``ring_budget``:
     3 rings at 1 s / 4 s -> 11 s."""
     return (ring_budget - 1) * (ring_on_s + ring_off_s) + ring_on_s
+
+
+# The matter of a call (first-question record), as the supervisors' ledger counts them.
+CATEGORIES = ("咨询", "查询", "投诉", "求助", "建议", "表扬", "留言")

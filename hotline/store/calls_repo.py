@@ -70,6 +70,13 @@ class CallRepository:
         async with self.db.unit() as s:
             return list((await s.scalars(query)).all())
 
+    async def between(self, start: datetime, end: datetime) -> list[Call]:
+        """Calls that arrived in [start, end), oldest first (the monthly ledger)."""
+        query = select(Call).where(Call.arrived_at >= start, Call.arrived_at < end) \
+            .order_by(Call.arrived_at, Call.id)
+        async with self.db.unit() as s:
+            return list((await s.scalars(query)).all())
+
     async def open_calls(self) -> list[Call]:
         async with self.db.unit() as s:
             return list((await s.scalars(select(Call).where(Call.ended_at.is_(None)))).all())

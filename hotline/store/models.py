@@ -121,3 +121,53 @@ class DirectoryImport(Base):
     source: Mapped[str] = mapped_column(String(255))
     rows: Mapped[int]
     replaced: Mapped[bool]
+
+
+class Ticket(Base):
+    """A callback ticket raised from a call record: callback, complaint, message, referral.
+
+    ``owner`` is the first-question owner (首问责任人), who stays accountable when the matter
+    is assigned or referred to a department; ``assignee`` is who works on it now."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[int | None] = mapped_column(
+        ForeignKey("calls.id", ondelete="SET NULL"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True, default="open")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    owner: Mapped[str] = mapped_column(String(32))
+    assignee: Mapped[str | None] = mapped_column(String(64))
+    department: Mapped[str] = mapped_column(String(200), default="")  # referral target
+    caller_name: Mapped[str] = mapped_column(String(64), default="")
+    callback_number: Mapped[str] = mapped_column(String(64), default="")
+    fields: Mapped[dict[str, Any]] = mapped_column(default=dict)  # complaint form, message text
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    replied_at: Mapped[datetime | None]
+    reply: Mapped[str] = mapped_column(Text, default="")
+    closed_at: Mapped[datetime | None]
+    satisfaction: Mapped[int | None]
+    extensions: Mapped[int] = mapped_column(default=0)
+
+    events: Mapped[list[TicketEvent]] = relationship(
+        back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan")
+
+
+class TicketEvent(Base):
+    """Every transition of a ticket: who, when, from, to, and why."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"),
+                                           index=True)
+    at: Mapped[datetime]
+    by: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))  # created, moved, extended, follow_up
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="events")

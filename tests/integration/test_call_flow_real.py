@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
 import statistics
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 from hotline.calls.flow import CallFlow
 from hotline.config import Settings, replace
@@ -60,3 +66,38 @@ async def test_a_caller_rates_the_service_with_dtmf(settings: Settings) -> None:
     assert row.satisfaction == 4, said
     assert row.disposition == "resolved"
     assert said[-3:] == ["rating_request", "rating_thanks", "goodbye"]
+
+
+async def test_calls_show_prints_a_sipp_call_in_full(settings: Settings) -> None:
+    """A real call's first-question record, as a supervisor sees it with `calls show`."""
+    real = replace(settings, rating_wait_s=15.0, caller_hangup_wait_s=2.0)
+    async with serving(real) as (services, _):
+        entries, _ = parse_csv(SAMPLE.read_bytes())
+        flow = services.controller.flow
+        assert isinstance(flow, CallFlow)
+        flow.recognizer = ScriptedRecognizer(["帮我查一下 工行 的 电话", "对"])
+        flow.directory = DirectoryService(DirectoryIndex(entries, "万州区"))
+        result = await sipp(real.sandbox_sip_port, scenario="rating", timeout_s=120)
+        assert result.successful == 1, result.output[-3000:]
+        [row] = await wait_for_records(services, 1)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    env.update(HOTLINE_DB_URL=real.db_url, HOTLINE_HOME=str(real.home))
+    hotline = str(Path(sys.executable).parent / "hotline")
+    shown = await asyncio.to_thread(
+        subprocess.run, [hotline, "calls", "show", str(row.id), "--json"], env=env,
+        capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    record = json.loads(shown.stdout)
+    assert record["caller"] == "13900000001" and record["called"] == "12345"
+    assert record["answered_by"] == "9000" and 1 <= record["rings"] <= 3
+    assert record["arrived_at"] and record["answered_at"] and record["ended_at"]
+    assert (record["disposition"], record["satisfaction"]) == ("resolved", 4)
+    assert record["transcript"][0]["text"] == "帮我查一下 工行 的 电话"
+    assert record["lookups"][0]["results"][0]["name"].startswith("中国工商银行")
+    assert record["tickets"] == [] and record["unmatched_queries"] == []
+    kinds = [e["kind"] for e in record["events"]]
+    assert kinds[0] == "arrived" and "lookup_confirmed" in kinds
+    text = await asyncio.to_thread(
+        subprocess.run, [hotline, "calls", "show", str(row.id)], env=env,
+        capture_output=True, text=True, timeout=60)
+    assert "中国工商银行" in text.stdout and "satisfaction: 4" in text.stdout, text.stdout

@@ -1,0 +1,1 @@
+"""Supervisor reports: the monthly ledger (台账) and its statistics."""

@@ -1,0 +1,176 @@
+"""The ticket repository: raising tickets from call records and moving them through their
+lifecycle, each change and its event in one unit of work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hotline.domain.tickets import (
+    Move,
+    TicketError,
+    TicketKind,
+    TicketStatus,
+    check_complaint,
+    check_extension,
+    check_move,
+    is_overdue,
+)
+from hotline.domain.workdays import WorkCalendar
+from hotline.errors import NotFoundError
+from hotline.store.database import Database
+from hotline.store.models import Call, Ticket, TicketEvent
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    kind: TicketKind
+    by: str  # who raises it (job number)
+    call_id: int | None = None
+    summary: str = ""
+    caller_name: str = ""
+    callback_number: str = ""
+    department: str = ""
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+class TicketRepository:
+    def __init__(self, db: Database, calendar: WorkCalendar,
+                 days: dict[TicketKind, int]) -> None:
+        self.db = db
+        self.calendar = calendar
+        self.days = days
+
+    async def open(self, new: NewTicket, now: datetime) -> int:
+        if not new.by:
+            raise TicketError("a ticket needs who raised it (job number)")
+        if new.kind is TicketKind.COMPLAINT:
+            check_complaint({k: str(v) for k, v in new.fields.items()})
+        if new.kind is TicketKind.REFERRAL and not new.department.strip():
+            raise TicketError("a referral (转办) needs the department it goes to")
+        if new.kind is TicketKind.MESSAGE and not str(new.fields.get("text", "")).strip():
+            raise TicketError("a message (留言) needs its text, as read back to the caller")
+        async with self.db.unit() as s:
+            owner, name, number = new.by, new.caller_name, new.callback_number
+            if new.call_id is not None:
+                call = await s.get(Call, new.call_id)
+                if call is None:
+                    raise NotFoundError(f"no call {new.call_id}")
+                owner = call.owner or new.by  # 首问: the first-question owner stays on it
+                name = name or call.caller_name
+                number = number or call.callback_number or call.caller
+            ticket = Ticket(
+                call_id=new.call_id, kind=new.kind.value, status=TicketStatus.OPEN.value,
+                summary=new.summary, owner=owner, department=new.department,
+                caller_name=name, callback_number=number, fields=dict(new.fields),
+                created_at=now, due_at=self.calendar.due_at(now, self.days[new.kind]),
+                reply="", extensions=0)
+            s.add(ticket)
+            await s.flush()
+            s.add(TicketEvent(ticket_id=ticket.id, at=now, by=new.by, kind="created",
+                              to_status=TicketStatus.OPEN.value,
+                              data={"due_at": ticket.due_at.isoformat()}))
+            return ticket.id
+
+    async def _locked(self, s: AsyncSession, ticket_id: int) -> Ticket:
+        ticket = await s.scalar(select(Ticket).where(Ticket.id == ticket_id)
+                                .with_for_update())
+        if ticket is None:
+            raise NotFoundError(f"no ticket {ticket_id}")
+        return ticket
+
+    async def move(self, ticket_id: int, move: Move, now: datetime, *,
+                   assignee: str | None = None, reply: str = "",
+                   satisfaction: int | None = None) -> None:
+        async with self.db.unit() as s:
+            t = await self._locked(s, ticket_id)
+            current = TicketStatus(t.status)
+            if move.to is TicketStatus.CLOSED and satisfaction is None:
+                satisfaction = t.satisfaction  # recorded at the follow-up visit
+            check_move(TicketKind(t.kind), current, move, assignee=assignee,
+                       satisfaction=satisfaction, reply=reply)
+            data: dict[str, Any] = {"note": move.note} if move.note else {}
+            if move.to is TicketStatus.ASSIGNED:
+                t.assignee = assignee
+                data["assignee"] = assignee
+            if move.to is TicketStatus.REPLIED:
+                t.replied_at, t.reply = now, reply
+                data["reply"] = reply
+                data["late"] = now > t.due_at
+            if satisfaction is not None and satisfaction != t.satisfaction:
+                t.satisfaction = satisfaction
+                data["satisfaction"] = satisfaction
+            if move.to is TicketStatus.CLOSED:
+                t.closed_at = now
+            t.status = move.to.value
+            s.add(TicketEvent(ticket_id=t.id, at=now, by=move.by, kind="moved",
+                              from_status=current.value, to_status=move.to.value, data=data))
+
+    async def extend(self, ticket_id: int, working_days: int, reason: str, approver: str,
+                     by: str, informed: bool, now: datetime) -> datetime:
+        """延期: push the due time by N working days; needs a reason, an approver other than
+        the asker, and the caller told."""
+        if working_days < 1:
+            raise TicketError("an extension is at least one working day")
+        check_extension(reason, approver, by, informed)
+        async with self.db.unit() as s:
+            t = await self._locked(s, ticket_id)
+            if TicketStatus(t.status) in (TicketStatus.REPLIED, TicketStatus.FOLLOW_UP,
+                                          TicketStatus.CLOSED):
+                raise TicketError(f"a {t.status} ticket has been answered; nothing to extend")
+            before = t.due_at
+            local = before.astimezone(self.calendar.timezone).date()
+            day = self.calendar.nth_workday_after(local, working_days)
+            t.due_at = before + timedelta(days=(day - local).days)
+            t.extensions += 1
+            s.add(TicketEvent(ticket_id=t.id, at=now, by=by, kind="extended",
+                              from_status=t.status, to_status=t.status, data={
+                                  "reason": reason, "approver": approver,
+                                  "caller_informed": informed, "days": working_days,
+                                  "due_before": before.isoformat(),
+                                  "due_after": t.due_at.isoformat()}))
+            return t.due_at
+
+    async def get(self, ticket_id: int) -> Ticket:
+        async with self.db.unit() as s:
+            t = await s.get(Ticket, ticket_id)
+            if t is None:
+                raise NotFoundError(f"no ticket {ticket_id}")
+            await s.refresh(t, ["events"])
+            return t
+
+    async def find(self, *, overdue_at: datetime | None = None, call_id: int | None = None,
+                   since: datetime | None = None, until: datetime | None = None,
+                   limit: int = 500) -> list[Ticket]:
+        query = select(Ticket).order_by(Ticket.due_at, Ticket.id).limit(limit)
+        if call_id is not None:
+            query = query.where(Ticket.call_id == call_id)
+        if since is not None:
+            query = query.where(Ticket.created_at >= since)
+        if until is not None:
+            query = query.where(Ticket.created_at < until)
+        if overdue_at is not None:
+            query = query.where(Ticket.due_at < overdue_at, Ticket.status.in_(
+                [TicketStatus.OPEN.value, TicketStatus.ASSIGNED.value,
+                 TicketStatus.IN_PROGRESS.value]))
+        async with self.db.unit() as s:
+            rows = list((await s.scalars(query)).all())
+        if overdue_at is not None:
+            rows = [t for t in rows if is_overdue(TicketStatus(t.status), t.due_at, overdue_at)]
+        return rows
+
+    async def by_calls(self, call_ids: list[int]) -> dict[int, list[int]]:
+        if not call_ids:
+            return {}
+        async with self.db.unit() as s:
+            rows = (await s.execute(select(Ticket.call_id, Ticket.id).where(
+                Ticket.call_id.in_(call_ids)).order_by(Ticket.id))).all()
+        out: dict[int, list[int]] = {}
+        for call_id, ticket_id in rows:
+            if call_id is not None:
+                out.setdefault(int(call_id), []).append(int(ticket_id))
+        return out

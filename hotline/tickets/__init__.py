@@ -1,0 +1,1 @@
+"""Callback tickets: the working-day calendar from settings, and the `hotline tickets` CLI."""
