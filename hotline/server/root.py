@@ -33,7 +33,11 @@ from hotline.speech.recognizer import StreamingRecognizer
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
 from hotline.store.operators_repo import OperatorRepository
-from hotline.web import health
+from hotline.store.users_repo import UserRepository
+from hotline.tickets.setup import ticket_repository
+from hotline.web import console, health, review
+from hotline.web.auth import LIMITER, SESSIONS, USERS, RateLimit, Sessions, auth_middleware
+from hotline.web.console import TEMPLATES, templates
 from hotline.web.keys import SERVICES
 
 log = logging.getLogger("hotline")
@@ -124,6 +128,8 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
                         controller=controller,
                         ari_url=ari_url, unit_name=settings.unit_name,
                         speech_model=settings.vosk_model, speech=speech,
+                        tickets=ticket_repository(db, settings), users=UserRepository(db),
+                        timezone=settings.timezone,
                         shutdown_timeout_s=settings.shutdown_timeout_s)
     return services, prompts
 
@@ -151,9 +157,15 @@ async def _telephony_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 def make_app(services: Services) -> web.Application:
-    app = web.Application()
+    app = web.Application(middlewares=[auth_middleware], client_max_size=256 * 1024)
     app[SERVICES] = services
+    app[SESSIONS] = Sessions()
+    app[LIMITER] = RateLimit()
+    app[USERS] = services.users
+    app[TEMPLATES] = templates()
     app.add_routes(health.routes)
+    app.add_routes(console.routes)
+    app.add_routes(review.routes)
     app.cleanup_ctx.append(_telephony_ctx)
     return app
 

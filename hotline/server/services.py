@@ -12,6 +12,8 @@ from hotline.speech.recognizer import StreamingRecognizer
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
 from hotline.store.operators_repo import OperatorRepository
+from hotline.store.tickets_repo import TicketRepository
+from hotline.store.users_repo import UserRepository
 
 
 @dataclass
@@ -28,4 +30,7 @@ class Services:
     unit_name: str
     speech_model: str
     shutdown_timeout_s: float
+    tickets: TicketRepository
+    users: UserRepository
+    timezone: str
     speech: StreamingRecognizer | None = None  # None: no usable model, speech goes to seats

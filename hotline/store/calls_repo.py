@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from hotline.domain.calls import NewCall
 from hotline.errors import NotFoundError
@@ -70,10 +71,37 @@ class CallRepository:
         async with self.db.unit() as s:
             return list((await s.scalars(query)).all())
 
+    async def find(self, *, since: datetime | None = None, until: datetime | None = None,
+                   operator: str = "", disposition: str = "", category: str = "",
+                   caller: str = "", limit: int = 200) -> list[Call]:
+        """The call log with the supervisor's filters, newest first. ``operator`` matches
+        who answered or who owns the record."""
+        query = select(Call).order_by(Call.arrived_at.desc(), Call.id.desc()).limit(limit)
+        if since is not None:
+            query = query.where(Call.arrived_at >= since)
+        if until is not None:
+            query = query.where(Call.arrived_at < until)
+        if operator:
+            query = query.where((Call.answered_by == operator) | (Call.owner == operator))
+        if disposition:
+            query = query.where(Call.disposition == disposition)
+        if category:
+            query = query.where(Call.category == category)
+        if caller:
+            query = query.where(Call.caller.contains(caller, autoescape=True))
+        async with self.db.unit() as s:
+            return list((await s.scalars(query)).all())
+
     async def between(self, start: datetime, end: datetime) -> list[Call]:
         """Calls that arrived in [start, end), oldest first (the monthly ledger)."""
         query = select(Call).where(Call.arrived_at >= start, Call.arrived_at < end) \
             .order_by(Call.arrived_at, Call.id)
+        async with self.db.unit() as s:
+            return list((await s.scalars(query)).all())
+
+    async def between_with_events(self, start: datetime, end: datetime) -> list[Call]:
+        query = select(Call).where(Call.arrived_at >= start, Call.arrived_at < end) \
+            .order_by(Call.arrived_at, Call.id).options(selectinload(Call.events))
         async with self.db.unit() as s:
             return list((await s.scalars(query)).all())
 

@@ -28,12 +28,3 @@ async def healthz(request: web.Request) -> web.Response:
         "speech_model": services.speech_model or None,
     }
     return web.json_response(body, status=200 if ari_ok and db_ok else 503)
-
-
-@routes.get("/")
-async def index(request: web.Request) -> web.Response:
-    services = request.app[SERVICES]
-    return web.Response(content_type="text/html", text=(
-        "<!doctype html><html lang=zh-CN><meta charset=utf-8><title>便民服务热线</title>"
-        f"<h1>{services.unit_name}</h1><p>控制台建设中。健康检查：<a href=/healthz>/healthz</a></p>"
-        "</html>"))

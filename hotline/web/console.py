@@ -1,0 +1,210 @@
+"""The console's pages: login, the call log and record view, the ticket board. Operators see
+their own calls; supervisors and admins see everything. Caller numbers are masked except in
+a supervisor's record view, and every record view is written to the audit log."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+from aiohttp import web
+
+from hotline.domain.calls import CATEGORIES, Disposition
+from hotline.domain.tickets import KIND_NAMES, TicketStatus, is_overdue
+from hotline.errors import NotFoundError
+from hotline.privacy import mask_number
+from hotline.store.models import Call
+from hotline.store.users_repo import Role
+from hotline.web.auth import (
+    COOKIE,
+    LIMITER,
+    SESSION,
+    SESSIONS,
+    USERS,
+    Session,
+    session_of,
+    set_session_cookie,
+)
+from hotline.web.keys import SERVICES
+
+routes = web.RouteTableDef()
+ROLE_NAMES = {"operator": "话务员", "supervisor": "班长", "admin": "管理员"}
+TEMPLATES = web.AppKey("templates", jinja2.Environment)
+SUPERVISING = (Role.SUPERVISOR, Role.ADMIN)
+
+
+def templates() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.PackageLoader("hotline.web", "templates"),
+                              autoescape=True)
+
+
+def page(request: web.Request, name: str, **values: Any) -> web.Response:
+    services = request.app[SERVICES]
+    html = request.app[TEMPLATES].get_template(name).render(
+        unit=services.unit_name, session=request.get(SESSION), roles=ROLE_NAMES, **values)
+    return web.Response(text=html, content_type="text/html", headers={
+        "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'",
+        "X-Frame-Options": "DENY"})
+
+
+def tz(request: web.Request) -> ZoneInfo:
+    return ZoneInfo(request.app[SERVICES].timezone)
+
+
+def local(value: datetime | None, zone: ZoneInfo) -> str:
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+# -- login --------------------------------------------------------------------------------------
+@routes.get("/login")
+async def login_get(request: web.Request) -> web.Response:
+    return await login_form(request)
+
+
+async def login_form(request: web.Request, error: str = "", status: int = 200) -> web.Response:
+    # One token per browser until login (a second tab or a favicon fetch must not void it).
+    token = request.cookies.get("login_csrf") or secrets.token_urlsafe(24)
+    nxt = request.query.get("next", "/")
+    response = page(request, "login.html", csrf=token, error=error,
+                    next=nxt if nxt.startswith("/") and not nxt.startswith("//") else "/")
+    response.set_status(status)
+    response.set_cookie("login_csrf", token, httponly=True, samesite="Strict", path="/login")
+    return response
+
+
+@routes.post("/login")
+async def login(request: web.Request) -> web.Response:
+    form = await request.post()
+    user_id, password = str(form.get("operator_id", "")), str(form.get("password", ""))
+    if not secrets.compare_digest(str(form.get("csrf", "")),
+                                  request.cookies.get("login_csrf", "-")):
+        return await login_form(request, "页面已过期，请重新登录", 403)
+    limiter = request.app[LIMITER]
+    keys = (f"ip:{request.remote}", f"user:{user_id}")
+    if limiter.blocked(*keys):
+        return await login_form(request, "尝试次数过多，请一分钟后再试", 429)
+    users = request.app[USERS]
+    user = await users.verify(user_id, password)
+    if user is None:
+        limiter.failed(*keys)
+        await users.audit(user_id[:32] or "-", "login_failed", "", {"ip": request.remote})
+        return await login_form(request, "工号或密码错误", 401)
+    request.app[SESSIONS].drop(request.cookies.get(COOKIE))  # never reuse a session id
+    sid, _ = request.app[SESSIONS].create(user.id, Role(user.role))
+    await users.audit(user.id, "login", "", {"ip": request.remote})
+    nxt = str(form.get("next", "/"))
+    response = web.HTTPFound(nxt if nxt.startswith("/") and not nxt.startswith("//") else "/")
+    set_session_cookie(response, sid, secure=request.secure)
+    response.del_cookie("login_csrf", path="/login")
+    raise response
+
+
+@routes.post("/logout")
+async def logout(request: web.Request) -> web.Response:
+    session = session_of(request)
+    request.app[SESSIONS].drop(request.cookies.get(COOKIE))
+    await request.app[USERS].audit(session.user, "logout")
+    response = web.HTTPFound("/login")
+    response.del_cookie(COOKIE, path="/")
+    raise response
+
+
+@routes.get("/")
+async def home(request: web.Request) -> web.Response:
+    session_of(request)
+    raise web.HTTPFound("/calls")
+
+
+# -- the call log -------------------------------------------------------------------------------
+def _day(value: str, zone: ZoneInfo) -> datetime | None:
+    try:
+        return datetime.combine(date.fromisoformat(value), datetime.min.time(), zone)
+    except ValueError:
+        return None
+
+
+async def find_calls(request: web.Request, session: Session) -> tuple[list[Call], dict[str, str]]:
+    zone = tz(request)
+    f = {k: request.query.get(k, "")[:64] for k in
+         ("from", "to", "operator", "disposition", "category", "caller")}
+    until = _day(f["to"], zone)
+    operator = f["operator"] if session.role in SUPERVISING else session.user
+    calls = await request.app[SERVICES].calls.find(
+        since=_day(f["from"], zone), until=until + timedelta(days=1) if until else None,
+        operator=operator, disposition=f["disposition"], category=f["category"],
+        caller=f["caller"], limit=500)
+    return calls, f
+
+
+def call_row(c: Call, zone: ZoneInfo) -> dict[str, Any]:
+    return {"id": c.id, "arrived": local(c.arrived_at, zone), "caller": mask_number(c.caller),
+            "rings": c.rings, "answered_by": c.answered_by, "owner": c.owner,
+            "disposition": c.disposition, "category": c.category, "summary": c.summary,
+            "satisfaction": c.satisfaction}
+
+
+@routes.get("/calls")
+async def calls_page(request: web.Request) -> web.Response:
+    session = session_of(request)
+    calls, f = await find_calls(request, session)
+    zone = tz(request)
+    return page(request, "calls.html", calls=[call_row(c, zone) for c in calls], f=f,
+                categories=CATEGORIES, dispositions=[d.value for d in Disposition])
+
+
+async def visible_call(request: web.Request, session: Session) -> Call:
+    """The record, if this user may see it (audited); 404 otherwise, so operators cannot
+    probe which records exist."""
+    try:
+        call_id = int(request.match_info["id"])
+        call = await request.app[SERVICES].calls.get(call_id)
+    except (ValueError, NotFoundError):
+        raise web.HTTPNotFound(text="no such record") from None
+    if session.role not in SUPERVISING and session.user not in (call.answered_by, call.owner):
+        raise web.HTTPNotFound(text="no such record")
+    await request.app[USERS].audit(session.user, "view_call", str(call.id))
+    return call
+
+
+@routes.get("/calls/{id}")
+async def call_page(request: web.Request) -> web.Response:
+    session = session_of(request)
+    call = await visible_call(request, session)
+    zone = tz(request)
+    full = session.role in SUPERVISING
+    fields = [("来电号码", call.caller if full else mask_number(call.caller)),
+              ("被叫", call.called), ("来电时间", local(call.arrived_at, zone)),
+              ("接听时间", local(call.answered_at, zone)), ("响铃", call.rings),
+              ("接听工号", call.answered_by), ("首问责任人", call.owner),
+              ("结束", local(call.ended_at, zone)), ("结果", call.disposition),
+              ("类别", call.category), ("摘要", call.summary),
+              ("来电人", call.caller_name + call.caller_title),
+              ("回复电话", call.callback_number if full else mask_number(call.callback_number)),
+              ("满意度", call.satisfaction), ("录音", call.recording)]
+    tickets = await request.app[SERVICES].tickets.find(call_id=call.id)
+    return page(request, "call.html", c=call, fields=fields,
+                transcript=[e.data for e in call.events if e.kind == "transcript"],
+                events=[{"at": local(e.at, zone), "kind": e.kind, "data": e.data}
+                        for e in call.events],
+                tickets=[{"id": t.id, "kind": t.kind,
+                          "status": t.status, "due": local(t.due_at, zone),
+                          "summary": t.summary} for t in tickets])
+
+
+# -- the ticket board ---------------------------------------------------------------------------
+@routes.get("/tickets")
+async def tickets_page(request: web.Request) -> web.Response:
+    session = session_of(request)
+    zone = tz(request)
+    now = datetime.now(UTC)
+    rows = await request.app[SERVICES].tickets.find(limit=1000)
+    if session.role not in SUPERVISING:
+        rows = [t for t in rows if session.user in (t.owner, t.assignee)]
+    tickets = [{"id": t.id, "kind": t.kind, "status": t.status, "due": local(t.due_at, zone),
+                "owner": t.owner, "assignee": t.assignee, "summary": t.summary,
+                "overdue": is_overdue(TicketStatus(t.status), t.due_at, now)} for t in rows]
+    tickets.sort(key=lambda t: (not t["overdue"], t["due"]))
+    return page(request, "tickets.html", tickets=tickets, kinds=KIND_NAMES)

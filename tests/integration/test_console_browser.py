@@ -1,0 +1,85 @@
+"""The console in a real browser (Debian's chromium driven by Playwright) against the hotline
+serving the sandbox Asterisk: login refused then accepted, a sipp call on the supervisor's
+call log, roles on the API, masking, CSRF and the audit trail."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from playwright.async_api import Browser, async_playwright
+
+from hotline.config import Settings
+from hotline.store.users_repo import Role
+from tests.integration.conftest import serving, wait_for_records
+from tests.sipp import sipp
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update"]
+PASSWORDS = {"8001": "supervisor-pass-1", "1001": "operator-pass-1"}
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as pw:
+        b = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            await b.close()
+
+
+async def login(browser: Browser, base: str, user: str, password: str):  # type: ignore[no-untyped-def]
+    page = await browser.new_page(locale="zh-CN", viewport={"width": 1366, "height": 768})
+    await page.goto(f"{base}/login")
+    await page.fill("input[name=operator_id]", user)
+    await page.fill("input[name=password]", password)
+    await page.click("button[type=submit]")
+    return page
+
+
+async def test_console_login_call_log_roles_and_audit(settings: Settings,
+                                                      browser: Browser) -> None:
+    async with serving(settings) as (services, server):
+        base = str(server.make_url("")).rstrip("/")
+        await services.users.add("8001", Role.SUPERVISOR, PASSWORDS["8001"])
+        await services.users.add("1001", Role.OPERATOR, PASSWORDS["1001"])
+
+        page = await login(browser, base, "8001", "wrong-password")
+        assert "工号或密码错误" in await page.inner_text("#login-error")
+        assert page.url.startswith(f"{base}/login")
+
+        result = await sipp(settings.sandbox_sip_port, calls=1, hold_ms=3000, timeout_s=60)
+        assert result.successful == 1, result.output[-2000:]
+        [row] = await wait_for_records(services, 1)
+
+        page = await login(browser, base, "8001", PASSWORDS["8001"])
+        await page.wait_for_url(f"{base}/calls")
+        table = await page.inner_text("#calls")
+        assert str(row.id) in table and "139****0001" in table  # masked in the log
+        await page.click(f"a[href='/calls/{row.id}']")
+        assert "13900000001" in await page.inner_text("main")  # the supervisor's record view
+        stats = await page.goto(f"{base}/api/stats")
+        assert stats is not None and stats.status == 200
+        assert (await stats.json())["calls"] >= 1
+        await page.goto(f"{base}/stats")
+        assert await page.locator("#per-hour rect").count() == 24
+
+        op = await login(browser, base, "1001", PASSWORDS["1001"])
+        await op.wait_for_url(f"{base}/calls")
+        assert str(row.id) not in await op.inner_text("#calls")  # not the operator's call
+        refused = await op.goto(f"{base}/api/stats")
+        assert refused is not None and refused.status == 403
+        hidden = await op.goto(f"{base}/calls/{row.id}")
+        assert hidden is not None and hidden.status == 404
+
+        async with aiohttp.ClientSession() as anon:
+            async with anon.get(f"{base}/api/stats") as r:
+                assert r.status == 401
+            cookies = {c["name"]: c["value"] for c in await page.context.cookies()}
+            async with anon.post(f"{base}/logout", cookies=cookies) as r:  # no CSRF token
+                assert r.status == 403
+        audit = [(a.actor, a.action, a.target) for a in await services.users.audit_log()]
+        assert ("8001", "view_call", str(row.id)) in audit
+        assert ("8001", "login_failed", "") in audit
