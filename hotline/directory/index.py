@@ -28,6 +28,7 @@ from hotline.directory.records import Entry
 _CITY = re.compile(r"^(?:[\u4e00-\u9fff]{2,3}?(?:省|市|自治区)|北京|天津|上海|重庆)+")
 _COMPANY = re.compile(r"(?:股份)?有限(?:责任)?公司$|公司$")
 _ADMIN_SUFFIX = re.compile(r"(?:区|县|市|镇|乡|街道|新区|自治县)$")
+_FILLER_CODES = frozenset(fuzzy_code("的地得里在有个那这些家"))
 CONFIDENT_SCORE = 84.0
 CONFIDENT_MARGIN = 4.0
 MAX_CANDIDATES = 300
@@ -148,7 +149,7 @@ class DirectoryIndex:
         district, rest = self._find(code, self._district_codes)
         industry, bare = self._find(rest, self._industry_codes)
         named = district is not None or industry is not None
-        if named and (len(bare) == 0 or (len(bare) <= 1 and industry is not None)):
+        if named and all(c in _FILLER_CODES for c in bare):  # 万州的银行: a category
             return self._category(query, cleaned, district, industry, limit)
         candidates = self._candidates(code)
         scored: list[tuple[float, int]] = []

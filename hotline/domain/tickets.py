@@ -54,6 +54,10 @@ COMPLAINT_FIELDS = (
     "complainant_address", "complainant_phone", "respondent_unit", "respondent_name",
     "channel", "request", "materials", "recorder", "result", "closing_state",
 )
+COMPLAINT_LABELS = tuple(zip(COMPLAINT_FIELDS, (
+    "投诉人姓名", "性别", "民族", "年龄", "工作单位(家庭住址)", "联系电话", "被投诉单位",
+    "被投诉人", "投诉方式", "投诉请求与事由", "投诉人提供材料", "记录人", "处理结果", "办结状态"),
+    strict=True))
 COMPLAINT_REQUIRED = ("complainant_name", "complainant_phone", "respondent_unit", "request")
 COMPLAINT_CHANNELS = ("现场投诉", "电话投诉", "书面投诉", "网上投诉")
 

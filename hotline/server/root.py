@@ -35,9 +35,10 @@ from hotline.store.database import Database
 from hotline.store.operators_repo import OperatorRepository
 from hotline.store.users_repo import UserRepository
 from hotline.tickets.setup import ticket_repository
-from hotline.web import console, health, review
+from hotline.web import console, desk, health, review
 from hotline.web.auth import LIMITER, SESSIONS, USERS, RateLimit, Sessions, auth_middleware
 from hotline.web.console import TEMPLATES, templates
+from hotline.web.desk import PHRASES, phrasebook
 from hotline.web.keys import SERVICES
 
 log = logging.getLogger("hotline")
@@ -166,6 +167,8 @@ def make_app(services: Services) -> web.Application:
     app.add_routes(health.routes)
     app.add_routes(console.routes)
     app.add_routes(review.routes)
+    app.add_routes(desk.routes)
+    app[PHRASES] = phrasebook()
     app.cleanup_ctx.append(_telephony_ctx)
     return app
 

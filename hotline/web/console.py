@@ -13,7 +13,7 @@ import jinja2
 from aiohttp import web
 
 from hotline.domain.calls import CATEGORIES, Disposition
-from hotline.domain.tickets import KIND_NAMES, TicketStatus, is_overdue
+from hotline.domain.tickets import COMPLAINT_LABELS, KIND_NAMES, TicketStatus, is_overdue
 from hotline.errors import NotFoundError
 from hotline.privacy import mask_number
 from hotline.store.models import Call
@@ -114,8 +114,8 @@ async def logout(request: web.Request) -> web.Response:
 
 @routes.get("/")
 async def home(request: web.Request) -> web.Response:
-    session_of(request)
-    raise web.HTTPFound("/calls")
+    session = session_of(request)
+    raise web.HTTPFound("/desk" if session.role == Role.OPERATOR else "/calls")
 
 
 # -- the call log -------------------------------------------------------------------------------
@@ -185,7 +185,8 @@ async def call_page(request: web.Request) -> web.Response:
               ("回复电话", call.callback_number if full else mask_number(call.callback_number)),
               ("满意度", call.satisfaction), ("录音", call.recording)]
     tickets = await request.app[SERVICES].tickets.find(call_id=call.id)
-    return page(request, "call.html", c=call, fields=fields,
+    return page(request, "call.html", c=call, fields=fields, categories=CATEGORIES,
+                kinds=KIND_NAMES, complaint_fields=COMPLAINT_LABELS,
                 transcript=[e.data for e in call.events if e.kind == "transcript"],
                 events=[{"at": local(e.at, zone), "kind": e.kind, "data": e.data}
                         for e in call.events],

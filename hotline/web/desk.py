@@ -1,0 +1,147 @@
+"""The operator's desk: duty state (drives seat routing), the calls in hand with the caller's
+history, the directory search box, the phrasebook panel; and the forms every record view
+posts to: the first-question record and raising a ticket (with the complaint form)."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from hotline.domain.calls import CATEGORIES
+from hotline.domain.seats import DutyState
+from hotline.domain.tickets import COMPLAINT_FIELDS, KIND_NAMES, TicketKind, TicketStatus
+from hotline.errors import HotlineError, NotFoundError
+from hotline.paths import project_dir
+from hotline.phrasebook.model import Phrasebook, load_phrasebook
+from hotline.privacy import mask_number
+from hotline.store.tickets_repo import NewTicket
+from hotline.store.users_repo import Role
+from hotline.web.auth import USERS, require, session_of
+from hotline.web.console import SUPERVISING, local, page, tz, visible_call
+from hotline.web.keys import SERVICES
+
+routes = web.RouteTableDef()
+PHRASES = web.AppKey("phrasebook", Phrasebook)
+DUTY_NAMES = {"on": "在岗", "break": "小休", "off": "离岗"}
+LIMITS = {"summary": 2000, "caller_name": 64, "caller_title": 16, "callback_number": 64}
+
+
+def phrasebook() -> Phrasebook:
+    return load_phrasebook(project_dir("scripts") / "phrasebook.yaml")
+
+
+@routes.get("/desk")
+async def desk(request: web.Request) -> web.Response:
+    session = require(request, Role.OPERATOR, *SUPERVISING)
+    services = request.app[SERVICES]
+    zone = tz(request)
+    duty = ""
+    with contextlib.suppress(NotFoundError):  # a supervisor may have no seat
+        duty = (await services.operators.get(session.user)).duty
+    mine = await services.calls.find(operator=session.user, limit=50)
+    in_hand = [c for c in mine if c.ended_at is None]
+    history = []
+    for c in in_hand:
+        earlier = [x for x in await services.calls.find(caller=c.caller, limit=20)
+                   if x.id != c.id]
+        open_tickets = [t for c2 in earlier for t in await services.tickets.find(call_id=c2.id)
+                        if t.status != TicketStatus.CLOSED]
+        history.append({"id": c.id, "caller": mask_number(c.caller),
+                        "arrived": local(c.arrived_at, zone),
+                        "earlier": [(x.id, local(x.arrived_at, zone), x.summary)
+                                    for x in earlier],
+                        "tickets": [(t.id, KIND_NAMES[TicketKind(t.kind)], t.status)
+                                    for t in open_tickets]})
+    query = request.query.get("q", "")[:100]
+    hits = []
+    if query.strip():
+        result = await services.directory.lookup(query)
+        hits = [(h.entry.name, h.entry.district, h.entry.phone, h.score) for h in result.hits]
+    return page(request, "desk.html", duty=duty, duties=DUTY_NAMES, in_hand=history,
+                recent=[(c.id, local(c.arrived_at, zone), c.summary) for c in mine[:10]],
+                q=query, hits=hits, phrases=list(request.app[PHRASES].phrases.values()))
+
+
+@routes.post("/desk/duty")
+async def set_duty(request: web.Request) -> web.Response:
+    session = require(request, Role.OPERATOR, *SUPERVISING)
+    state = str((await request.post()).get("duty", ""))
+    if state not in DUTY_NAMES:
+        raise web.HTTPBadRequest(text="duty: one of on, break, off")
+    try:
+        await request.app[SERVICES].operators.set_duty(session.user, DutyState(state))
+    except NotFoundError:
+        raise web.HTTPBadRequest(text=f"{session.user} has no operator seat") from None
+    await request.app[USERS].audit(session.user, "duty", session.user, {"duty": state})
+    raise web.HTTPFound("/desk")
+
+
+@routes.get("/api/directory")
+async def api_directory(request: web.Request) -> web.Response:
+    session_of(request)
+    query = request.query.get("q", "")[:100]
+    if not query.strip():
+        raise web.HTTPBadRequest(text="q: the organisation to look up")
+    r = await request.app[SERVICES].directory.lookup(query)
+    return web.json_response({"query": query, "confident": r.confident, "results": [
+        {"id": h.entry.id, "name": h.entry.name, "phone": h.entry.phone,
+         "industry": h.entry.industry, "district": h.entry.district, "score": h.score}
+        for h in r.hits]}, dumps=_dumps)
+
+
+def _text(form: Any, name: str) -> str:
+    value = str(form.get(name, "")).strip()
+    limit = LIMITS.get(name, 500)
+    if len(value) > limit:
+        raise web.HTTPBadRequest(text=f"{name}: at most {limit} characters")
+    return value
+
+
+@routes.post("/calls/{id}/record")
+async def write_record(request: web.Request) -> web.Response:
+    """The first-question form: name, form of address, callback number, category, summary."""
+    session = session_of(request)
+    call = await visible_call(request, session)
+    form = await request.post()
+    category = _text(form, "category")
+    if category and category not in CATEGORIES:
+        raise web.HTTPBadRequest(text=f"category: one of {', '.join(CATEGORIES)}")
+    fields = {k: _text(form, k) for k in LIMITS}
+    if category:
+        fields["category"] = category
+    repo = request.app[SERVICES].calls
+    await repo.update_call(call.id, **fields)
+    await repo.add_event(call.id, "annotated", {"by": session.user, "fields": sorted(fields)})
+    raise web.HTTPFound(f"/calls/{call.id}")
+
+
+@routes.post("/calls/{id}/tickets")
+async def raise_ticket(request: web.Request) -> web.Response:
+    session = session_of(request)
+    call = await visible_call(request, session)
+    form = await request.post()
+    try:
+        kind = TicketKind(_text(form, "kind"))
+    except ValueError:
+        raise web.HTTPBadRequest(text="kind: callback, complaint, message or referral") from None
+    fields = {f: _text(form, f) for f in COMPLAINT_FIELDS if _text(form, f)} \
+        if kind is TicketKind.COMPLAINT else {}
+    if kind is TicketKind.MESSAGE:
+        fields = {"text": _text(form, "text")}
+    try:
+        tid = await request.app[SERVICES].tickets.open(NewTicket(
+            kind, session.user, call.id, _text(form, "summary"),
+            department=_text(form, "department"), fields=fields), datetime.now(UTC))
+    except HotlineError as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
+    await request.app[USERS].audit(session.user, "ticket_opened", str(tid), {"call": call.id})
+    raise web.HTTPFound(f"/calls/{call.id}")
+
+
+def _dumps(data: Any) -> str:
+    import json
+
+    return json.dumps(data, ensure_ascii=False)

@@ -1,0 +1,40 @@
+"""Inspection of forbidden phrases (003 附件) and the period statistics, without I/O."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+
+from hotline.domain.etiquette import flag
+from hotline.reports.stats import period_stats
+
+
+def test_forbidden_phrases_are_flagged_with_the_polite_alternative() -> None:
+    found = flag("你要我说 多少遍？ 资料上都写着，自己看去")
+    assert {f.phrase for f in found} == {"你要我说多少遍", "资料上都写着", "自己看去"}
+    assert all(f.situation == "服务对象咨询问题时" for f in found)
+    assert "详细解释" in found[0].instead
+    assert flag("您好，请问有什么可以帮您？请稍候，我正在为您办理。") == []
+    assert [f.phrase for f in flag("急什么，等着吧")] == ["急什么", "等着吧"]
+
+
+def test_period_statistics() -> None:
+    t0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
+
+    def call(rings: int, disposition: str, satisfaction: int | None, answered: bool = True
+             ) -> SimpleNamespace:
+        return SimpleNamespace(
+            arrived_at=t0, answered_at=t0 + timedelta(seconds=rings * 5) if answered else None,
+            rings=rings, answered_by="9000" if answered else None, disposition=disposition,
+            category="查询", satisfaction=satisfaction)
+
+    calls = [call(1, "resolved", 5), call(3, "resolved", 3), call(4, "silent", None),
+             call(0, "abandoned", None, answered=False)]
+    ticket = SimpleNamespace(kind="complaint", status="open", due_at=t0,
+                             replied_at=None, extensions=1)
+    s = period_stats(calls, [ticket], t0 + timedelta(days=1))
+    assert (s.calls, s.answered, s.within_three_rings) == (4, 3, 2)
+    assert s.median_wait_s == 15.0 and s.satisfaction_mean == 4.0
+    assert (s.overdue, s.extended, s.dispositions["abandoned"]) == (1, 1, 1)
+    rows = dict(s.rows())
+    assert rows["三声内接听 answered within 3 rings"] == "66.7%"
