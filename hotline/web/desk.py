@@ -25,7 +25,8 @@ from hotline.web.keys import SERVICES
 
 routes = web.RouteTableDef()
 PHRASES = web.AppKey("phrasebook", Phrasebook)
-DUTY_NAMES = {"on": "在岗", "break": "小休", "off": "离岗"}
+DUTY_NAMES = {DutyState.ON_DUTY.value: "在岗", DutyState.BREAK.value: "小休",
+              DutyState.OFF.value: "离岗"}
 LIMITS = {"summary": 2000, "caller_name": 64, "caller_title": 16, "callback_number": 64}
 
 
@@ -70,7 +71,7 @@ async def set_duty(request: web.Request) -> web.Response:
     session = require(request, Role.OPERATOR, *SUPERVISING)
     state = str((await request.post()).get("duty", ""))
     if state not in DUTY_NAMES:
-        raise web.HTTPBadRequest(text="duty: one of on, break, off")
+        raise web.HTTPBadRequest(text=f"duty: one of {', '.join(DUTY_NAMES)}")
     try:
         await request.app[SERVICES].operators.set_duty(session.user, DutyState(state))
     except NotFoundError:

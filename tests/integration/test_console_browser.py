@@ -10,10 +10,11 @@ import aiohttp
 import pytest
 from playwright.async_api import Browser, async_playwright
 
-from hotline.config import Settings
+from hotline.config import Settings, replace
 from hotline.store.users_repo import Role
 from tests.integration.conftest import serving, wait_for_records
-from tests.sipp import sipp
+from tests.integration.test_seats_real import add_seats
+from tests.sipp import sipp, sipp_seat
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update"]
@@ -67,7 +68,8 @@ async def test_console_login_call_log_roles_and_audit(settings: Settings,
         assert await page.locator("#per-hour rect").count() == 24
 
         op = await login(browser, base, "1001", PASSWORDS["1001"])
-        await op.wait_for_url(f"{base}/calls")
+        await op.wait_for_url(f"{base}/desk")
+        await op.goto(f"{base}/calls")
         assert str(row.id) not in await op.inner_text("#calls")  # not the operator's call
         refused = await op.goto(f"{base}/api/stats")
         assert refused is not None and refused.status == 403
@@ -83,3 +85,51 @@ async def test_console_login_call_log_roles_and_audit(settings: Settings,
         audit = [(a.actor, a.action, a.target) for a in await services.users.audit_log()]
         assert ("8001", "view_call", str(row.id)) in audit
         assert ("8001", "login_failed", "") in audit
+
+
+async def test_an_operator_records_the_call_and_raises_a_complaint(
+        settings: Settings, browser: Browser) -> None:
+    """The operator's desk phone (sipp) answers a caller; in the browser the operator finds
+    the call, fills the first-question form and raises a complaint; the supervisor sees the
+    ticket on the board."""
+    real = replace(settings, seat_rtp_timeout_s=120)
+    async with sipp_seat("seat_answer") as (port, _):
+        await add_seats(real, {"1001": (None, port)})
+        async with serving(real) as (services, server):
+            base = str(server.make_url("")).rstrip("/")
+            await services.users.add("8001", Role.SUPERVISOR, PASSWORDS["8001"])
+            await services.users.add("1001", Role.OPERATOR, PASSWORDS["1001"])
+            result = await sipp(real.sandbox_sip_port, calls=1, hold_ms=4000, timeout_s=60)
+            assert result.successful == 1, result.output[-2000:]
+            [row] = await wait_for_records(services, 1)
+            assert row.answered_by == "1001"
+
+            op = await login(browser, base, "1001", PASSWORDS["1001"])
+            await op.wait_for_url(f"{base}/desk")
+            assert "在岗" in await op.inner_text("#duty-state")
+            await op.fill("input[name=q]", "gsyh")
+            await op.click("form[action='/desk'] button")
+            await op.wait_for_url(f"{base}/desk?q=gsyh")
+            await op.goto(f"{base}/calls/{row.id}")
+            await op.fill("#record-form input[name=caller_name]", "张")
+            await op.fill("#record-form input[name=caller_title]", "先生")
+            await op.select_option("#record-form select[name=category]", "投诉")
+            await op.fill("#record-form textarea[name=summary]", "窗口推诿，要求答复")
+            await op.click("#record-form button")
+            await op.wait_for_url(f"{base}/calls/{row.id}")
+            await op.select_option("#ticket-form select[name=kind]", "complaint")
+            await op.fill("#ticket-form input[name=summary]", "窗口推诿")
+            await op.click("#ticket-form summary")
+            for name, value in {"complainant_name": "张三", "complainant_phone": "13900000001",
+                                "respondent_unit": "某窗口", "request": "办事被推诿"}.items():
+                await op.fill(f"#ticket-form input[name={name}]", value)
+            await op.click("#ticket-form button")
+            await op.wait_for_url(f"{base}/calls/{row.id}")
+            assert "窗口推诿" in await op.inner_text("main")
+
+            sup = await login(browser, base, "8001", PASSWORDS["8001"])
+            await sup.goto(f"{base}/tickets")
+            board = await sup.inner_text("#tickets")
+            assert "投诉" in board and "窗口推诿" in board and "1001" in board
+            record = await services.calls.get(row.id)
+            assert (record.caller_name, record.category) == ("张", "投诉")
