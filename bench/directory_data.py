@@ -83,7 +83,7 @@ def build_directory(n: int, seed: int = 7) -> list[Entry]:
 
 
 def _brand_pool(fake: Faker, rnd: random.Random) -> list[str]:
-    words = {fake.company_prefix() for _ in range(3000)}
+    words = sorted({fake.company_prefix() for _ in range(3000)})
     chars = [c for w in words for c in w]
     pool = set(words)
     while len(pool) < 60_000:
