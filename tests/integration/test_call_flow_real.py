@@ -48,9 +48,10 @@ async def test_a_silent_caller_is_ended_by_the_hotline(settings: Settings) -> No
     assert timedelta(seconds=10) <= row.ended_at - row.answered_at <= timedelta(seconds=60)
 
 
-async def test_a_caller_rates_the_service_with_dtmf(settings: Settings) -> None:
+async def test_a_caller_rates_the_service_and_calls_show_prints_the_record(
+        settings: Settings) -> None:
     """The scripted lookup (no Chinese model here) runs first; the caller's DTMF 4 is kept
-    for the rating request."""
+    for the rating request; `calls show` prints the record in full."""
     real = replace(settings, rating_wait_s=15.0, caller_hangup_wait_s=2.0)
     async with serving(real) as (services, _):
         entries, _ = parse_csv(SAMPLE.read_bytes())
@@ -66,20 +67,7 @@ async def test_a_caller_rates_the_service_with_dtmf(settings: Settings) -> None:
     assert row.satisfaction == 4, said
     assert row.disposition == "resolved"
     assert said[-3:] == ["rating_request", "rating_thanks", "goodbye"]
-
-
-async def test_calls_show_prints_a_sipp_call_in_full(settings: Settings) -> None:
-    """A real call's first-question record, as a supervisor sees it with `calls show`."""
-    real = replace(settings, rating_wait_s=15.0, caller_hangup_wait_s=2.0)
-    async with serving(real) as (services, _):
-        entries, _ = parse_csv(SAMPLE.read_bytes())
-        flow = services.controller.flow
-        assert isinstance(flow, CallFlow)
-        flow.recognizer = ScriptedRecognizer(["帮我查一下 工行 的 电话", "对"])
-        flow.directory = DirectoryService(DirectoryIndex(entries, "万州区"))
-        result = await sipp(real.sandbox_sip_port, scenario="rating", timeout_s=120)
-        assert result.successful == 1, result.output[-3000:]
-        [row] = await wait_for_records(services, 1)
+    # The same first-question record, as a supervisor sees it with `calls show`.
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
     env.update(HOTLINE_DB_URL=real.db_url, HOTLINE_HOME=str(real.home))
     hotline = str(Path(sys.executable).parent / "hotline")
