@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from hotline.calls.context import CallContext, FlowSettings
+from hotline.calls.context import CallContext, FlowSettings, SeatLeg
 from hotline.calls.lookup_steps import LookupSettings, LookupSteps, Outcome
 from hotline.calls.seat_steps import SeatSteps
 from hotline.directory.records import Entry
@@ -22,6 +22,7 @@ from hotline.ports import (
     CallStore,
     Clock,
     Directory,
+    OnSegment,
     Prompts,
     Recognizer,
     SeatBoard,
@@ -49,7 +50,8 @@ class CallFlow:
         self.directory = directory
         self.recognizer = recognizer
         self.lookup_settings = lookup or LookupSettings()
-        self.seats = (SeatSteps(store, telephony, seats, clock, settings, self.say)
+        self.seats = (SeatSteps(store, telephony, seats, clock, settings, self.say,
+                                self._hear_operator, self._stop_operator)
                       if telephony is not None and seats is not None else None)
 
     # -- the whole call -----------------------------------------------------------------------
@@ -153,14 +155,40 @@ class CallFlow:
         recognizer = self.recognizer
         if recognizer is None or not recognizer.available:
             return
+        call.hearing = asyncio.ensure_future(
+            recognizer.attach(call.leg, self._transcript(call, "caller")))
 
+    def _transcript(self, call: CallContext, speaker: str,
+                    job_number: str = "") -> OnSegment:
+        """Final segments go on the record as transcript events."""
         async def segment(u: Utterance) -> None:
             if u.final and u.text:
-                await self.store.add_event(call.record_id, "transcript", {
-                    "speaker": "caller", "text": u.text, "start_s": round(u.start_s, 2),
-                    "end_s": round(u.end_s, 2)})
+                data = {"speaker": speaker, "text": u.text, "start_s": round(u.start_s, 2),
+                        "end_s": round(u.end_s, 2)}
+                if job_number:
+                    data["job_number"] = job_number
+                await self.store.add_event(call.record_id, "transcript", data)
 
-        call.hearing = asyncio.ensure_future(recognizer.attach(call.leg, segment))
+        return segment
+
+    async def _hear_operator(self, call: CallContext, seat: SeatLeg) -> None:
+        """What the operator says is transcribed too: the supervisor's inspection."""
+        if self.recognizer is None or not self.recognizer.available:
+            return
+        try:
+            await self.recognizer.attach(
+                seat.leg, self._transcript(call, "operator", seat.job_number))
+        except HotlineError as exc:
+            log.warning("call %s: operator %s not transcribed: %s", call.record_id,
+                        seat.job_number, exc)
+
+    async def _stop_operator(self, call: CallContext, seat: SeatLeg) -> None:
+        if self.recognizer is None or not self.recognizer.available:
+            return
+        try:
+            await self.recognizer.detach(seat.leg)
+        except HotlineError as exc:
+            log.warning("call %s: operator stream not closed cleanly: %s", call.record_id, exc)
 
     async def _heard(self, call: CallContext) -> bool:
         """Whether the recogniser is hearing this caller (False: speech cannot serve)."""

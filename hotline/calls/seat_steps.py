@@ -24,11 +24,19 @@ from hotline.ports import CallStore, Clock, SeatBoard, Telephony
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Say = Callable[..., Awaitable[bool]]
+LegHook = Callable[[CallContext, SeatLeg], Awaitable[None]]
+
+
+async def _nothing(call: CallContext, seat: SeatLeg) -> None:
+    return None
 
 
 class SeatSteps:
     def __init__(self, store: CallStore, telephony: Telephony, board: SeatBoard, clock: Clock,
-                 settings: FlowSettings, say: Say) -> None:
+                 settings: FlowSettings, say: Say, on_bridged: LegHook = _nothing,
+                 on_unbridged: LegHook = _nothing) -> None:
+        self.on_bridged = on_bridged  # e.g. transcribe the operator (inspection)
+        self.on_unbridged = on_unbridged
         self.store = store
         self.telephony = telephony
         self.board = board
@@ -110,12 +118,14 @@ class SeatSteps:
                         seat.job_number, exc)
             return True
         try:
+            await self.on_bridged(call, seat)
             caller_gone = asyncio.ensure_future(call.leg.wait_gone(None))
             seat_gone = asyncio.ensure_future(seat.leg.wait_gone(None))
             await asyncio.wait({caller_gone, seat_gone}, return_when=asyncio.FIRST_COMPLETED)
             caller_gone.cancel()
             seat_gone.cancel()
         finally:
+            await asyncio.shield(self.on_unbridged(call, seat))
             await asyncio.shield(self.telephony.unbridge(bridge_id))
         return False
 

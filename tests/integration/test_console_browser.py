@@ -66,6 +66,12 @@ async def test_console_login_call_log_roles_and_audit(settings: Settings,
         assert (await stats.json())["calls"] >= 1
         await page.goto(f"{base}/stats")
         assert await page.locator("#per-hour rect").count() == 24
+        # an operator transcript segment with a forbidden phrase lands on the inspection list
+        await services.calls.add_event(row.id, "transcript", {
+            "speaker": "operator", "job_number": "1001", "text": "资料上都写着 自己 看去"})
+        await page.goto(f"{base}/inspection")
+        listing = await page.inner_text("#inspection")
+        assert "自己看去" in listing and "详细解释" in listing and "1001" in listing
 
         op = await login(browser, base, "1001", PASSWORDS["1001"])
         await op.wait_for_url(f"{base}/desk")

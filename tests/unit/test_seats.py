@@ -10,12 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from hotline.calls.flow import CallFlow
 from hotline.domain.seats import DutyState, Seat, is_seat_fault, offer_order
 from hotline.errors import StoreError
 from hotline.store.database import Database
 from hotline.store.operators_repo import OperatorRepository
 from tests.fake_ari import FakeAri
 from tests.harness import FAST, running
+from tests.scripted import ScriptedRecognizer
 from tests.unit.test_call_flow import phrases, wait_played
 
 ON, BREAK, OFF = DutyState.ON_DUTY, DutyState.BREAK, DutyState.OFF
@@ -90,6 +92,12 @@ async def test_a_post_answers_and_talks(fake_ari: FakeAri, tmp_path: Path) -> No
         await fake_ari.caller_hangs_up(cid)
         row = await h.record_for(cid)
         record = await h.calls.get(row.id)
+        flow = h.controller.flow
+        assert isinstance(flow, CallFlow) and isinstance(flow.recognizer, ScriptedRecognizer)
+        heard = flow.recognizer
+    # both sides are transcribed while bridged (the operator's for the inspection list)
+    assert cid in heard.on_segment and seat_chan in heard.on_segment
+    assert seat_chan in heard.detached and cid in heard.detached
     assert row.answered_by == "1001" and row.owner == "1001" and row.rings == 1
     posts = [r.path.rsplit("/", 1)[-1] for r in fake_ari.requests
              if r.path.startswith(f"/ari/channels/{cid}/") and r.method == "POST"][:2]
