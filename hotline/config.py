@@ -59,6 +59,7 @@ class Settings:
     sandbox_rtp_start: int = 10000
     sandbox_rtp_end: int = 10199
     shutdown_timeout_s: float = 10.0
+    record_calls: str = "yes"  # yes: every answered call is recorded (both directions)
     close_of_business: str = "17:30"  # tickets fall due at this time of their last day
     local_days_off: str = ""  # comma-separated ISO dates off on top of the national calendar
     local_workdays: str = ""  # comma-separated ISO dates worked on top of it
@@ -126,6 +127,8 @@ def _validate(s: Settings) -> None:
                 "seat_fault_offer_s", "seat_rtp_timeout_s"):
         if not 0 <= getattr(s, key) <= 600:
             raise bad(key, "must be between 0 and 600 seconds")
+    if s.record_calls not in ("yes", "no"):
+        raise bad("record_calls", "yes or no")
     for key in ("complaint_days", "callback_days", "message_days", "referral_days"):
         if not 0 <= getattr(s, key) <= 60:
             raise bad(key, "must be between 0 and 60 working days")

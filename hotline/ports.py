@@ -110,6 +110,13 @@ class Recognizer(Protocol):
         ...
 
 
+class Recorder(Protocol):
+    """Call recording: both directions of a caller's channel, kept under ``name``."""
+
+    async def start(self, channel_id: str, name: str) -> Any: ...
+    async def stop(self, handle: Any) -> None: ...
+
+
 class SpeechTap(Protocol):
     """The caller's audio, as little-endian 16-bit PCM at ``rate``, until closed."""
 

@@ -62,6 +62,21 @@ class AriRest:
         except (aiohttp.ClientConnectionError, TimeoutError) as exc:
             raise AriUnavailable(f"ARI {method} {url}: {exc or type(exc).__name__}") from exc
 
+    async def request_bytes(self, method: str, path: str) -> bytes:
+        """A binary resource (a stored recording's audio)."""
+        url = self.base_url + path
+        try:
+            async with self._client().request(method, url, headers=self._headers) as resp:
+                data = await resp.read()
+                if resp.status == 404:
+                    raise AriNotFound(method, path, resp.status)
+                if resp.status >= 400:
+                    raise AriError(method, path, resp.status, _detail(data.decode(
+                        errors="replace")))
+                return data
+        except (aiohttp.ClientConnectionError, TimeoutError) as exc:
+            raise AriUnavailable(f"ARI {method} {url}: {exc or type(exc).__name__}") from exc
+
     # -- asterisk ---------------------------------------------------------------------------
     async def asterisk_info(self) -> dict[str, Any]:
         info = await self.request("GET", "/asterisk/info")

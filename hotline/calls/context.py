@@ -52,3 +52,4 @@ class CallContext:
     seat: SeatLeg | None = None
     updates: dict[str, Any] = field(default_factory=dict)
     hearing: asyncio.Future[None] | None = None  # the recogniser attaching to the caller
+    recording: asyncio.Future[Any] | None = None  # the recorder starting (its handle)

@@ -26,6 +26,7 @@ from hotline.ari.events import (
 )
 from hotline.ari.rest import AriRest
 from hotline.calls.ari_leg import AriCallLeg
+from hotline.calls.ari_recorder import REC_PREFIX
 from hotline.calls.ari_telephony import SEAT_PREFIX, AriTelephony
 from hotline.errors import TelephonyError
 from hotline.privacy import mask_number
@@ -176,7 +177,7 @@ class CallController:
                 log.info("channel %s vanished while disconnected", channel_id)
                 self._gone(channel_id)
         for channel_id in present - set(self.legs):
-            if channel_id.startswith((SEAT_PREFIX, TAP_PREFIX)):  # a helper of a lost call
+            if channel_id.startswith((SEAT_PREFIX, TAP_PREFIX, REC_PREFIX)):  # a lost helper
                 log.info("hanging up orphaned channel %s", channel_id)
                 await self._safe(self.rest.hangup(channel_id, "normal"))
                 continue

@@ -25,6 +25,7 @@ from hotline.ports import (
     OnSegment,
     Prompts,
     Recognizer,
+    Recorder,
     SeatBoard,
     Telephony,
     Utterance,
@@ -41,7 +42,9 @@ class CallFlow:
                  settings: FlowSettings, telephony: Telephony | None = None,
                  seats: SeatBoard | None = None, directory: Directory | None = None,
                  recognizer: Recognizer | None = None,
-                 lookup: LookupSettings | None = None) -> None:
+                 lookup: LookupSettings | None = None,
+                 recorder: Recorder | None = None) -> None:
+        self.recorder = recorder
         self.store = store
         self.prompts = prompts
         self.clock = clock
@@ -103,6 +106,7 @@ class CallFlow:
 
     async def _finish(self, call: CallContext) -> None:
         await asyncio.shield(self._stop_hearing(call))
+        await asyncio.shield(self._stop_recording(call))
         if self.seats is not None:
             await asyncio.shield(self.seats.release_on_exit(call))
         call.machine.to(CallState.ENDED)
@@ -140,6 +144,7 @@ class CallFlow:
             call.seat = await self.seats.offer(call, deadline, seats=seats)
         await call.leg.answer()
         self._start_hearing(call)
+        self._start_recording(call)
         rings = rings_elapsed(self.clock.monotonic() - started, self.s.ring_on_s,
                               self.s.ring_off_s)
         call.machine.to(CallState.ANSWERED)
@@ -157,6 +162,24 @@ class CallFlow:
             return
         call.hearing = asyncio.ensure_future(
             recognizer.attach(call.leg, self._transcript(call, "caller")))
+
+    def _start_recording(self, call: CallContext) -> None:
+        if self.recorder is None:
+            return
+        name = f"call-{call.record_id}-{call.leg.id.replace('.', '-')}"
+        call.recording = asyncio.ensure_future(self.recorder.start(call.leg.id, name))
+        call.updates["recording"] = name
+
+    async def _stop_recording(self, call: CallContext) -> None:
+        if call.recording is None or self.recorder is None:
+            return
+        try:
+            handle = await call.recording
+        except HotlineError as exc:
+            log.warning("call %s: not recorded: %s", call.record_id, exc)
+            call.updates.pop("recording", None)
+            return
+        await self.recorder.stop(handle)
 
     def _transcript(self, call: CallContext, speaker: str,
                     job_number: str = "") -> OnSegment:

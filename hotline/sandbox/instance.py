@@ -94,6 +94,9 @@ class Sandbox:
         state = self.load_state()
         if state and self._pid_alive(state.pid) and await self._ari_answers(state):
             if state.config_hash == self._config_hash(state):
+                # folders added since it started (Asterisk creates none of its own)
+                inside = Path(state.rootfs) / self.instance.lstrip("/")
+                (inside / "spool" / "recording").mkdir(parents=True, exist_ok=True)
                 return {"already_running": True, "seconds": time.monotonic() - started,
                         "build_seconds": 0.0}
             await asyncio.to_thread(self.down)  # dialplan/ or settings changed: restart
@@ -179,7 +182,7 @@ class Sandbox:
     def _render(self, inside: Path, state: SandboxState) -> None:
         values = self._values(state)
         etc = inside / "etc"
-        for sub in ("etc", "run", "log", "spool", "db", "keys", "prompts"):
+        for sub in ("etc", "run", "log", "spool", "spool/recording", "db", "keys", "prompts"):
             (inside / sub).mkdir(parents=True, exist_ok=True)
         for src in sorted(project_dir("dialplan").glob("*.conf")):
             text = src.read_text(encoding="utf-8")

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from hotline.ari.rest import AriRest
 from hotline.ari.stream import Dispatcher, EventStream
+from hotline.calls.ari_recorder import AriRecorder
 from hotline.calls.ari_telephony import AriTelephony
 from hotline.calls.controller import CallController
 from hotline.calls.flow import CallFlow, FlowSettings
@@ -99,6 +100,7 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
     directory = DirectoryService()
     operators = OperatorRepository(db)
     speech = build_recognizer(settings, rest)
+    recorder = AriRecorder(rest, settings.ari_app)
     provisioner = SeatProvisioner.for_ari(rest, ari_url, settings.sip_realm,
                                           settings.seat_rtp_timeout_s)
     flow = CallFlow(calls, prompts, SystemClock(), FlowSettings(
@@ -110,7 +112,8 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
         rating_wait_s=settings.rating_wait_s, seat_ring_s=settings.seat_ring_s,
         seat_fault_offer_s=settings.seat_fault_offer_s, node=settings.node),
         telephony=telephony, seats=SeatRoster(operators), directory=directory,
-        recognizer=speech)
+        recognizer=speech,
+        recorder=recorder if settings.record_calls == "yes" else None)
     controller = CallController(rest, settings.ari_app, flow, telephony)
 
     async def on_connected() -> None:
@@ -130,7 +133,7 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
                         ari_url=ari_url, unit_name=settings.unit_name,
                         speech_model=settings.vosk_model, speech=speech,
                         tickets=ticket_repository(db, settings), users=UserRepository(db),
-                        timezone=settings.timezone,
+                        timezone=settings.timezone, recorder=recorder,
                         shutdown_timeout_s=settings.shutdown_timeout_s)
     return services, prompts
 

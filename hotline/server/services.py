@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from hotline.ari.rest import AriRest
 from hotline.ari.stream import EventStream
+from hotline.calls.ari_recorder import AriRecorder
 from hotline.calls.controller import CallController
 from hotline.directory.service import DirectoryService
 from hotline.speech.recognizer import StreamingRecognizer
@@ -33,4 +34,5 @@ class Services:
     tickets: TicketRepository
     users: UserRepository
     timezone: str
+    recorder: AriRecorder
     speech: StreamingRecognizer | None = None  # None: no usable model, speech goes to seats

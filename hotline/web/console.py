@@ -14,7 +14,7 @@ from aiohttp import web
 
 from hotline.domain.calls import CATEGORIES, Disposition
 from hotline.domain.tickets import COMPLAINT_LABELS, KIND_NAMES, TicketStatus, is_overdue
-from hotline.errors import NotFoundError
+from hotline.errors import AriNotFound, NotFoundError, TelephonyError
 from hotline.privacy import mask_number
 from hotline.store.models import Call
 from hotline.store.users_repo import Role
@@ -193,6 +193,22 @@ async def call_page(request: web.Request) -> web.Response:
                 tickets=[{"id": t.id, "kind": t.kind,
                           "status": t.status, "due": local(t.due_at, zone),
                           "summary": t.summary} for t in tickets])
+
+
+@routes.get("/calls/{id}/recording")
+async def call_recording(request: web.Request) -> web.Response:
+    session = session_of(request)
+    call = await visible_call(request, session)
+    if not call.recording:
+        raise web.HTTPNotFound(text="this call was not recorded")
+    try:
+        audio = await request.app[SERVICES].recorder.fetch(call.recording)
+    except AriNotFound:
+        raise web.HTTPNotFound(text="the recording is not (yet) stored") from None
+    except TelephonyError as exc:
+        raise web.HTTPServiceUnavailable(text=f"Asterisk: {exc}") from None
+    await request.app[USERS].audit(session.user, "play_recording", str(call.id))
+    return web.Response(body=audio, content_type="audio/wav")
 
 
 # -- the ticket board ---------------------------------------------------------------------------

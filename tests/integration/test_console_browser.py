@@ -61,6 +61,11 @@ async def test_console_login_call_log_roles_and_audit(settings: Settings,
         assert str(row.id) in table and "139****0001" in table  # masked in the log
         await page.click(f"a[href='/calls/{row.id}']")
         assert "13900000001" in await page.inner_text("main")  # the supervisor's record view
+        assert row.recording and await page.locator("audio#recording").count() == 1
+        audio = await page.request.get(f"{base}/calls/{row.id}/recording")  # with the cookie
+        assert audio.status == 200 and audio.headers["content-type"] == "audio/wav"
+        body = await audio.body()
+        assert body[:4] == b"RIFF" and len(body) > 16000  # seconds of 8 kHz audio
         stats = await page.goto(f"{base}/api/stats")
         assert stats is not None and stats.status == 200
         assert (await stats.json())["calls"] >= 1
@@ -90,6 +95,7 @@ async def test_console_login_call_log_roles_and_audit(settings: Settings,
                 assert r.status == 403
         audit = [(a.actor, a.action, a.target) for a in await services.users.audit_log()]
         assert ("8001", "view_call", str(row.id)) in audit
+        assert ("8001", "play_recording", str(row.id)) in audit
         assert ("8001", "login_failed", "") in audit
 
 

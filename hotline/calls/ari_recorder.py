@@ -1,0 +1,42 @@
+"""The Recorder port over ARI: a snoop of the caller's channel that hears both directions
+(spy=both), recorded by Asterisk as WAV under its recordings spool. Hanging the snoop up
+finishes the file; its name goes on the record (``recording``) for playback."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from hotline.ari.rest import AriRest
+from hotline.errors import TelephonyError
+
+log = logging.getLogger(__name__)
+
+REC_PREFIX = "rec-"
+
+
+class AriRecorder:
+    def __init__(self, rest: AriRest, app: str) -> None:
+        self.rest = rest
+        self.app = app
+
+    async def start(self, channel_id: str, name: str) -> str:
+        snoop_id = f"{REC_PREFIX}{name}"
+        await self.rest.snoop(channel_id, self.app, spy="both", snoop_id=snoop_id,
+                              app_args="recording")
+        try:
+            await self.rest.record(snoop_id, name)
+        except TelephonyError:
+            with contextlib.suppress(TelephonyError):
+                await self.rest.hangup(snoop_id)
+            raise
+        return snoop_id
+
+    async def stop(self, handle: str) -> None:
+        with contextlib.suppress(TelephonyError):
+            await self.rest.hangup(handle)
+
+    async def fetch(self, name: str) -> bytes:
+        """The stored recording's audio (for the supervisor's playback)."""
+        data = await self.rest.request_bytes("GET", f"/recordings/stored/{name}/file")
+        return data
