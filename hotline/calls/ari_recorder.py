@@ -38,5 +38,4 @@ class AriRecorder:
 
     async def fetch(self, name: str) -> bytes:
         """The stored recording's audio (for the supervisor's playback)."""
-        data = await self.rest.request_bytes("GET", f"/recordings/stored/{name}/file")
-        return data
+        return await self.rest.request_bytes("GET", f"/recordings/stored/{name}/file")

@@ -12,7 +12,7 @@ from typing import Any, TextIO
 
 from hotline.config import Settings
 from hotline.directory.importer import import_csv, load_entries
-from hotline.directory.index import DirectoryIndex, SearchResult
+from hotline.directory.index import DirectoryIndex, result_json
 from hotline.directory.records import CsvProblems
 from hotline.errors import HotlineError
 from hotline.store.database import Database, upgrade
@@ -32,13 +32,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         help="one query per line, or JSON Lines with a 'query' field; "
                              "prints JSON Lines in order")
     p.set_defaults(handler=run)
-
-
-def result_json(r: SearchResult, elapsed_ms: float) -> dict[str, Any]:
-    return {"query": r.query, "confident": r.confident, "elapsed_ms": round(elapsed_ms, 3),
-            "results": [{"id": h.entry.id, "name": h.entry.name, "phone": h.entry.phone,
-                         "industry": h.entry.industry, "district": h.entry.district,
-                         "score": h.score} for h in r.hits]}
 
 
 def timed_search(index: DirectoryIndex, query: str, limit: int) -> dict[str, Any]:

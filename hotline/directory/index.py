@@ -17,6 +17,7 @@ import re
 from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -49,6 +50,15 @@ class SearchResult:
     district: str | None = None
     industry: str | None = None
     category: bool = False  # the query named only an industry and/or a district
+
+
+def result_json(r: SearchResult, elapsed_ms: float) -> dict[str, Any]:
+    """The JSON of one lookup, as `directory search --json` and /api/directory give it."""
+    return {"query": r.query, "confident": r.confident, "elapsed_ms": round(elapsed_ms, 3),
+            "results": [{"id": h.entry.id, "name": h.entry.name, "phone": h.entry.phone,
+                         "industry": h.entry.industry, "district": h.entry.district,
+                         "score": h.score} for h in r.hits]}
+
 
 
 class _Csr:

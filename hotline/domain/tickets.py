@@ -116,7 +116,9 @@ def check_extension(reason: str, approver: str, requested_by: str, informed: boo
                           "--informed once they have been")
 
 
+UNANSWERED = frozenset({S.OPEN, S.ASSIGNED, S.IN_PROGRESS})  # no reply yet
+
+
 def is_overdue(status: TicketStatus, due_at: datetime, now: datetime) -> bool:
     """Overdue: not yet answered (replied or later) by the due time."""
-    answered = status in (S.REPLIED, S.FOLLOW_UP, S.CLOSED)
-    return not answered and now > due_at
+    return status in UNANSWERED and now > due_at

@@ -16,6 +16,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from hotline.config import Settings
+from hotline.domain.tickets import TicketStatus, is_overdue
 from hotline.errors import HotlineError
 from hotline.reports.stats import period_stats
 from hotline.store.calls_repo import CallRepository
@@ -77,8 +78,7 @@ def build_workbook(month: str, calls: list[Any], tickets: list[Any],
                    t.department, t.caller_name, t.callback_number, _local(t.created_at, tz),
                    _local(t.due_at, tz), _local(t.replied_at, tz), _local(t.closed_at, tz),
                    t.extensions, t.satisfaction,
-                   "是" if t.status in ("open", "assigned", "in_progress") and now > t.due_at
-                   else ""))
+                   "是" if is_overdue(TicketStatus(t.status), t.due_at, now) else ""))
     st = wb.create_sheet("统计")
     st.append((f"{month} 统计 statistics", ""))
     for row in stats.rows():

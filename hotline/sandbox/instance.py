@@ -95,8 +95,7 @@ class Sandbox:
         if state and self._pid_alive(state.pid) and await self._ari_answers(state):
             if state.config_hash == self._config_hash(state):
                 # folders added since it started (Asterisk creates none of its own)
-                inside = Path(state.rootfs) / self.instance.lstrip("/")
-                (inside / "spool" / "recording").mkdir(parents=True, exist_ok=True)
+                _make_folders(Path(state.rootfs) / self.instance.lstrip("/"))
                 return {"already_running": True, "seconds": time.monotonic() - started,
                         "build_seconds": 0.0}
             await asyncio.to_thread(self.down)  # dialplan/ or settings changed: restart
@@ -182,8 +181,7 @@ class Sandbox:
     def _render(self, inside: Path, state: SandboxState) -> None:
         values = self._values(state)
         etc = inside / "etc"
-        for sub in ("etc", "run", "log", "spool", "spool/recording", "db", "keys", "prompts"):
-            (inside / sub).mkdir(parents=True, exist_ok=True)
+        _make_folders(inside)
         for src in sorted(project_dir("dialplan").glob("*.conf")):
             text = src.read_text(encoding="utf-8")
             for key, value in values.items():
@@ -287,3 +285,8 @@ def _ensure_port_free(port: int, kind: socket.SocketKind) -> None:
             raise SandboxError(
                 f"{BIND}:{port}/{proto} is already in use ({exc.strerror}); stop what holds it "
                 f"or set HOTLINE_SANDBOX_{'HTTP' if proto == 'TCP' else 'SIP'}_PORT") from None
+
+
+def _make_folders(inside: Path) -> None:
+    for sub in ("etc", "run", "log", "spool", "spool/recording", "db", "keys", "prompts"):
+        (inside / sub).mkdir(parents=True, exist_ok=True)

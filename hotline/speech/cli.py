@@ -44,7 +44,7 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
     folder = args.folder or settings.vosk_model
     info = check_model(folder)
     started = time.perf_counter()
-    load_model(info.path)
+    load_model(info)
     graph = "lookahead (grammar supported)" if info.dynamic_graph else "static HCLG"
     print(f"{info.path}: ok: {info.sample_rate} Hz, {graph}, "
           f"{'ivector, ' if info.ivector else ''}{info.size_mb} MB, "

@@ -66,7 +66,7 @@ class VoskEngine:
                                    "(HCLG.fst) and cannot take a grammar; use open vocabulary")
         self.grammar = json.dumps(list(grammar), ensure_ascii=False) if grammar else ""
         self.rate = self.info.sample_rate
-        self._model = load_model(self.info.path)
+        self._model = load_model(self.info)
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="vosk")
 
     def transcriber(self) -> Transcriber:

@@ -45,10 +45,9 @@ def check_model(path: str | Path) -> ModelInfo:
     return ModelInfo(root, rate, dynamic, (root / "ivector").is_dir(), round(size, 1))
 
 
-def load_model(path: str | Path) -> object:
-    """Load the model with Vosk (a few seconds for a small model); SpeechModelError if the
-    vosk package is missing or Vosk rejects the folder."""
-    info = check_model(path)
+def load_model(info: ModelInfo) -> object:
+    """Load a checked model with Vosk (a few seconds for a small model); SpeechModelError if
+    the vosk package is missing or Vosk rejects the folder."""
     try:
         import vosk
     except ImportError as exc:

@@ -67,8 +67,10 @@ class StreamingRecognizer:
 
     async def detach(self, leg: CallLeg) -> None:
         attached = self._calls.pop(leg.id, None)
-        if attached is None:
-            return
+        if attached is not None:
+            await self._let_go(attached)
+
+    async def _let_go(self, attached: _Attached) -> None:
         await attached.stream.stop()
         with contextlib.suppress(TelephonyError):
             await self.tap.close(attached.tap)
@@ -105,11 +107,9 @@ class StreamingRecognizer:
                 raise CallerHungUp(leg.id)
 
     async def close(self) -> None:
-        for channel_id in list(self._calls):
-            attached = self._calls.pop(channel_id)
-            await attached.stream.stop()
-            with contextlib.suppress(TelephonyError):
-                await self.tap.close(attached.tap)
+        for attached in list(self._calls.values()):
+            await self._let_go(attached)
+        self._calls.clear()
         self.engine.close()
 
 

@@ -52,6 +52,13 @@ class CallRepository:
         async with self.db.unit() as s:
             await s.execute(update(Call).where(Call.id == call_id).values(**fields))
 
+    async def annotate(self, call_id: int, by: str, fields: dict[str, str]) -> None:
+        """The operator's first-question fields, and who wrote them (an ``annotated`` event).
+        NotFoundError if there is no such call."""
+        await self.get(call_id)
+        await self.update_call(call_id, **fields)
+        await self.add_event(call_id, "annotated", {"by": by, "fields": sorted(fields)})
+
     async def add_event(self, call_id: int, kind: str, data: dict[str, Any]) -> None:
         async with self.db.unit() as s:
             s.add(CallEvent(call_id=call_id, at=datetime.now(UTC), kind=kind, data=data))

@@ -92,9 +92,7 @@ def run_annotate(args: argparse.Namespace, settings: Settings) -> int:
         db = Database(settings.effective_db_url)
         repo = CallRepository(db)
         try:
-            await repo.get(args.id)  # NotFoundError names the record
-            await repo.update_call(args.id, **fields)
-            await repo.add_event(args.id, "annotated", {"by": args.by, "fields": sorted(fields)})
+            await repo.annotate(args.id, args.by, fields)
         finally:
             await db.close()
         print(f"call {args.id}: {', '.join(sorted(fields))} written")

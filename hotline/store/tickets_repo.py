@@ -3,6 +3,7 @@ lifecycle, each change and its event in one unit of work."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.domain.tickets import (
+    UNANSWERED,
     Move,
     TicketError,
     TicketKind,
@@ -18,7 +20,6 @@ from hotline.domain.tickets import (
     check_complaint,
     check_extension,
     check_move,
-    is_overdue,
 )
 from hotline.domain.workdays import WorkCalendar
 from hotline.errors import NotFoundError
@@ -144,24 +145,23 @@ class TicketRepository:
             return t
 
     async def find(self, *, overdue_at: datetime | None = None, call_id: int | None = None,
+                   call_ids: Sequence[int] | None = None,
                    since: datetime | None = None, until: datetime | None = None,
                    limit: int = 500) -> list[Ticket]:
         query = select(Ticket).order_by(Ticket.due_at, Ticket.id).limit(limit)
         if call_id is not None:
             query = query.where(Ticket.call_id == call_id)
+        if call_ids is not None:
+            query = query.where(Ticket.call_id.in_(list(call_ids)))
         if since is not None:
             query = query.where(Ticket.created_at >= since)
         if until is not None:
             query = query.where(Ticket.created_at < until)
-        if overdue_at is not None:
-            query = query.where(Ticket.due_at < overdue_at, Ticket.status.in_(
-                [TicketStatus.OPEN.value, TicketStatus.ASSIGNED.value,
-                 TicketStatus.IN_PROGRESS.value]))
+        if overdue_at is not None:  # is_overdue, in SQL
+            query = query.where(Ticket.due_at < overdue_at,
+                                Ticket.status.in_([s.value for s in UNANSWERED]))
         async with self.db.unit() as s:
-            rows = list((await s.scalars(query)).all())
-        if overdue_at is not None:
-            rows = [t for t in rows if is_overdue(TicketStatus(t.status), t.due_at, overdue_at)]
-        return rows
+            return list((await s.scalars(query)).all())
 
     async def by_calls(self, call_ids: list[int]) -> dict[int, list[int]]:
         if not call_ids:

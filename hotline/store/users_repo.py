@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -34,7 +35,12 @@ class UserRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.hasher = PasswordHasher()
-        self._dummy = self.hasher.hash("not a password of anyone")
+
+    @functools.cached_property
+    def _dummy(self) -> str:
+        """Verified against when the user does not exist, so both cases cost the same
+        (hashed on first use, not at start-up)."""
+        return self.hasher.hash("not a password of anyone")
 
     async def add(self, user_id: str, role: Role, password: str) -> None:
         if not _ID.match(user_id):

@@ -5,11 +5,13 @@ posts to: the first-question record and raising a ticket (with the complaint for
 from __future__ import annotations
 
 import contextlib
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
+from hotline.directory.index import result_json
 from hotline.domain.calls import CATEGORIES
 from hotline.domain.seats import DutyState
 from hotline.domain.tickets import COMPLAINT_FIELDS, KIND_NAMES, TicketKind, TicketStatus
@@ -20,7 +22,7 @@ from hotline.privacy import mask_number
 from hotline.store.tickets_repo import NewTicket
 from hotline.store.users_repo import Role
 from hotline.web.auth import USERS, require, session_of
-from hotline.web.console import SUPERVISING, local, page, tz, visible_call
+from hotline.web.console import SUPERVISING, json_ok, local, page, tz, visible_call
 from hotline.web.keys import SERVICES
 
 routes = web.RouteTableDef()
@@ -48,8 +50,8 @@ async def desk(request: web.Request) -> web.Response:
     for c in in_hand:
         earlier = [x for x in await services.calls.find(caller=c.caller, limit=20)
                    if x.id != c.id]
-        open_tickets = [t for c2 in earlier for t in await services.tickets.find(call_id=c2.id)
-                        if t.status != TicketStatus.CLOSED]
+        open_tickets = [t for t in await services.tickets.find(
+            call_ids=[x.id for x in earlier]) if t.status != TicketStatus.CLOSED]
         history.append({"id": c.id, "caller": mask_number(c.caller),
                         "arrived": local(c.arrived_at, zone),
                         "earlier": [(x.id, local(x.arrived_at, zone), x.summary)
@@ -86,11 +88,9 @@ async def api_directory(request: web.Request) -> web.Response:
     query = request.query.get("q", "")[:100]
     if not query.strip():
         raise web.HTTPBadRequest(text="q: the organisation to look up")
+    started = time.perf_counter()
     r = await request.app[SERVICES].directory.lookup(query)
-    return web.json_response({"query": query, "confident": r.confident, "results": [
-        {"id": h.entry.id, "name": h.entry.name, "phone": h.entry.phone,
-         "industry": h.entry.industry, "district": h.entry.district, "score": h.score}
-        for h in r.hits]}, dumps=_dumps)
+    return json_ok(result_json(r, (time.perf_counter() - started) * 1000))
 
 
 def _text(form: Any, name: str) -> str:
@@ -113,9 +113,7 @@ async def write_record(request: web.Request) -> web.Response:
     fields = {k: _text(form, k) for k in LIMITS}
     if category:
         fields["category"] = category
-    repo = request.app[SERVICES].calls
-    await repo.update_call(call.id, **fields)
-    await repo.add_event(call.id, "annotated", {"by": session.user, "fields": sorted(fields)})
+    await request.app[SERVICES].calls.annotate(call.id, session.user, fields)
     raise web.HTTPFound(f"/calls/{call.id}")
 
 
@@ -141,8 +139,3 @@ async def raise_ticket(request: web.Request) -> web.Response:
     await request.app[USERS].audit(session.user, "ticket_opened", str(tid), {"call": call.id})
     raise web.HTTPFound(f"/calls/{call.id}")
 
-
-def _dumps(data: Any) -> str:
-    import json
-
-    return json.dumps(data, ensure_ascii=False)

@@ -13,13 +13,13 @@ from aiohttp import web
 from hotline.domain.etiquette import flag
 from hotline.reports.stats import period_stats
 from hotline.web.auth import USERS, require, session_of
-from hotline.web.console import SUPERVISING, call_row, find_calls, local, page, tz
+from hotline.web.console import SUPERVISING, call_row, find_calls, json_ok, local, page, tz
 from hotline.web.keys import SERVICES
 
 routes = web.RouteTableDef()
 
 
-async def _period(request: web.Request) -> tuple[datetime, datetime, str]:
+def _period(request: web.Request) -> tuple[datetime, datetime, str]:
     try:
         days = max(1, min(366, int(request.query.get("days", "30"))))
     except ValueError:
@@ -29,7 +29,7 @@ async def _period(request: web.Request) -> tuple[datetime, datetime, str]:
 
 
 async def stats_data(request: web.Request) -> dict[str, Any]:
-    since, until, label = await _period(request)
+    since, until, label = _period(request)
     services = request.app[SERVICES]
     calls = await services.calls.between(since, until)
     tickets = await services.tickets.find(since=since, until=until, limit=100_000)
@@ -69,7 +69,7 @@ async def api_stats(request: web.Request) -> web.Response:
     require(request, *SUPERVISING)
     data = await stats_data(request)
     data.pop("rows")
-    return web.json_response(data, dumps=_dumps)
+    return json_ok(data)
 
 
 @routes.get("/stats")
@@ -97,7 +97,7 @@ async def stats_page(request: web.Request) -> web.Response:
 @routes.get("/inspection")
 async def inspection_page(request: web.Request) -> web.Response:
     require(request, *SUPERVISING)
-    since, until, label = await _period(request)
+    since, until, label = _period(request)
     zone = tz(request)
     findings = []
     for call in await request.app[SERVICES].calls.between_with_events(since, until):
@@ -127,10 +127,4 @@ async def api_calls(request: web.Request) -> web.Response:
     session = session_of(request)
     calls, _ = await find_calls(request, session)
     zone = tz(request)
-    return web.json_response([call_row(c, zone) for c in calls], dumps=_dumps)
-
-
-def _dumps(data: Any) -> str:
-    import json
-
-    return json.dumps(data, ensure_ascii=False)
+    return json_ok([call_row(c, zone) for c in calls])
