@@ -69,6 +69,13 @@ class Settings:
     referral_days: int = 5
     log_level: str = "INFO"
     timezone: str = "Asia/Shanghai"
+    # WebRTC (the console's softphone, /try): where browsers reach Asterisk's PJSIP WebSocket
+    # transport, and the DTLS certificate as Asterisk sees it (empty: Asterisk makes one).
+    # The sandbox fills all three in itself.
+    sip_ws_url: str = ""
+    dtls_cert: str = ""
+    dtls_key: str = ""
+    try_page: str = "auto"  # /try, dialling the hotline from the browser: auto = sandbox only
 
     @property
     def effective_db_url(self) -> str:
@@ -155,6 +162,10 @@ def _validate(s: Settings) -> None:
         u = urlparse(s.ari_url)
         if u.scheme not in ("http", "https") or not u.hostname:
             raise bad("ari_url", "must be an http(s) URL such as http://127.0.0.1:8088/ari")
+    if s.sip_ws_url and urlparse(s.sip_ws_url).scheme not in ("ws", "wss"):
+        raise bad("sip_ws_url", "must be a ws:// or wss:// URL such as wss://pbx.example/ws")
+    if s.try_page not in ("auto", "yes", "no"):
+        raise bad("try_page", "auto (sandbox only), yes or no")
     if s.db_url and not s.db_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         raise bad("db_url", "must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
     try:

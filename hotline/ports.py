@@ -14,6 +14,7 @@ from hotline.domain.calls import NewCall
 from hotline.domain.seats import Seat
 
 if TYPE_CHECKING:
+    from hotline.calls.commands import TransferRequest
     from hotline.directory.index import SearchResult
     from hotline.directory.records import Entry
 
@@ -130,6 +131,13 @@ class Directory(Protocol):
 
     async def lookup(self, text: str) -> SearchResult: ...
     async def related(self, entry: Entry) -> list[Entry]: ...
+
+
+class Requests(Protocol):
+    """What the console asks of a call in conversation (the warm transfer)."""
+
+    async def next(self, call_id: int) -> TransferRequest: ...
+    def forget(self, call_id: int) -> None: ...
 
 
 class CallStore(Protocol):

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(debootstrap sip-tester espeak-ng sox postgresql chromium python3-venv python3-dev
-              iproute2 ca-certificates curl)
+              iproute2 ca-certificates curl openssl)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -32,4 +32,6 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
+# The console's softphone: SIP.js from the npm registry, pinned by hash, into the package.
+.venv/bin/python scripts/vendor_js.py
 echo "bootstrap: ready"

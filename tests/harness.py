@@ -13,6 +13,7 @@ from pathlib import Path
 from hotline.ari.rest import AriRest
 from hotline.ari.stream import Dispatcher, EventStream
 from hotline.calls.ari_telephony import AriTelephony
+from hotline.calls.commands import CallRequests
 from hotline.calls.controller import CallController
 from hotline.calls.flow import CallFlow, FlowSettings
 from hotline.calls.lookup_steps import LookupSettings
@@ -20,6 +21,8 @@ from hotline.directory.index import DirectoryIndex
 from hotline.directory.records import parse_csv
 from hotline.directory.service import DirectoryService
 from hotline.domain.seats import DutyState
+from hotline.live.hub import LiveHub
+from hotline.live.publishing_store import PublishingCallStore
 from hotline.seats.board import SeatRoster
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
@@ -55,6 +58,8 @@ class Harness:
     calls: CallRepository
     controller: CallController
     stream: EventStream
+    requests: CallRequests
+    hub: LiveHub
 
     async def record_for(self, channel_id: str, ended: bool = True,
                          timeout_s: float = 5.0) -> Call:
@@ -84,11 +89,13 @@ async def running(fake: FakeAri, tmp: Path, settings: FlowSettings = FAST,
         await operators.set_duty(job, duty)
     telephony = AriTelephony(rest, "hotline")
     entries, _ = parse_csv(SAMPLE.read_bytes())
-    flow = CallFlow(calls, FakePrompts(), WallClock(), settings, telephony,
+    hub, requests = LiveHub(), CallRequests()
+    flow = CallFlow(PublishingCallStore(calls, hub), FakePrompts(), WallClock(), settings,
+                    telephony,
                     SeatRoster(operators, max_age_s=0),
                     DirectoryService(DirectoryIndex(entries, home_district="万州区")),
-                    ScriptedRecognizer(utterances), LookupSettings(listen_s=0.3,
-                                                                   keep_alive_s=1.0))
+                    ScriptedRecognizer(utterances),
+                    LookupSettings(listen_s=0.3, keep_alive_s=1.0), requests=requests)
     controller = CallController(rest, "hotline", flow, telephony)
     stream = EventStream(base, USER, PASSWORD, "hotline", Dispatcher(controller),
                          on_connected=controller.resync, backoff_initial_s=0.05,
@@ -97,7 +104,7 @@ async def running(fake: FakeAri, tmp: Path, settings: FlowSettings = FAST,
     await asyncio.wait_for(fake.connected.wait(), 5)
     await asyncio.wait_for(stream.connected.wait(), 5)
     try:
-        yield Harness(fake, calls, controller, stream)
+        yield Harness(fake, calls, controller, stream, requests, hub)
     finally:
         await controller.stop(2)
         tasks[1].cancel()

@@ -25,6 +25,7 @@ class FlowSettings:
     rating_wait_s: float = 6.0
     seat_ring_s: float = 5.0
     seat_fault_offer_s: float = 15.0
+    transfer_ring_s: float = 20.0  # how long a transfer target (department, colleague) rings
     node: str = ""
 
 

@@ -12,7 +12,7 @@ import logging
 
 from hotline.calls.context import CallContext, FlowSettings, SeatLeg
 from hotline.calls.lookup_steps import LookupSettings, LookupSteps, Outcome
-from hotline.calls.seat_steps import SeatSteps
+from hotline.calls.seat_steps import SeatSteps, stay_bridged
 from hotline.directory.records import Entry
 from hotline.domain.calls import CallState, Disposition, NewCall, ring_deadline, rings_elapsed
 from hotline.domain.seats import Seat
@@ -26,6 +26,7 @@ from hotline.ports import (
     Prompts,
     Recognizer,
     Recorder,
+    Requests,
     SeatBoard,
     Telephony,
     Utterance,
@@ -43,7 +44,8 @@ class CallFlow:
                  seats: SeatBoard | None = None, directory: Directory | None = None,
                  recognizer: Recognizer | None = None,
                  lookup: LookupSettings | None = None,
-                 recorder: Recorder | None = None) -> None:
+                 recorder: Recorder | None = None,
+                 requests: Requests | None = None) -> None:
         self.recorder = recorder
         self.store = store
         self.prompts = prompts
@@ -53,8 +55,10 @@ class CallFlow:
         self.directory = directory
         self.recognizer = recognizer
         self.lookup_settings = lookup or LookupSettings()
+        self.requests = requests
         self.seats = (SeatSteps(store, telephony, seats, clock, settings, self.say,
-                                self._hear_operator, self._stop_operator)
+                                self._hear_operator, self._stop_operator, requests,
+                                self._brief)
                       if telephony is not None and seats is not None else None)
 
     # -- the whole call -----------------------------------------------------------------------
@@ -105,6 +109,8 @@ class CallFlow:
         await self._finish(call)
 
     async def _finish(self, call: CallContext) -> None:
+        if self.requests is not None:
+            self.requests.forget(call.record_id)
         await asyncio.shield(self._stop_hearing(call))
         await asyncio.shield(self._stop_recording(call))
         if self.seats is not None:
@@ -288,24 +294,22 @@ class CallFlow:
         assert self.telephony is not None
         await self.say(call, "transfer", organisation=entry.name)
         await call.leg.ring()
-        other = await self.telephony.dial(entry.transfer_to, 20.0, caller_id=call.leg.caller)
+        other = await self.telephony.dial(entry.transfer_to, self.s.transfer_ring_s,
+                                          caller_id=call.leg.caller)
         await call.leg.ring_stop()
         if other is None:
             await self.store.add_event(call.record_id, "transfer_failed", {"id": entry.id})
             await self.say(call, "transfer_failed", organisation=entry.name)
             call.disposition = Disposition.RESOLVED
             return False
-        await other.play([await self.prompts.media("transfer_brief", organisation=entry.name)])
+        await self._brief(other, entry.name)
         await self.store.add_event(call.record_id, "transferred", {
             "id": entry.id, "name": entry.name, "to": entry.transfer_to, "channel": other.id})
-        call.disposition = Disposition.REFERRED
-        bridge = await self.telephony.bridge([call.leg, other])
-        try:
-            await call.leg.wait_gone(None)
-        finally:
-            await asyncio.shield(self.telephony.unbridge(bridge))
-            await asyncio.shield(other.hangup())
-        raise CallerHungUp(call.leg.id)
+        await stay_bridged(self.telephony, call, other)
+
+    async def _brief(self, other: CallLeg, organisation: str) -> None:
+        """The receiving side hears who is being put through before the caller is (003)."""
+        await other.play([await self.prompts.media("transfer_brief", organisation=organisation)])
 
     async def caller_speaks(self, call: CallContext) -> bool:
         """The silent-line script: prompt after ~3 s, again after ~3 s, then goodbye,

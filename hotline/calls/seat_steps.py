@@ -5,6 +5,11 @@ within the deadline; the caller keeps hearing the ring meanwhile.
 ``talk``: bridge caller and operator until one side ends. If the operator's channel fails
 while the caller is still there, the caller hears the seat-fault phrase and is offered to
 another seat. Every operator leg is kept in the record.
+Warm transfer (003: brief the receiver before handing over): while caller and operator keep
+talking, the colleague's seat or the department rings; the operator's written summary is on
+the record (and so on the colleague's screen), a department hears the spoken brief; once they
+answer, the caller is theirs and the first operator's leg ends. The first operator stays the
+record's owner (首问负责制).
 """
 
 from __future__ import annotations
@@ -13,28 +18,59 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import NoReturn, TypeVar
 
+from hotline.calls.commands import TransferRequest
 from hotline.calls.context import CallContext, FlowSettings, SeatLeg
-from hotline.domain.calls import CallState
-from hotline.domain.seats import Seat, is_seat_fault
+from hotline.domain.calls import CallState, Disposition
+from hotline.domain.seats import DutyState, Seat, is_seat_fault
 from hotline.errors import CallerHungUp, TelephonyError
-from hotline.ports import CallStore, Clock, SeatBoard, Telephony
+from hotline.ports import CallLeg, CallStore, Clock, Requests, SeatBoard, Telephony
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Say = Callable[..., Awaitable[bool]]
 LegHook = Callable[[CallContext, SeatLeg], Awaitable[None]]
+Brief = Callable[[CallLeg, str], Awaitable[None]]  # the spoken brief to a department
 
 
 async def _nothing(call: CallContext, seat: SeatLeg) -> None:
     return None
 
 
+async def _no_brief(leg: CallLeg, organisation: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Handover:
+    """The transfer target answered: a colleague's seat, or a department (``seat`` None)."""
+
+    leg: CallLeg
+    request: TransferRequest
+    seat: SeatLeg | None
+
+
+async def stay_bridged(telephony: Telephony, call: CallContext, other: CallLeg) -> NoReturn:
+    """The caller talks to ``other`` (a department) until the caller hangs up."""
+    call.disposition = Disposition.REFERRED
+    bridge = await telephony.bridge([call.leg, other])
+    try:
+        await call.leg.wait_gone(None)
+    finally:
+        await asyncio.shield(telephony.unbridge(bridge))
+        await asyncio.shield(other.hangup())
+    raise CallerHungUp(call.leg.id)
+
+
 class SeatSteps:
     def __init__(self, store: CallStore, telephony: Telephony, board: SeatBoard, clock: Clock,
                  settings: FlowSettings, say: Say, on_bridged: LegHook = _nothing,
-                 on_unbridged: LegHook = _nothing) -> None:
+                 on_unbridged: LegHook = _nothing, requests: Requests | None = None,
+                 brief: Brief = _no_brief) -> None:
+        self.requests = requests
+        self.brief = brief
         self.on_bridged = on_bridged  # e.g. transcribe the operator (inspection)
         self.on_unbridged = on_unbridged
         self.store = store
@@ -85,7 +121,17 @@ class SeatSteps:
         while current is not None:
             call.seat = current
             call.machine.to(CallState.TALKING)
-            fault = await self._bridged(call, current)
+            outcome = await self._bridged(call, current)
+            if isinstance(outcome, Handover):
+                call.seat = None
+                await self._leg_ended(call, current, 16, False, ended_by="transfer")
+                with contextlib.suppress(TelephonyError):
+                    await current.leg.hangup()
+                if outcome.seat is None:
+                    await stay_bridged(self.telephony, call, outcome.leg)
+                current = outcome.seat
+                continue
+            fault = outcome
             cause = 0 if call.leg.gone else await current.leg.end_cause(1.0)
             fault = fault or (not call.leg.gone and is_seat_fault(cause))
             call.seat = None
@@ -106,9 +152,9 @@ class SeatSteps:
         call.seat = None
         return False
 
-    async def _bridged(self, call: CallContext, seat: SeatLeg) -> bool:
-        """Bridge and wait until either side ends; True if the bridge could not be made
-        because the seat's channel had already failed."""
+    async def _bridged(self, call: CallContext, seat: SeatLeg) -> bool | Handover:
+        """Bridge and wait until either side ends (or a transfer is answered); True if the
+        bridge could not be made because the seat's channel had already failed."""
         try:
             bridge_id = await self.telephony.bridge([call.leg, seat.leg])
         except TelephonyError as exc:
@@ -117,20 +163,59 @@ class SeatSteps:
             log.warning("call %s: cannot bridge seat %s: %s", call.record_id,
                         seat.job_number, exc)
             return True
+        caller_gone = asyncio.ensure_future(call.leg.wait_gone(None))
+        seat_gone = asyncio.ensure_future(seat.leg.wait_gone(None))
+        asked: asyncio.Future[TransferRequest] | None = None
         try:
             await self.on_bridged(call, seat)
-            caller_gone = asyncio.ensure_future(call.leg.wait_gone(None))
-            seat_gone = asyncio.ensure_future(seat.leg.wait_gone(None))
-            await asyncio.wait({caller_gone, seat_gone}, return_when=asyncio.FIRST_COMPLETED)
-            caller_gone.cancel()
-            seat_gone.cancel()
+            while True:
+                if self.requests is not None:
+                    asked = asyncio.ensure_future(self.requests.next(call.record_id))
+                await asyncio.wait({caller_gone, seat_gone} | ({asked} if asked else set()),
+                                   return_when=asyncio.FIRST_COMPLETED)
+                if asked is None or not asked.done() or caller_gone.done() or seat_gone.done():
+                    return False
+                handover = await self._hand_over(call, asked.result())
+                if handover is not None:
+                    return handover
         finally:
+            for f in (caller_gone, seat_gone, asked):
+                if f is not None:
+                    f.cancel()
             await asyncio.shield(self.on_unbridged(call, seat))
             await asyncio.shield(self.telephony.unbridge(bridge_id))
-        return False
+
+    async def _hand_over(self, call: CallContext, req: TransferRequest) -> Handover | None:
+        """Ring the transfer target while the operator keeps the caller; the answered leg,
+        briefed, or None (the operator goes on with the caller)."""
+        info = {"by": req.by, "to": req.to, "seat": req.seat, "summary": req.summary}
+        if req.seat and not self.board.take(req.seat):
+            await self.store.add_event(call.record_id, "transfer_failed",
+                                       {**info, "reason": "busy"})
+            return None
+        await self.store.add_event(call.record_id, "transfer_offered", info)
+        try:
+            leg = await self._while_caller_present(call, self.telephony.dial(
+                req.endpoint, self.s.transfer_ring_s, caller_id=call.leg.caller))
+        except BaseException:
+            if req.seat:
+                self.board.release(req.seat)
+            raise
+        if leg is None:
+            if req.seat:
+                self.board.release(req.seat)
+            await self.store.add_event(call.record_id, "transfer_failed",
+                                       {**info, "reason": "no_answer"})
+            return None
+        if not req.seat:
+            await self.brief(leg, req.organisation)
+        await self.store.add_event(call.record_id, "transferred", {**info, "channel": leg.id})
+        colleague = (SeatLeg(Seat(req.seat, "", DutyState.ON_DUTY), leg, self.clock.now())
+                     if req.seat else None)
+        return Handover(leg, req, colleague)
 
     async def _leg_ended(self, call: CallContext, seat: SeatLeg, cause: int,
-                         fault: bool) -> None:
+                         fault: bool, ended_by: str = "") -> None:
         self.board.release(seat.job_number)
         now = self.clock.now()
         await self.board.record_call(seat.job_number, now)
@@ -138,7 +223,7 @@ class SeatSteps:
             "job_number": seat.job_number, "channel": seat.leg.id,
             "answered_at": seat.answered_at.isoformat(),
             "ended_at": now.isoformat(), "cause": cause, "fault": fault,
-            "ended_by": "caller" if call.leg.gone else "seat"})
+            "ended_by": ended_by or ("caller" if call.leg.gone else "seat")})
 
     async def release_on_exit(self, call: CallContext) -> None:
         """The call is over (or failed): never leave an operator leg up or a seat busy."""

@@ -18,6 +18,12 @@ JOB_NUMBER = re.compile(r"^[0-9]{3,8}$")
 # caller is still there is a fault at the seat (004 篇10 紧急情况).
 NORMAL_CLEARING = frozenset({16})
 
+# An operator's phone: a SIP phone (desk phone or softphone over UDP), or the console's
+# WebRTC softphone in the browser.
+SIP_PHONE = "sip"
+BROWSER_PHONE = "browser"
+PHONES = (SIP_PHONE, BROWSER_PHONE)
+
 
 class DutyState(enum.StrEnum):
     ON_DUTY = "on_duty"

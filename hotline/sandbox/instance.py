@@ -12,8 +12,10 @@ import hashlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
+import subprocess
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -42,6 +44,7 @@ class SandboxState:
     sip_port: int
     pid: int = 0
     config_hash: str = ""
+    try_password: str = ""  # the /try page's browser caller (sandbox and demo only)
 
     @property
     def ari_url(self) -> str:
@@ -50,6 +53,15 @@ class SandboxState:
     @property
     def sounds_in_asterisk(self) -> str:
         return f"{self.instance}/prompts"
+
+    @property
+    def sip_ws_url(self) -> str:
+        return f"ws://{BIND}:{self.http_port}/ws"
+
+    @property
+    def dtls_files(self) -> tuple[str, str]:
+        """The DTLS certificate and key as Asterisk sees them."""
+        return f"{self.instance}/keys/dtls.crt", f"{self.instance}/keys/dtls.key"
 
 
 class Sandbox:
@@ -105,6 +117,8 @@ class Sandbox:
         state = SandboxState(
             ari_user=ARI_USER,
             ari_password=(state.ari_password if state else secrets.token_urlsafe(24)),
+            try_password=(state.try_password if state and state.try_password
+                          else secrets.token_urlsafe(18)),
             rootfs=str(root), instance=self.instance,
             http_port=s.sandbox_http_port, sip_port=s.sandbox_sip_port)
         orphan = self._orphan_pid(root)  # an Asterisk of this home whose state was lost
@@ -115,6 +129,7 @@ class Sandbox:
             _ensure_port_free(port, proto)
         inside = root / self.instance.lstrip("/")
         self._render(inside, state)
+        await asyncio.to_thread(self._install_dtls_cert, inside / "keys")
         # PJSIP opens a DNS resolver socket on 0.0.0.0 when it finds nameservers; the sandbox
         # talks to loopback only, so it gets none.
         (root / "etc/resolv.conf").write_text("# hotline sandbox: loopback only, no DNS\n")
@@ -170,6 +185,8 @@ class Sandbox:
             "ARI_PASSWORD": state.ari_password, "ARI_APP": s.ari_app,
             "CONSOLE_PORT": str(s.console_port), "SOUNDS": state.sounds_in_asterisk,
             "PUBLIC_NUMBER": s.public_number, "TRUNK_MATCH": BIND, "DEPT_PORT": str(DEPT_PORT),
+            "DTLS_CERT": state.dtls_files[0], "DTLS_KEY": state.dtls_files[1],
+            "TRY_PASSWORD": state.try_password,
         }
 
     def _config_hash(self, state: SandboxState) -> str:
@@ -194,6 +211,27 @@ class Sandbox:
         (etc / "logger.conf").write_text(
             "[general]\n[logfiles]\nmessages.log => notice,warning,error\n"
             "console => warning,error\n")
+
+    def _install_dtls_cert(self, keys: Path) -> None:
+        """A self-signed certificate for DTLS-SRTP, made once into $HOTLINE_HOME/tls and
+        copied into the chroot (browsers check its fingerprint against the SDP, not a CA)."""
+        tls = self.home / "tls"
+        cert, key = tls / "dtls.crt", tls / "dtls.key"
+        if not (cert.exists() and key.exists()):
+            tls.mkdir(parents=True, exist_ok=True, mode=0o700)
+            try:
+                subprocess.run(
+                    ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                     "ec_paramgen_curve:prime256v1", "-nodes", "-days", "3650",
+                     "-subj", "/CN=hotline-sandbox", "-keyout", str(key), "-out", str(cert)],
+                    check=True, capture_output=True, timeout=60)
+            except (OSError, subprocess.SubprocessError) as exc:
+                raise SandboxError(f"cannot make the DTLS certificate with openssl: {exc}; "
+                                   "install openssl (scripts/bootstrap.sh does)") from None
+            key.chmod(0o600)
+        for src in (cert, key):
+            shutil.copyfile(src, keys / src.name)
+            (keys / src.name).chmod(0o600)
 
     def _render_fallback_prompt(self) -> None:
         target = self.settings.prompts_dir / "fallback-apology"

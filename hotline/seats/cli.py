@@ -1,4 +1,4 @@
-"""`hotline operators add|list|duty|passwd|remove`: operator seats and their A/B posts."""
+"""`hotline operators add|list|duty|phone|passwd|remove`: operator seats and their A/B posts."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 
 from hotline.ari.rest import AriRest
 from hotline.config import Settings
-from hotline.domain.seats import DutyState
+from hotline.domain.seats import PHONES, SIP_PHONE, DutyState
 from hotline.errors import ConfigError, TelephonyError
 from hotline.seats.provision import SeatProvisioner, new_password, sip_digest
 from hotline.store.database import Database, upgrade
@@ -30,6 +30,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                      help="make this seat a B post of that A post (顶岗补位)")
     add.add_argument("--contact", default="",
                      help="a static SIP URI for a desk phone that does not register")
+    add.add_argument("--phone", choices=PHONES, default=SIP_PHONE,
+                     help="sip: a SIP phone over UDP; browser: the console's WebRTC softphone")
+    phone = osub.add_parser("phone", help="switch the seat between a SIP phone and the "
+                            "console's softphone")
+    phone.add_argument("job_number")
+    phone.add_argument("phone", choices=PHONES)
     ls = osub.add_parser("list")
     ls.add_argument("--json", action="store_true")
     duty = osub.add_parser("duty", help="set the duty state: on, break or off")
@@ -44,23 +50,23 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def operator_json(op: Operator) -> dict[str, object]:
     return {"job_number": op.job_number, "name": op.name, "backup_of": op.backup_of,
-            "duty": op.duty, "contact": op.contact,
+            "duty": op.duty, "contact": op.contact, "phone": op.phone,
             "last_call_at": op.last_call_at.isoformat() if op.last_call_at else None}
 
 
 async def _push(settings: Settings, action: Callable[[SeatProvisioner], Awaitable[None]]
                 ) -> str:
     """Apply the change to a running Asterisk; a stopped one gets it when `serve` connects."""
-    from hotline.server.root import resolve_ari
+    from hotline.server.pbx_access import resolve_pbx
+    from hotline.server.root import seat_provisioner
 
     try:
-        url, user, password, _ = resolve_ari(settings)
+        pbx = resolve_pbx(settings)
     except ConfigError:
         return "no Asterisk configured; `hotline serve` pushes the seat when it connects"
-    async with AriRest(url, user, password) as rest:
+    async with AriRest(pbx.ari_url, pbx.ari_user, pbx.ari_password) as rest:
         try:
-            await action(SeatProvisioner.for_ari(rest, url, settings.sip_realm,
-                                                 settings.seat_rtp_timeout_s))
+            await action(seat_provisioner(rest, pbx, settings))
         except TelephonyError as exc:
             return f"Asterisk not updated ({exc}); `hotline serve` pushes it when it connects"
     return "Asterisk updated"
@@ -86,7 +92,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 password = new_password()
                 op = await repo.add(args.job_number, args.name,
                                     sip_digest(args.job_number, settings.sip_realm, password),
-                                    backup_of=args.backup_of, contact=args.contact)
+                                    backup_of=args.backup_of, contact=args.contact,
+                                    phone=args.phone)
                 print(f"operator {op.job_number} ({op.name}) added, duty off")
                 print(f"SIP user {op.job_number}, realm {settings.sip_realm}, password "
                       f"{password}  (shown once; `hotline operators passwd` makes a new one)")
@@ -97,6 +104,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                                       sip_digest(args.job_number, settings.sip_realm, password))
                 op = await repo.get(args.job_number)
                 print(f"new SIP password for {op.job_number}: {password}  (shown once)")
+                print(await _push(settings, lambda p: p.push(op)))
+            elif action == "phone":
+                await repo.set_phone(args.job_number, args.phone)
+                op = await repo.get(args.job_number)
+                print(f"operator {op.job_number} now answers on the {op.phone} phone")
                 print(await _push(settings, lambda p: p.push(op)))
             elif action == "duty":
                 await repo.set_duty(args.job_number, DUTY_WORDS[args.state])

@@ -3,6 +3,7 @@ configuration (/asterisk/config/dynamic/res_pjsip/...), with no reload.
 
 Each seat is three sorcery objects named by the job number: an endpoint (context
 ``operators``), an AOR (one contact; a static one for desk phones) and an MD5 digest auth.
+A seat whose phone is the console's softphone gets a WebRTC endpoint (``webrtc=yes``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from hotline.ari.rest import AriRest
+from hotline.domain.seats import BROWSER_PHONE
 from hotline.errors import AriNotFound, TelephonyError
 from hotline.store.models import Operator
 
@@ -39,17 +41,18 @@ class SeatProvisioner:
     realm: str
     rtp_timeout_s: int
     media_address: str = ""
+    dtls: tuple[str, str] = ("", "")  # certificate and key for browser seats, as Asterisk sees
 
     @classmethod
-    def for_ari(cls, rest: AriRest, ari_url: str, realm: str,
-                rtp_timeout_s: int) -> SeatProvisioner:
+    def for_ari(cls, rest: AriRest, ari_url: str, realm: str, rtp_timeout_s: int,
+                dtls: tuple[str, str] = ("", "")) -> SeatProvisioner:
         """Keep the seats' RTP on loopback when Asterisk itself is on loopback (the sandbox)."""
         host = urlparse(ari_url).hostname or ""
         try:
             loopback = ipaddress.ip_address(host).is_loopback
         except ValueError:
             loopback = host == "localhost"
-        return cls(rest, realm, rtp_timeout_s, "127.0.0.1" if loopback else "")
+        return cls(rest, realm, rtp_timeout_s, "127.0.0.1" if loopback else "", dtls)
 
     def endpoint_fields(self, op: Operator) -> dict[str, str]:
         fields = {
@@ -62,6 +65,13 @@ class SeatProvisioner:
         if self.media_address:
             fields["media_address"] = self.media_address
             fields["bind_rtp_to_media_address"] = "yes"
+        if op.phone == BROWSER_PHONE:  # the console's softphone: WebRTC (DTLS-SRTP, ICE, AVPF)
+            fields.update({"webrtc": "yes", "allow": "opus,ulaw,alaw"})
+            cert, key = self.dtls
+            if cert and key:
+                fields.update({"dtls_cert_file": cert, "dtls_private_key": key})
+            else:
+                fields["dtls_auto_generate_cert"] = "yes"
         return fields
 
     async def push(self, op: Operator) -> None:

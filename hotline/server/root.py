@@ -17,14 +17,14 @@ from hotline.calls.ari_recorder import AriRecorder
 from hotline.calls.ari_telephony import AriTelephony
 from hotline.calls.controller import CallController
 from hotline.calls.flow import CallFlow, FlowSettings
-from hotline.config import Settings, ari_explicitly_set
+from hotline.config import Settings
 from hotline.directory.service import DirectoryService
-from hotline.errors import ConfigError, SpeechModelError, StoreError
+from hotline.errors import SpeechModelError, StoreError
 from hotline.privacy import MaskingFilter
 from hotline.prompts.library import PromptLibrary
-from hotline.sandbox.instance import Sandbox
 from hotline.seats.board import SeatRoster
 from hotline.seats.provision import SeatProvisioner
+from hotline.server.pbx_access import PbxAccess, resolve_pbx
 from hotline.server.services import Services
 from hotline.speech.ari_tap import AriSpeechTap
 from hotline.speech.endpointing import EndpointSettings
@@ -53,23 +53,6 @@ class SystemClock:
         return asyncio.get_running_loop().time()
 
 
-def resolve_ari(settings: Settings) -> tuple[str, str, str, str]:
-    """(url, user, password, Asterisk-side prompts folder): HOTLINE_ARI_* if set, else the
-    sandbox of this $HOTLINE_HOME."""
-    prompts = settings.asterisk_prompts_dir or str(settings.prompts_dir.resolve())
-    if ari_explicitly_set(settings):
-        if not (settings.ari_url and settings.ari_user and settings.ari_password):
-            raise ConfigError("HOTLINE_ARI_URL", settings.ari_url,
-                              "set HOTLINE_ARI_URL, HOTLINE_ARI_USER and HOTLINE_ARI_PASSWORD")
-        return settings.ari_url, settings.ari_user, settings.ari_password, prompts
-    state = Sandbox(settings).load_state()
-    if state is None:
-        raise ConfigError("HOTLINE_ARI_URL", "", "not set, and no sandbox here: run "
-                          "`hotline sandbox up` or point HOTLINE_ARI_* at your Asterisk")
-    return (state.ari_url, state.ari_user, state.ari_password,
-            settings.asterisk_prompts_dir or state.sounds_in_asterisk)
-
-
 def build_recognizer(settings: Settings, rest: AriRest) -> StreamingRecognizer | None:
     """Vosk on a snoop of each caller, if a model is configured and loads; else None, and
     the speech steps hand calls to an operator (said loudly at startup)."""
@@ -90,19 +73,24 @@ def build_recognizer(settings: Settings, rest: AriRest) -> StreamingRecognizer |
                                EndpointSettings(end_ms=settings.asr_end_ms))
 
 
+def seat_provisioner(rest: AriRest, pbx: PbxAccess, settings: Settings) -> SeatProvisioner:
+    return SeatProvisioner.for_ari(rest, pbx.ari_url, settings.sip_realm,
+                                   settings.seat_rtp_timeout_s, (pbx.dtls_cert, pbx.dtls_key))
+
+
 def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
-    ari_url, user, password, asterisk_prompts = resolve_ari(settings)
+    pbx = resolve_pbx(settings)
+    ari_url, user, password = pbx.ari_url, pbx.ari_user, pbx.ari_password
     db = Database(settings.effective_db_url)
     calls = CallRepository(db)
-    prompts = PromptLibrary.from_settings(settings, asterisk_prompts)
+    prompts = PromptLibrary.from_settings(settings, pbx.prompts)
     rest = AriRest(ari_url, user, password)
     telephony = AriTelephony(rest, settings.ari_app)
     directory = DirectoryService()
     operators = OperatorRepository(db)
     speech = build_recognizer(settings, rest)
     recorder = AriRecorder(rest, settings.ari_app)
-    provisioner = SeatProvisioner.for_ari(rest, ari_url, settings.sip_realm,
-                                          settings.seat_rtp_timeout_s)
+    provisioner = seat_provisioner(rest, pbx, settings)
     flow = CallFlow(calls, prompts, SystemClock(), FlowSettings(
         attendant_job_number=settings.attendant_job_number, ring_on_s=settings.ring_on_s,
         ring_off_s=settings.ring_off_s, ring_budget=settings.ring_budget,

@@ -91,6 +91,7 @@ class Operator(Base):
     duty: Mapped[str] = mapped_column(String(16), default="off")
     sip_digest: Mapped[str] = mapped_column(String(64))
     contact: Mapped[str] = mapped_column(String(255), default="")  # static, for desk phones
+    phone: Mapped[str] = mapped_column(String(16), default="sip")  # sip | browser (WebRTC)
     created_at: Mapped[datetime]
     duty_changed_at: Mapped[datetime | None]
     last_call_at: Mapped[datetime | None]

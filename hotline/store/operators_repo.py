@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
 
-from hotline.domain.seats import DutyState, Seat, validate_job_number
+from hotline.domain.seats import PHONES, SIP_PHONE, DutyState, Seat, validate_job_number
 from hotline.errors import NotFoundError, StoreError
 from hotline.store.database import Database
 from hotline.store.models import Operator
@@ -22,13 +22,16 @@ class OperatorRepository:
         self.db = db
 
     async def add(self, job_number: str, name: str, sip_digest: str, *,
-                  backup_of: str | None = None, contact: str = "") -> Operator:
+                  backup_of: str | None = None, contact: str = "",
+                  phone: str = SIP_PHONE) -> Operator:
         try:
             validate_job_number(job_number)
         except ValueError as exc:
             raise StoreError(str(exc)) from None
         if not name.strip():
             raise StoreError("an operator needs a name (--name)")
+        if phone not in PHONES:
+            raise StoreError(f"--phone {phone!r}: one of {', '.join(PHONES)}")
         async with self.db.unit() as s:
             if await s.get(Operator, job_number) is not None:
                 raise StoreError(f"operator {job_number} exists already")
@@ -44,7 +47,7 @@ class OperatorRepository:
                                                .where(Operator.backup_of == backup_of)) or 0)
             row = Operator(job_number=job_number, name=name.strip(), backup_of=backup_of,
                            position=position, duty=DutyState.OFF.value, sip_digest=sip_digest,
-                           contact=contact, created_at=datetime.now(UTC))
+                           contact=contact, phone=phone, created_at=datetime.now(UTC))
             s.add(row)
         return row
 
@@ -66,17 +69,21 @@ class OperatorRepository:
         return [to_seat(r) for r in await self.all()]
 
     async def set_duty(self, job_number: str, duty: DutyState) -> None:
-        async with self.db.unit() as s:
-            result = await s.execute(update(Operator).where(
-                Operator.job_number == job_number).values(
-                    duty=duty.value, duty_changed_at=datetime.now(UTC)))
-            if result.rowcount == 0:  # type: ignore[attr-defined]
-                raise NotFoundError(f"no operator {job_number}")
+        await self._set(job_number, duty=duty.value, duty_changed_at=datetime.now(UTC))
 
     async def set_digest(self, job_number: str, sip_digest: str) -> None:
+        await self._set(job_number, sip_digest=sip_digest)
+
+    async def set_phone(self, job_number: str, phone: str) -> None:
+        """``sip`` (a SIP phone over UDP) or ``browser`` (the console's WebRTC softphone)."""
+        if phone not in PHONES:
+            raise StoreError(f"phone {phone!r}: one of {', '.join(PHONES)}")
+        await self._set(job_number, phone=phone)
+
+    async def _set(self, job_number: str, **values: object) -> None:
         async with self.db.unit() as s:
             result = await s.execute(update(Operator).where(
-                Operator.job_number == job_number).values(sip_digest=sip_digest))
+                Operator.job_number == job_number).values(**values))
             if result.rowcount == 0:  # type: ignore[attr-defined]
                 raise NotFoundError(f"no operator {job_number}")
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from hotline.ari.rest import AriRest
 from hotline.config import Settings, replace
 from hotline.domain.seats import DutyState
+from hotline.server.pbx_access import resolve_pbx
 from hotline.store.database import Database
 from hotline.store.models import Call
 from hotline.store.operators_repo import OperatorRepository
@@ -57,14 +58,21 @@ async def test_operators_add_pushes_an_endpoint_with_a_one_time_password(
     assert len(password) == 16
     listing = hotline_cli(settings, "operators", "list", "--json")
     assert password not in listing.stdout and '"duty": "off"' in listing.stdout
-    from hotline.server.root import resolve_ari
-
-    url, user, secret, _ = resolve_ari(settings)
-    async with AriRest(url, user, secret) as rest:
+    done = hotline_cli(settings, "operators", "add", "1303", "--name", "王五",
+                       "--phone", "browser")
+    assert done.returncode == 0, done.stderr
+    pbx = resolve_pbx(settings)
+    async with AriRest(pbx.ari_url, pbx.ari_user, pbx.ari_password) as rest:
         endpoint = await rest.request("GET", "/asterisk/config/dynamic/res_pjsip/endpoint/1301")
         auth = await rest.request("GET", "/asterisk/config/dynamic/res_pjsip/auth/1301")
+        browser = await rest.request("GET",
+                                     "/asterisk/config/dynamic/res_pjsip/endpoint/1303")
     fields = {f["attribute"]: f["value"] for f in endpoint}
     assert fields["context"] == "operators" and fields["aors"] == "1301"
+    assert fields["media_encryption"] == "no"
+    web = {f["attribute"]: f["value"] for f in browser}  # WebRTC: DTLS-SRTP with our cert
+    assert web["media_encryption"] == "dtls" and web["ice_support"] == "true"
+    assert web["dtls_cert_file"] == pbx.dtls_cert and web["use_avpf"] == "true"
     auth_fields = {f["attribute"]: f["value"] for f in auth}
     assert password not in str(auth_fields) and len(auth_fields["md5_cred"]) == 32
     bad = hotline_cli(settings, "operators", "add", "1302", "--name", "李四",

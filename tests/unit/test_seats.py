@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from hotline.calls.commands import TransferRequest
 from hotline.calls.flow import CallFlow
 from hotline.domain.seats import DutyState, Seat, is_seat_fault, offer_order
 from hotline.errors import StoreError
+from hotline.live.hub import Happening
 from hotline.store.database import Database
 from hotline.store.operators_repo import OperatorRepository
 from tests.fake_ari import FakeAri
@@ -217,3 +219,69 @@ async def _until(check: object, timeout_s: float = 5) -> None:
             return
         await asyncio.sleep(0.01)
     raise AssertionError("condition not met in time")
+
+
+async def test_warm_transfer_to_a_colleague_with_a_written_summary(
+        fake_ari: FakeAri, tmp_path: Path) -> None:
+    """003: the receiver is briefed before the hand-over. The summary is published (the
+    colleague's desk pops it up) while the first operator keeps the caller; once 1002
+    answers, the caller is bridged to 1002, 1001's leg ends, and 1001 stays the owner."""
+    fake_ari.seats = {"PJSIP/1001": "answer", "PJSIP/1002": "answer"}
+    async with running(fake_ari, tmp_path, SEATED,
+                       seats=[("1001", None, ON), ("1002", "1001", ON)]) as h:
+        async with h.hub.subscribe() as feed:
+            cid = await fake_ari.incoming_call()
+            await _until(lambda: fake_ari.in_bridge(cid))
+            row = await h.record_for(cid, ended=False)
+            [a_chan] = fake_ari.seat_channels("PJSIP/1001")
+            assert not h.requests.submit(row.id + 1, TransferRequest("1001", "PJSIP/1", "x"))
+            assert h.requests.submit(row.id, TransferRequest(
+                "1001", "PJSIP/1002", "市民咨询医保转移，已核实身份", seat="1002"))
+            await _until(lambda: bool(fake_ari.seat_channels("PJSIP/1002")))
+            [b_chan] = fake_ari.seat_channels("PJSIP/1002")
+            await _until(lambda: fake_ari.in_bridge(b_chan))
+            assert fake_ari.calls_to(f"/channels/{a_chan}", "DELETE"), "1001's leg ends"
+            offered = await _next_of(feed, "transfer_offered")
+            assert offered.data["summary"].startswith("市民咨询") and offered.data["seat"] == "1002"
+            await fake_ari.caller_hangs_up(cid)
+        row = await h.record_for(cid)
+        record = await h.calls.get(row.id)
+    legs = [(e.data["job_number"], e.data["ended_by"]) for e in record.events
+            if e.kind == "seat_leg"]
+    assert legs == [("1001", "transfer"), ("1002", "caller")]
+    assert [e.kind for e in record.events if e.kind.startswith("transfer")] == [
+        "transfer_offered", "transferred"]
+    assert row.owner == "1001" and row.answered_by == "1001"  # 首问负责制
+
+
+async def test_transfer_nobody_answers_and_the_operator_keeps_the_caller(
+        fake_ari: FakeAri, tmp_path: Path) -> None:
+    fake_ari.seats = {"PJSIP/1001": "answer", "PJSIP/dept": "no_answer"}
+    async with running(fake_ari, tmp_path, replace(SEATED, transfer_ring_s=0.5),
+                       seats=[("1001", None, ON)]) as h:
+        cid = await fake_ari.incoming_call()
+        await _until(lambda: fake_ari.in_bridge(cid))
+        row = await h.record_for(cid, ended=False)
+        assert h.requests.submit(row.id, TransferRequest(
+            "1001", "PJSIP/dept", "咨询", organisation="万州区医保局"))
+        await _until(lambda: bool(fake_ari.seat_channels("PJSIP/dept")))
+        [a_chan] = fake_ari.seat_channels("PJSIP/1001")
+        for _ in range(100):
+            record = await h.calls.get(row.id)
+            if any(e.kind == "transfer_failed" for e in record.events):
+                break
+            await asyncio.sleep(0.02)
+        assert fake_ari.in_bridge(cid) and fake_ari.in_bridge(a_chan)
+        await fake_ari.caller_hangs_up(cid)
+        row = await h.record_for(cid)
+        record = await h.calls.get(row.id)
+    [failed] = [e.data for e in record.events if e.kind == "transfer_failed"]
+    assert failed["reason"] == "no_answer" and failed["to"] == "万州区医保局"
+    assert row.disposition == "resolved"
+
+
+async def _next_of(feed: asyncio.Queue[Happening], kind: str) -> Happening:
+    while True:
+        happening = await asyncio.wait_for(feed.get(), 5)
+        if happening.kind == kind:
+            return happening

@@ -1,0 +1,48 @@
+"""Requests from the console to the calls running on this node: the operator's warm transfer.
+
+The flow awaits ``next(call_id)`` while caller and operator talk; the console ``submit``s.
+A request for a call that is not in a conversation here is refused at once (False), so the
+console can say so instead of waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TransferRequest:
+    """Hand the caller to ``endpoint``: a colleague's seat (``seat`` is their job number) or a
+    department (``organisation`` is read to them), with the operator's written summary."""
+
+    by: str
+    endpoint: str
+    summary: str
+    seat: str = ""
+    organisation: str = ""
+
+    @property
+    def to(self) -> str:
+        return self.seat or self.organisation
+
+
+class CallRequests:
+    def __init__(self) -> None:
+        self._waiting: dict[int, asyncio.Queue[TransferRequest]] = {}
+
+    def _box(self, call_id: int) -> asyncio.Queue[TransferRequest]:
+        return self._waiting.setdefault(call_id, asyncio.Queue(4))
+
+    async def next(self, call_id: int) -> TransferRequest:
+        return await self._box(call_id).get()
+
+    def submit(self, call_id: int, request: TransferRequest) -> bool:
+        box = self._waiting.get(call_id)
+        if box is None or box.full():
+            return False
+        box.put_nowait(request)
+        return True
+
+    def forget(self, call_id: int) -> None:
+        self._waiting.pop(call_id, None)
