@@ -15,11 +15,14 @@ from hotline.ari.rest import AriRest
 from hotline.ari.stream import Dispatcher, EventStream
 from hotline.calls.ari_recorder import AriRecorder
 from hotline.calls.ari_telephony import AriTelephony
+from hotline.calls.commands import CallRequests
 from hotline.calls.controller import CallController
 from hotline.calls.flow import CallFlow, FlowSettings
 from hotline.config import Settings
 from hotline.directory.service import DirectoryService
 from hotline.errors import SpeechModelError, StoreError
+from hotline.live.hub import LiveHub
+from hotline.live.publishing_store import PublishingCallStore
 from hotline.privacy import MaskingFilter
 from hotline.prompts.library import PromptLibrary
 from hotline.seats.board import SeatRoster
@@ -36,11 +39,12 @@ from hotline.store.database import Database
 from hotline.store.operators_repo import OperatorRepository
 from hotline.store.users_repo import UserRepository
 from hotline.tickets.setup import ticket_repository
-from hotline.web import console, desk, health, review
+from hotline.web import console, desk, health, live, review, softphone, transfer, wallboard
 from hotline.web.auth import LIMITER, SESSIONS, USERS, RateLimit, Sessions, auth_middleware
 from hotline.web.console import TEMPLATES, templates
 from hotline.web.desk import PHRASES, phrasebook
 from hotline.web.keys import SERVICES
+from hotline.web.static_files import STATIC
 
 log = logging.getLogger("hotline")
 
@@ -91,7 +95,8 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
     speech = build_recognizer(settings, rest)
     recorder = AriRecorder(rest, settings.ari_app)
     provisioner = seat_provisioner(rest, pbx, settings)
-    flow = CallFlow(calls, prompts, SystemClock(), FlowSettings(
+    hub, requests, roster = LiveHub(), CallRequests(), SeatRoster(operators)
+    flow = CallFlow(PublishingCallStore(calls, hub), prompts, SystemClock(), FlowSettings(
         attendant_job_number=settings.attendant_job_number, ring_on_s=settings.ring_on_s,
         ring_off_s=settings.ring_off_s, ring_budget=settings.ring_budget,
         apology_after_rings=settings.apology_after_rings,
@@ -99,8 +104,8 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
         caller_hangup_wait_s=settings.caller_hangup_wait_s,
         rating_wait_s=settings.rating_wait_s, seat_ring_s=settings.seat_ring_s,
         seat_fault_offer_s=settings.seat_fault_offer_s, node=settings.node),
-        telephony=telephony, seats=SeatRoster(operators), directory=directory,
-        recognizer=speech,
+        telephony=telephony, seats=roster, directory=directory,
+        recognizer=speech, requests=requests,
         recorder=recorder if settings.record_calls == "yes" else None)
     controller = CallController(rest, settings.ari_app, flow, telephony)
 
@@ -119,10 +124,14 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
                         home_district=settings.home_district, rest=rest, stream=stream,
                         controller=controller,
                         ari_url=ari_url, unit_name=settings.unit_name,
+                        public_number=settings.public_number,
                         speech_model=settings.vosk_model, speech=speech,
                         tickets=ticket_repository(db, settings), users=UserRepository(db),
                         timezone=settings.timezone, recorder=recorder,
-                        shutdown_timeout_s=settings.shutdown_timeout_s)
+                        shutdown_timeout_s=settings.shutdown_timeout_s, pbx=pbx,
+                        provisioner=provisioner, roster=roster, hub=hub, requests=requests,
+                        try_page=(settings.try_page == "yes"
+                                  or (settings.try_page == "auto" and pbx.sandbox)))
     return services, prompts
 
 
@@ -159,6 +168,11 @@ def make_app(services: Services) -> web.Application:
     app.add_routes(console.routes)
     app.add_routes(review.routes)
     app.add_routes(desk.routes)
+    app.add_routes(live.routes)
+    app.add_routes(transfer.routes)
+    app.add_routes(softphone.routes)
+    app.add_routes(wallboard.routes)
+    app.router.add_static("/static", STATIC, follow_symlinks=False)
     app[PHRASES] = phrasebook()
     app.cleanup_ctx.append(_telephony_ctx)
     return app

@@ -7,8 +7,13 @@ from dataclasses import dataclass
 from hotline.ari.rest import AriRest
 from hotline.ari.stream import EventStream
 from hotline.calls.ari_recorder import AriRecorder
+from hotline.calls.commands import CallRequests
 from hotline.calls.controller import CallController
 from hotline.directory.service import DirectoryService
+from hotline.live.hub import LiveHub
+from hotline.seats.board import SeatRoster
+from hotline.seats.provision import SeatProvisioner
+from hotline.server.pbx_access import PbxAccess
 from hotline.speech.recognizer import StreamingRecognizer
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
@@ -29,10 +34,17 @@ class Services:
     controller: CallController
     ari_url: str
     unit_name: str
+    public_number: str
     speech_model: str
     shutdown_timeout_s: float
     tickets: TicketRepository
     users: UserRepository
     timezone: str
     recorder: AriRecorder
+    pbx: PbxAccess
+    provisioner: SeatProvisioner
+    roster: SeatRoster  # who is talking on this node (the wallboard)
+    hub: LiveHub  # what happens on this node's calls (the desk, the wallboard)
+    requests: CallRequests  # the console's requests to this node's calls (warm transfer)
+    try_page: bool  # /try: dial the hotline from the browser (sandbox and demo)
     speech: StreamingRecognizer | None = None  # None: no usable model, speech goes to seats

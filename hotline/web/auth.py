@@ -17,7 +17,7 @@ from hotline.store.users_repo import Role, UserRepository
 
 COOKIE = "hotline_session"
 SESSION_S = 8 * 3600
-OPEN_PATHS = ("/login", "/healthz", "/static/", "/favicon.ico")
+OPEN_PATHS = ("/login", "/healthz", "/static/", "/favicon.ico", "/try")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 

@@ -9,6 +9,7 @@ import json
 import secrets
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -47,9 +48,12 @@ def page(request: web.Request, name: str, **values: Any) -> web.Response:
     services = request.app[SERVICES]
     html = request.app[TEMPLATES].get_template(name).render(
         unit=services.unit_name, session=request.get(SESSION), roles=ROLE_NAMES, **values)
+    url = urlparse(services.pbx.sip_ws_url)  # the softphone talks to Asterisk's WebSocket
+    ws = f" {url.scheme}://{url.netloc}" if url.scheme else ""
     return web.Response(text=html, content_type="text/html", headers={
-        "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'",
-        "X-Frame-Options": "DENY"})
+        "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
+                                   f"connect-src 'self'{ws}; media-src 'self' blob:",
+        "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin"})
 
 
 def json_ok(data: Any) -> web.Response:
@@ -170,10 +174,24 @@ async def visible_call(request: web.Request, session: Session) -> Call:
         call = await request.app[SERVICES].calls.get(call_id)
     except (ValueError, NotFoundError):
         raise web.HTTPNotFound(text="no such record") from None
-    if session.role not in SUPERVISING and session.user not in (call.answered_by, call.owner):
+    if session.role not in SUPERVISING and session.user not in handlers(call):
         raise web.HTTPNotFound(text="no such record")
     await request.app[USERS].audit(session.user, "view_call", str(call.id))
     return call
+
+
+def handlers(call: Call) -> set[str]:
+    """The operators who have had this call: who answered, the owner (首问), and colleagues
+    it was transferred to."""
+    seats = {e.data.get("job_number") or e.data.get("seat") for e in call.events
+             if e.kind in ("seat_leg", "transferred")}
+    return {call.answered_by or "", call.owner or "", *(s for s in seats if s)} - {""}
+
+
+def in_hand(call: Call, session: Session) -> bool:
+    """The caller's number is shown in full to supervisors, and to an operator while the call
+    is in their hands; masked everywhere else."""
+    return session.role in SUPERVISING or call.ended_at is None
 
 
 @routes.get("/calls/{id}")
@@ -181,7 +199,7 @@ async def call_page(request: web.Request) -> web.Response:
     session = session_of(request)
     call = await visible_call(request, session)
     zone = tz(request)
-    full = session.role in SUPERVISING
+    full = in_hand(call, session)
     fields = [("来电号码", call.caller if full else mask_number(call.caller)),
               ("被叫", call.called), ("来电时间", local(call.arrived_at, zone)),
               ("接听时间", local(call.answered_at, zone)), ("响铃", call.rings),

@@ -8,25 +8,30 @@ import contextlib
 import time
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from hotline.directory.index import result_json
 from hotline.domain.calls import CATEGORIES
-from hotline.domain.seats import DutyState
+from hotline.domain.seats import BROWSER_PHONE, SIP_PHONE, DutyState
 from hotline.domain.tickets import COMPLAINT_FIELDS, KIND_NAMES, TicketKind, TicketStatus
 from hotline.errors import HotlineError, NotFoundError
 from hotline.paths import project_dir
 from hotline.phrasebook.model import Phrasebook, load_phrasebook
 from hotline.privacy import mask_number
+from hotline.server.services import Services
+from hotline.store.models import Call
 from hotline.store.tickets_repo import NewTicket
 from hotline.store.users_repo import Role
 from hotline.web.auth import USERS, require, session_of
 from hotline.web.console import SUPERVISING, json_ok, local, page, tz, visible_call
 from hotline.web.keys import SERVICES
+from hotline.web.softphone import softphone_config
 
 routes = web.RouteTableDef()
 PHRASES = web.AppKey("phrasebook", Phrasebook)
+PHONE_NAMES = {SIP_PHONE: "SIP话机", BROWSER_PHONE: "浏览器话机"}
 DUTY_NAMES = {DutyState.ON_DUTY.value: "在岗", DutyState.BREAK.value: "小休",
               DutyState.OFF.value: "离岗"}
 LIMITS = {"summary": 2000, "caller_name": 64, "caller_title": 16, "callback_number": 64}
@@ -41,31 +46,39 @@ async def desk(request: web.Request) -> web.Response:
     session = require(request, Role.OPERATOR, *SUPERVISING)
     services = request.app[SERVICES]
     zone = tz(request)
-    duty = ""
+    duty, phone = "", ""
     with contextlib.suppress(NotFoundError):  # a supervisor may have no seat
-        duty = (await services.operators.get(session.user)).duty
+        op = await services.operators.get(session.user)
+        duty, phone = op.duty, op.phone
     mine = await services.calls.find(operator=session.user, limit=50)
-    in_hand = [c for c in mine if c.ended_at is None]
-    history = []
-    for c in in_hand:
-        earlier = [x for x in await services.calls.find(caller=c.caller, limit=20)
-                   if x.id != c.id]
-        open_tickets = [t for t in await services.tickets.find(
-            call_ids=[x.id for x in earlier]) if t.status != TicketStatus.CLOSED]
-        history.append({"id": c.id, "caller": mask_number(c.caller),
-                        "arrived": local(c.arrived_at, zone),
-                        "earlier": [(x.id, local(x.arrived_at, zone), x.summary)
-                                    for x in earlier],
-                        "tickets": [(t.id, KIND_NAMES[TicketKind(t.kind)], t.status)
-                                    for t in open_tickets]})
+    in_hand = [await caller_card(services, c, zone) for c in mine if c.ended_at is None]
     query = request.query.get("q", "")[:100]
     hits = []
     if query.strip():
         result = await services.directory.lookup(query)
         hits = [(h.entry.name, h.entry.district, h.entry.phone, h.score) for h in result.hits]
-    return page(request, "desk.html", duty=duty, duties=DUTY_NAMES, in_hand=history,
+    return page(request, "desk.html", duty=duty, duties=DUTY_NAMES, in_hand=in_hand,
+                phone=phone, phones=PHONE_NAMES,
+                softphone=await softphone_config(services, session.user),
                 recent=[(c.id, local(c.arrived_at, zone), c.summary) for c in mine[:10]],
                 q=query, hits=hits, phrases=list(request.app[PHRASES].phrases.values()))
+
+
+async def caller_card(services: Services, call: Call, zone: ZoneInfo) -> dict[str, Any]:
+    """The call in hand as the desk shows it: the caller's number in full (it is the call in
+    hand), earlier calls and their open tickets, and what has been said so far."""
+    earlier = [x for x in await services.calls.find(caller=call.caller, limit=20)
+               if x.id != call.id]
+    open_tickets = [t for t in await services.tickets.find(call_ids=[x.id for x in earlier])
+                    if t.status != TicketStatus.CLOSED]
+    record = await services.calls.get(call.id)
+    said = [{"speaker": e.data.get("speaker", ""), "text": e.data.get("text", "")}
+            for e in record.events if e.kind == "transcript"][-10:]
+    return {"id": call.id, "caller": call.caller, "masked": mask_number(call.caller),
+            "arrived": local(call.arrived_at, zone),
+            "earlier": [(x.id, local(x.arrived_at, zone), x.summary) for x in earlier],
+            "tickets": [(t.id, KIND_NAMES[TicketKind(t.kind)], t.status) for t in open_tickets],
+            "transcript": said}
 
 
 @routes.post("/desk/duty")

@@ -4,20 +4,31 @@ call log, roles on the API, masking, CSRF and the audit trail."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
 from playwright.async_api import Browser, async_playwright
 
 from hotline.config import Settings, replace
+from hotline.domain.seats import BROWSER_PHONE, DutyState
+from hotline.seats.provision import sip_digest
+from hotline.server.services import Services
 from hotline.store.users_repo import Role
 from tests.integration.conftest import serving, wait_for_records
 from tests.integration.test_seats_real import add_seats
-from tests.sipp import sipp, sipp_seat
+from tests.pcap_audio import speech_pcap
+from tests.sipp import SCENARIOS, sipp, sipp_seat
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update"]
+                 "--disable-background-networking", "--disable-component-update",
+                 # the softphone: a fake microphone (a beep), no permission prompt, and ICE
+                 # over loopback, where the sandbox Asterisk's RTP is bound
+                 "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                 "--allow-loopback-in-peer-connection",
+                 "--disable-features=WebRtcHideLocalIpsWithMdns"]
 PASSWORDS = {"8001": "supervisor-pass-1", "1001": "operator-pass-1"}
 
 
@@ -32,7 +43,8 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 async def login(browser: Browser, base: str, user: str, password: str):  # type: ignore[no-untyped-def]
-    page = await browser.new_page(locale="zh-CN", viewport={"width": 1366, "height": 768})
+    context = await browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 768})
+    page = await context.new_page()
     await page.goto(f"{base}/login")
     await page.fill("input[name=operator_id]", user)
     await page.fill("input[name=password]", password)
@@ -145,3 +157,89 @@ async def test_an_operator_records_the_call_and_raises_a_complaint(
             assert "投诉" in board and "窗口推诿" in board and "1001" in board
             record = await services.calls.get(row.id)
             assert (record.caller_name, record.category) == ("张", "投诉")
+
+
+async def add_browser_seat(services: Services, job: str, password: str) -> None:
+    """A seat answered in the console's softphone (WebRTC), on duty, pushed into Asterisk."""
+    realm = "hotline"
+    await services.operators.add(job, f"坐席{job}", sip_digest(job, realm, password),
+                                 phone=BROWSER_PHONE)
+    await services.operators.set_duty(job, DutyState.ON_DUTY)
+    await services.provisioner.push(await services.operators.get(job))
+
+
+async def test_an_operator_answers_in_the_browser_softphone(
+        settings: Settings, browser: Browser, tmp_path: Path) -> None:
+    """The seat's phone is the console: the call pops up with the caller's history, the
+    operator answers in the browser (WebRTC, DTLS-SRTP through the sandbox Asterisk), audio
+    flows both ways, the record and a ticket are written in another tab while talking, the
+    operator hangs up, the caller rates, and the supervisor sees the ticket."""
+    real = replace(settings, seat_rtp_timeout_s=120)
+    pcap = tmp_path / "caller.pcap"
+    speech_pcap(pcap, [(2.0, "병원"), (8.0, "병원"), (14.0, "병원")], tail_s=10.0)
+    scenario = tmp_path / "speak.xml"
+    scenario.write_text((SCENARIOS / "speak.xml").read_text().replace("@PCAP@", str(pcap)))
+    async with serving(real) as (services, server):
+        base = str(server.make_url("")).rstrip("/")
+        await services.users.add("8001", Role.SUPERVISOR, PASSWORDS["8001"])
+        await services.users.add("1001", Role.OPERATOR, PASSWORDS["1001"])
+        await add_browser_seat(services, "1001", "sip-secret-1001")
+        op = await login(browser, base, "1001", PASSWORDS["1001"])
+        await op.wait_for_url(f"{base}/desk")
+        assert "浏览器话机" in await op.inner_text("#phone-choice")
+        await op.wait_for_selector("#softphone[data-state=registered]", timeout=15000)
+        await op.wait_for_selector("#desk[data-live=open]", timeout=5000)
+
+        caller = asyncio.create_task(sipp(real.sandbox_sip_port, scenario=str(scenario),
+                                          timeout_s=90))
+        await op.wait_for_selector("#softphone[data-state=ringing]", timeout=15000)
+        assert "13900000001" in await op.inner_text("#popup-caller")  # the call in hand
+        assert await op.locator("#popup-history li").count() >= 1  # earlier calls, or none
+        await op.click("#softphone .phone-answer")
+        await op.wait_for_selector("#softphone[data-state=talking]", timeout=10000)
+        row = max(await services.calls.open_calls(), key=lambda c: c.id)
+        assert row.answered_by == "1001" and row.rings <= 3
+
+        stats: dict = {}
+        for _ in range(150):  # after the job-number greeting the caller's voice reaches the
+            # browser, and the fake microphone's beep reaches Asterisk
+            stats = await op.evaluate("window.hotlinePhone.audioStats()")
+            if stats["bytesReceived"] > 8000 and stats["bytesSent"] > 8000:
+                break
+            await asyncio.sleep(0.2)
+        seat_channel = max((c for c in await services.rest.list_channels()
+                            if c.name.startswith("PJSIP/1001-")), key=lambda c: c.name)
+        rtp = await services.rest.request("GET", f"/channels/{seat_channel.id}/rtp_statistics")
+        assert stats["dtls"] == "connected", stats
+        assert stats["bytesReceived"] > 8000 and stats["bytesSent"] > 8000, stats
+        assert rtp["rxcount"] > 50 and rtp["txcount"] > 40, rtp  # SRTP both ways
+
+        record = await op.context.new_page()  # the form in another tab: the call goes on
+        await record.goto(f"{base}/calls/{row.id}")
+        assert "13900000001" in await record.inner_text("main")  # unmasked: the call in hand
+        await record.fill("#record-form input[name=caller_name]", "李")
+        await record.select_option("#record-form select[name=category]", "咨询")
+        await record.fill("#record-form textarea[name=summary]", "咨询医院电话，要求回电")
+        await record.click("#record-form button")
+        await record.wait_for_url(f"{base}/calls/{row.id}")
+        await record.select_option("#ticket-form select[name=kind]", "callback")
+        await record.fill("#ticket-form input[name=summary]", "回电告知医院电话")
+        await record.click("#ticket-form button")
+        await record.wait_for_url(f"{base}/calls/{row.id}")
+        await record.close()
+
+        await op.click("#softphone .phone-hangup")  # the operator ends: the caller rates
+        await op.wait_for_selector("#softphone[data-state=registered]", timeout=10000)
+        result = await caller
+        assert result.successful == 1, result.output[-2000:]
+        [done] = await wait_for_records(services, 1)
+        sup = await login(browser, base, "8001", PASSWORDS["8001"])
+        await sup.goto(f"{base}/tickets")
+        board = await sup.inner_text("#tickets")
+        assert "回电告知医院电话" in board and "1001" in board
+        await sup.goto(f"{base}/wallboard")
+        assert "1001" in await sup.inner_text("#board-operators")
+        full = await services.calls.get(done.id)
+        legs = [e.data for e in full.events if e.kind == "seat_leg"]
+        assert legs[0]["job_number"] == "1001" and legs[0]["ended_by"] == "seat"
+        assert (full.category, full.caller_name) == ("咨询", "李")

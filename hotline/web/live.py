@@ -1,0 +1,133 @@
+"""The desk's live feed (a WebSocket): the call offered to this operator pops up with the
+caller's history; the transcript and the directory suggestions follow as the caller speaks;
+a colleague's warm transfer pops up with its written summary.
+
+Each socket sees only its own user's calls: the ones offered to, answered by or transferred
+to them. The feed is read-only; actions go through the ordinary CSRF-checked forms and APIs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+import logging
+import time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiohttp import WSMsgType, web
+
+from hotline.directory.index import result_json
+from hotline.errors import HotlineError
+from hotline.live.hub import Happening
+from hotline.server.services import Services
+from hotline.store.users_repo import Role
+from hotline.web.auth import require
+from hotline.web.console import SUPERVISING, tz
+from hotline.web.desk import caller_card
+from hotline.web.keys import SERVICES
+
+log = logging.getLogger(__name__)
+routes = web.RouteTableDef()
+dumps = functools.partial(json.dumps, ensure_ascii=False)
+
+
+class DeskView:
+    """Turns the node's happenings into the messages one operator's desk shows."""
+
+    def __init__(self, user: str, services: Services, zone: ZoneInfo) -> None:
+        self.user = user
+        self.services = services
+        self.zone = zone
+        self.mine: set[int] = set()
+
+    async def on(self, h: Happening) -> list[dict[str, Any]]:
+        d = h.data
+        if h.kind == "seat_offered" and d.get("job_number") == self.user:
+            self.mine.add(h.call_id)
+            return [{"type": "offered", "call": await self._card(h.call_id)}]
+        if h.kind == "transfer_offered" and d.get("seat") == self.user:
+            self.mine.add(h.call_id)
+            return [{"type": "transfer", "by": d.get("by", ""), "summary": d.get("summary", ""),
+                     "call": await self._card(h.call_id)}]
+        if h.call_id not in self.mine:
+            return []
+        if h.kind in ("seat_no_answer", "seat_leg") and d.get("job_number") == self.user:
+            self.mine.discard(h.call_id)
+            return [{"type": "ended", "id": h.call_id}]
+        if h.kind == "transfer_failed" and d.get("seat") == self.user:
+            self.mine.discard(h.call_id)
+            return [{"type": "ended", "id": h.call_id}]
+        if h.kind == "update" and "ended_at" in d:
+            self.mine.discard(h.call_id)
+            return [{"type": "ended", "id": h.call_id}]
+        if h.kind in ("transferred", "transfer_failed"):
+            return [{"type": h.kind, "id": h.call_id, "to": d.get("to", ""),
+                     "reason": d.get("reason", "")}]
+        if h.kind == "transcript":
+            said = {"type": "transcript", "id": h.call_id, "speaker": d.get("speaker", ""),
+                    "text": d.get("text", "")}
+            if d.get("speaker") != "caller" or not d.get("text"):
+                return [said]
+            return [said, await self._suggestions(h.call_id, str(d["text"]))]
+        return []
+
+    async def _card(self, call_id: int) -> dict[str, Any]:
+        return await caller_card(self.services, await self.services.calls.get(call_id),
+                                 self.zone)
+
+    async def _suggestions(self, call_id: int, text: str) -> dict[str, Any]:
+        started = time.perf_counter()
+        r = await self.services.directory.lookup(text[:100])
+        found = result_json(r, (time.perf_counter() - started) * 1000)
+        for row, hit in zip(found["results"], r.hits, strict=True):
+            row["transfer"] = bool(hit.entry.transfer_to)  # the desk offers these
+        return {"type": "suggestions", "id": call_id, **found}
+
+
+def same_origin(request: web.Request) -> bool:
+    """Browsers send Origin on WebSocket handshakes; refuse other sites' pages (CSWSH)."""
+    origin = request.headers.get("Origin", "")
+    return origin in ("", f"{request.scheme}://{request.host}")
+
+
+@routes.get("/desk/live")
+async def desk_live(request: web.Request) -> web.WebSocketResponse:
+    session = require(request, Role.OPERATOR, *SUPERVISING)
+    if not same_origin(request):
+        raise web.HTTPForbidden(text="cross-site WebSocket refused")
+    services = request.app[SERVICES]
+    ws = web.WebSocketResponse(heartbeat=20)
+    await ws.prepare(request)
+    view = DeskView(session.user, services, tz(request))
+    async with services.hub.subscribe() as feed:
+        closed = asyncio.ensure_future(_until_closed(ws))
+        try:
+            while not closed.done():
+                got = asyncio.ensure_future(feed.get())
+                await asyncio.wait({got, closed}, return_when=asyncio.FIRST_COMPLETED)
+                if not got.done():
+                    got.cancel()
+                    break
+                try:
+                    messages = await view.on(got.result())
+                except HotlineError as exc:  # e.g. the database is away: say so, go on
+                    log.warning("desk feed for %s: %s", session.user, exc)
+                    messages = [{"type": "error", "text": "记录暂时无法读取"}]
+                for m in messages:
+                    await ws.send_str(dumps(m))
+        except ConnectionResetError:
+            pass
+        finally:
+            closed.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await closed
+    return ws
+
+
+async def _until_closed(ws: web.WebSocketResponse) -> None:
+    async for msg in ws:  # the desk sends nothing; pings are answered by aiohttp
+        if msg.type == WSMsgType.ERROR:
+            break

@@ -1,0 +1,91 @@
+// The operator's desk: the softphone, and the live feed of this operator's calls (the call
+// pop-up with the caller's history, the transcript, directory suggestions, warm transfer).
+import { wire } from "/static/softphone.js";
+
+const desk = document.getElementById("desk");
+const csrf = desk.dataset.csrf;
+const popup = document.getElementById("popup");
+let current = null;
+
+const el = (tag, text, attrs = {}) => {
+  const e = document.createElement(tag);
+  if (text !== undefined) e.textContent = text;
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  return e;
+};
+
+function showCall(call, brief) {
+  current = call.id;
+  popup.hidden = false;
+  popup.dataset.call = call.id;
+  document.getElementById("popup-caller").textContent = `来电 ${call.id}：${call.caller}（${call.arrived}）`;
+  const link = document.getElementById("popup-record");
+  link.href = `/calls/${call.id}`;
+  document.getElementById("popup-brief").textContent = brief || "";
+  const hist = document.getElementById("popup-history");
+  hist.replaceChildren();
+  for (const [id, at, summary] of call.earlier) hist.append(el("li", `${at} ${summary || ""}（记录 ${id}）`));
+  if (!call.earlier.length) hist.append(el("li", "无此前来电"));
+  const tickets = document.getElementById("popup-tickets");
+  tickets.replaceChildren();
+  for (const [id, kind, status] of call.tickets) tickets.append(el("li", `工单 ${id} ${kind} ${status}`));
+  if (!call.tickets.length) tickets.append(el("li", "无未办结工单"));
+  const said = document.getElementById("live-transcript");
+  said.replaceChildren();
+  for (const t of call.transcript) addLine(t.speaker, t.text);
+  document.getElementById("popup-status").textContent = "";
+}
+
+function addLine(speaker, text) {
+  const who = speaker === "operator" ? "坐席" : "来电人";
+  document.getElementById("live-transcript").append(el("li", `${who}：${text}`, { class: speaker }));
+}
+
+function showSuggestions(m) {
+  const table = document.getElementById("suggestions");
+  table.replaceChildren();
+  const select = document.querySelector("#transfer-form select[name=entry]");
+  for (const r of m.results) {
+    const row = el("tr");
+    row.append(el("td", r.name), el("td", r.district), el("td", r.phone),
+               el("td", m.confident ? "可信" : String(r.score)));
+    table.append(row);
+    if (r.transfer && select && ![...select.options].some((o) => o.value === r.id)) {
+      select.append(el("option", `${r.name}（${r.district}）`, { value: r.id }));
+    }
+  }
+}
+
+function handle(m) {
+  if (m.type === "offered") showCall(m.call, "");
+  else if (m.type === "transfer") showCall(m.call, `${m.by} 转来：${m.summary}`);
+  else if (m.id !== current) return;
+  else if (m.type === "transcript") addLine(m.speaker, m.text);
+  else if (m.type === "suggestions") showSuggestions(m);
+  else if (m.type === "transferred") setStatus(`已转接 ${m.to}`);
+  else if (m.type === "transfer_failed") setStatus(`转接 ${m.to} 未成功（${m.reason}）`);
+  else if (m.type === "ended") setStatus("通话已结束");
+}
+
+function setStatus(text) { document.getElementById("popup-status").textContent = text; }
+
+function connect() {
+  const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/desk/live`);
+  ws.onopen = () => { desk.dataset.live = "open"; };
+  ws.onmessage = (ev) => handle(JSON.parse(ev.data));
+  ws.onclose = () => { desk.dataset.live = "closed"; setTimeout(connect, 2000); };
+}
+
+document.getElementById("transfer-form")?.addEventListener("submit", async (e) => {
+  e.preventDefault();
+  if (current === null) return;
+  const body = new URLSearchParams(new FormData(e.target));
+  if (body.get("seat")) body.delete("entry"); else body.delete("seat");
+  const r = await fetch(`/calls/${current}/transfer`, { method: "POST", body,
+    headers: { "X-CSRF-Token": csrf } });
+  setStatus(r.ok ? "正在转接，请稍候" : `转接失败：${await r.text()}`);
+});
+
+const panel = document.getElementById("softphone");
+if (panel) wire(panel);
+connect();

@@ -1,0 +1,58 @@
+"""Warm transfer of the call in hand (003: brief the receiver before handing over): to a
+colleague's seat, whose desk pops the written summary up, or to a department from the
+directory, which hears the spoken brief. The operator keeps the caller until they answer."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from hotline.calls.commands import TransferRequest
+from hotline.domain.seats import validate_job_number
+from hotline.errors import NotFoundError
+from hotline.web.auth import USERS, session_of
+from hotline.web.console import json_ok, visible_call
+from hotline.web.keys import SERVICES
+
+routes = web.RouteTableDef()
+SUMMARY_LIMIT = 500
+
+
+@routes.post("/calls/{id}/transfer")
+async def transfer(request: web.Request) -> web.Response:
+    session = session_of(request)
+    call = await visible_call(request, session)
+    if call.ended_at is not None:
+        raise web.HTTPConflict(text="the call has ended")
+    form = await request.post()
+    summary = str(form.get("summary", "")).strip()
+    if not summary:
+        raise web.HTTPBadRequest(text="summary: brief the receiver (003) before handing over")
+    if len(summary) > SUMMARY_LIMIT:
+        raise web.HTTPBadRequest(text=f"summary: at most {SUMMARY_LIMIT} characters")
+    seat, entry_id = str(form.get("seat", "")).strip(), str(form.get("entry", "")).strip()
+    services = request.app[SERVICES]
+    if bool(seat) == bool(entry_id):
+        raise web.HTTPBadRequest(text="seat or entry: name one colleague or one department")
+    if seat:
+        try:
+            validate_job_number(seat)
+            await services.operators.get(seat)
+        except (ValueError, NotFoundError):
+            raise web.HTTPBadRequest(text=f"seat: no operator {seat!r}") from None
+        if seat == session.user:
+            raise web.HTTPBadRequest(text="seat: the call is already yours")
+        req = TransferRequest(session.user, f"PJSIP/{seat}", summary, seat=seat)
+    else:
+        entries = services.directory.index.entries
+        entry = await asyncio.to_thread(lambda: next(
+            (e for e in entries if e.id == entry_id), None))
+        if entry is None or not entry.transfer_to:
+            raise web.HTTPBadRequest(text=f"entry: {entry_id!r} does not accept transfers")
+        req = TransferRequest(session.user, entry.transfer_to, summary,
+                              organisation=entry.name)
+    if not services.requests.submit(call.id, req):
+        raise web.HTTPConflict(text="the call is not in a conversation on this node")
+    await request.app[USERS].audit(session.user, "transfer", str(call.id), {"to": req.to})
+    return json_ok({"call": call.id, "to": req.to, "state": "ringing"})

@@ -1,0 +1,58 @@
+"""The live wallboard: calls waiting and talking now, the operators' states, and today's
+answer-within-three-rings rate. The page refreshes itself from GET /api/wallboard."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from hotline.privacy import mask_number
+from hotline.reports.stats import period_stats
+from hotline.web.auth import require
+from hotline.web.console import SUPERVISING, json_ok, page, tz
+from hotline.web.desk import DUTY_NAMES
+from hotline.web.keys import SERVICES
+
+routes = web.RouteTableDef()
+
+
+async def wallboard_data(request: web.Request) -> dict[str, Any]:
+    services = request.app[SERVICES]
+    zone = tz(request)
+    now = datetime.now(UTC)
+    open_calls = await services.calls.open_calls()
+    midnight = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    today = period_stats(await services.calls.between(midnight.astimezone(UTC), now), [], now)
+    busy = services.roster.busy
+    return {
+        "at": now.astimezone(zone).strftime("%H:%M:%S"),
+        "waiting": [{"id": c.id, "caller": mask_number(c.caller),
+                     "waited_s": round((now - c.arrived_at).total_seconds())}
+                    for c in open_calls if c.answered_at is None],
+        "talking": [{"id": c.id, "caller": mask_number(c.caller), "operator": c.answered_by,
+                     "talk_s": round((now - c.answered_at).total_seconds())}
+                    for c in open_calls if c.answered_at is not None],
+        "operators": [{"job_number": op.job_number, "name": op.name,
+                       "state": "talking" if op.job_number in busy else op.duty,
+                       "state_name": "通话中" if op.job_number in busy
+                       else DUTY_NAMES.get(op.duty, op.duty)}
+                      for op in await services.operators.all()],
+        "today": {"calls": today.calls, "answered": today.answered,
+                  "within_three_rings": today.within_three_rings,
+                  "rate": (today.within_three_rings / today.answered) if today.answered
+                  else None},
+    }
+
+
+@routes.get("/wallboard")
+async def wallboard(request: web.Request) -> web.Response:
+    require(request, *SUPERVISING)
+    return page(request, "wallboard.html", board=await wallboard_data(request))
+
+
+@routes.get("/api/wallboard")
+async def api_wallboard(request: web.Request) -> web.Response:
+    require(request, *SUPERVISING)
+    return json_ok(await wallboard_data(request))
