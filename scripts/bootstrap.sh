@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(debootstrap sip-tester espeak-ng sox postgresql chromium python3-venv python3-dev
-              iproute2 ca-certificates curl openssl)
+              iproute2 ca-certificates curl openssl fonts-noto-cjk)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

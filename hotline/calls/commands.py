@@ -1,8 +1,9 @@
 """Requests from the console to the calls running on this node: the operator's warm transfer.
 
-The flow awaits ``next(call_id)`` while caller and operator talk; the console ``submit``s.
-A request for a call that is not in a conversation here is refused at once (False), so the
-console can say so instead of waiting.
+The flow ``open``s a call's inbox when the record is written and awaits ``next(call_id)``
+while caller and operator talk; the console ``submit``s. A request for a call that is not
+live on this node is refused at once (False), so the console can say so instead of waiting;
+one made before the conversation starts is taken up when it does.
 """
 
 from __future__ import annotations
@@ -31,11 +32,12 @@ class CallRequests:
     def __init__(self) -> None:
         self._waiting: dict[int, asyncio.Queue[TransferRequest]] = {}
 
-    def _box(self, call_id: int) -> asyncio.Queue[TransferRequest]:
-        return self._waiting.setdefault(call_id, asyncio.Queue(4))
+    def open(self, call_id: int) -> None:
+        self._waiting.setdefault(call_id, asyncio.Queue(4))
 
     async def next(self, call_id: int) -> TransferRequest:
-        return await self._box(call_id).get()
+        self.open(call_id)
+        return await self._waiting[call_id].get()
 
     def submit(self, call_id: int, request: TransferRequest) -> bool:
         box = self._waiting.get(call_id)

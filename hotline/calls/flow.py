@@ -81,6 +81,8 @@ class CallFlow:
             pass
         finally:
             call.record_id = await opening
+            if self.requests is not None:
+                self.requests.open(call.record_id)
         log.info("call %s from %s arrived", call.record_id, mask_number(leg.caller))
         try:
             rings = await self.answer_within_three_rings(call, seats)
@@ -94,6 +96,8 @@ class CallFlow:
                 operator_closed = await self.serve(call)
             if call.disposition not in (Disposition.SILENT, Disposition.NUISANCE):
                 await self.close(call, ask_anything_else=not operator_closed)
+                # served and closed; the hotline hung up after goodbye (the caller had not)
+                call.disposition = call.disposition or Disposition.RESOLVED
         except CallerHungUp:
             if call.disposition is None:
                 call.disposition = (Disposition.RESOLVED if call.machine.state in (

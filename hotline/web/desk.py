@@ -34,6 +34,7 @@ PHRASES = web.AppKey("phrasebook", Phrasebook)
 PHONE_NAMES = {SIP_PHONE: "SIP话机", BROWSER_PHONE: "浏览器话机"}
 DUTY_NAMES = {DutyState.ON_DUTY.value: "在岗", DutyState.BREAK.value: "小休",
               DutyState.OFF.value: "离岗"}
+PANEL_VALUES = {"content": "（留言内容）", "organisation": "（单位名称）", "number": "（号码）"}
 LIMITS = {"summary": 2000, "caller_name": 64, "caller_title": 16, "callback_number": 64}
 
 
@@ -61,7 +62,11 @@ async def desk(request: web.Request) -> web.Response:
                 phone=phone, phones=PHONE_NAMES,
                 softphone=await softphone_config(services, session.user),
                 recent=[(c.id, local(c.arrived_at, zone), c.summary) for c in mine[:10]],
-                q=query, hits=hits, phrases=list(request.app[PHRASES].phrases.values()))
+                q=query, hits=hits, phrases=[
+                    (p.situation, p.fill(**{k: PANEL_VALUES.get(k, "……") for k in p.placeholders}
+                                         | {"unit": services.unit_name,
+                                            "job_number": session.user}))
+                    for p in request.app[PHRASES].phrases.values()])
 
 
 async def caller_card(services: Services, call: Call, zone: ZoneInfo) -> dict[str, Any]:

@@ -13,7 +13,10 @@ import pytest
 from playwright.async_api import Browser, async_playwright
 
 from hotline.config import Settings, replace
+from hotline.directory.importer import import_csv
 from hotline.domain.seats import BROWSER_PHONE, DutyState
+from hotline.live.hub import Happening
+from hotline.paths import project_dir
 from hotline.seats.provision import sip_digest
 from hotline.server.services import Services
 from hotline.store.users_repo import Role
@@ -242,4 +245,123 @@ async def test_an_operator_answers_in_the_browser_softphone(
         full = await services.calls.get(done.id)
         legs = [e.data for e in full.events if e.kind == "seat_leg"]
         assert legs[0]["job_number"] == "1001" and legs[0]["ended_by"] == "seat"
+        assert full.disposition == "resolved"  # the operator served it; the hotline hung up
         assert (full.category, full.caller_name) == ("咨询", "李")
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+SAMPLE_CSV = project_dir("directory") / "sample.csv"
+
+
+async def test_warm_transfer_pops_the_summary_up_at_the_colleague(
+        settings: Settings, browser: Browser, tmp_path: Path) -> None:
+    """1001 answers in the browser; the caller's words (scripted: no Chinese model here)
+    reach the desk with directory suggestions; 1001 hands the call to 1002 with a written
+    summary, which pops up at 1002 before 1002 answers; 1001's leg ends and 1001 stays the
+    owner. The screenshots for docs/ are taken on the way."""
+    real = replace(settings, seat_rtp_timeout_s=120)
+    pcap = tmp_path / "caller.pcap"
+    speech_pcap(pcap, [(2.0, "병원"), (12.0, "병원"), (22.0, "병원")], tail_s=20.0)
+    scenario = tmp_path / "speak.xml"
+    scenario.write_text((SCENARIOS / "speak.xml").read_text().replace("@PCAP@", str(pcap)))
+    DOCS.mkdir(exist_ok=True)
+    async with serving(real) as (services, server):
+        base = str(server.make_url("")).rstrip("/")
+        await import_csv(services.db, SAMPLE_CSV, replace=True)
+        await services.directory.refresh(services.db, "万州区")
+        await services.users.add("8001", Role.SUPERVISOR, PASSWORDS["8001"])
+        for job in ("1001", "1002"):
+            await services.users.add(job, Role.OPERATOR, f"operator-pass-{job}")
+            await add_browser_seat(services, job, f"sip-secret-{job}")
+        desks = {}
+        for job in ("1001", "1002"):
+            desks[job] = page = await login(browser, base, job, f"operator-pass-{job}")
+            await page.wait_for_url(f"{base}/desk")
+            await page.wait_for_selector("#softphone[data-state=registered]", timeout=15000)
+            await page.wait_for_selector("#desk[data-live=open]", timeout=5000)
+        first, second = desks["1001"], desks["1002"]
+
+        caller = asyncio.create_task(sipp(real.sandbox_sip_port, scenario=str(scenario),
+                                          timeout_s=120))
+        await first.wait_for_selector("#softphone[data-state=ringing]", timeout=15000)
+        await first.click("#softphone .phone-answer")
+        await first.wait_for_selector("#softphone[data-state=talking]", timeout=10000)
+        row = max(await services.calls.open_calls(), key=lambda c: c.id)
+        services.hub.publish(Happening(row.id, "transcript", {
+            "speaker": "caller", "text": "你好 我想问一下 社保局 的 电话"}))
+        await first.wait_for_selector("#suggestions tr", timeout=5000)
+        assert "社会保障局" in await first.inner_text("#suggestions")
+        assert "社保局" in await first.inner_text("#live-transcript")
+        await first.screenshot(path=str(DOCS / "operator-mid-call.png"))
+
+        await first.fill("#transfer-form input[name=seat]", "1002")
+        await first.fill("#transfer-form textarea[name=summary]",
+                         "市民李先生查询社保局电话，已告知号码，想咨询社保转移，请接听")
+        await first.click("#transfer-form button")
+        await second.wait_for_selector("#softphone[data-state=ringing]", timeout=15000)
+        assert "市民李先生查询社保局电话" in await second.inner_text("#popup-brief")
+        assert "1001" in await second.inner_text("#popup-brief")
+        await second.screenshot(path=str(DOCS / "operator-transfer-pop-up.png"))
+        await second.click("#softphone .phone-answer")
+        await second.wait_for_selector("#softphone[data-state=talking]", timeout=10000)
+        await first.wait_for_selector("#softphone[data-state=registered]", timeout=10000)
+        assert "已转接 1002" in await first.inner_text("#popup-status")
+
+        sup = await login(browser, base, "8001", PASSWORDS["8001"])
+        await sup.goto(f"{base}/wallboard")
+        await sup.wait_for_function(
+            "document.querySelector('#board-operators').innerText.includes('通话中')")
+        await sup.screenshot(path=str(DOCS / "supervisor-wallboard.png"))
+
+        await second.click("#softphone .phone-hangup")
+        result = await caller
+        assert result.successful == 1, result.output[-2000:]
+        await wait_for_records(services, 1)
+        done = await services.calls.get(row.id)
+        legs = [(e.data["job_number"], e.data["ended_by"]) for e in done.events
+                if e.kind == "seat_leg"]
+        assert legs == [("1001", "transfer"), ("1002", "seat")]
+        assert done.owner == "1001"  # 首问负责制: the first operator keeps the matter
+        [moved] = [e.data for e in done.events if e.kind == "transferred"]
+        assert moved["seat"] == "1002" and moved["summary"].startswith("市民李先生")
+
+        await services.calls.add_event(row.id, "transcript", {
+            "speaker": "operator", "job_number": "1002", "text": "我不管 你到别的地方去问"})
+        await sup.goto(f"{base}/stats")
+        await sup.screenshot(path=str(DOCS / "supervisor-stats.png"), full_page=True)
+        await sup.goto(f"{base}/inspection")
+        assert "1002" in await sup.inner_text("#inspection")
+        await sup.screenshot(path=str(DOCS / "supervisor-inspection.png"), full_page=True)
+
+
+async def test_try_page_dials_the_hotline_from_the_browser(settings: Settings,
+                                                           browser: Browser) -> None:
+    """/try (the sandbox only): anyone dials 12345 from the browser and hears the hotline; the
+    call gets its record like any other."""
+    async with serving(settings) as (services, server):
+        base = str(server.make_url("")).rstrip("/")
+        context = await browser.new_context(locale="zh-CN")
+        page = await context.new_page()
+        await page.goto(f"{base}/try")
+        await page.wait_for_selector("#softphone[data-state=registered]", timeout=15000)
+        await page.click("#softphone .phone-dial")
+        await page.wait_for_selector("#softphone[data-state=talking]", timeout=15000)
+        heard: dict = {}
+        for _ in range(50):  # the greeting, over DTLS-SRTP
+            heard = await page.evaluate("window.hotlinePhone.audioStats()")
+            if heard["bytesReceived"] > 8000:
+                break
+            await asyncio.sleep(0.2)
+        assert heard["bytesReceived"] > 8000 and heard["dtls"] == "connected", heard
+        row = max(await services.calls.open_calls(), key=lambda c: c.id)
+        assert row.caller == "try" and row.answered_at is not None and row.rings <= 3
+        await page.click("#softphone .phone-hangup")
+        for _ in range(100):
+            if (await services.calls.get(row.id)).ended_at is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert (await services.calls.get(row.id)).ended_at is not None
+    async with (serving(replace(settings, try_page="no")) as (services, server),
+                aiohttp.ClientSession() as anon,
+                anon.get(str(server.make_url("/try"))) as r):
+        assert r.status == 404  # off unless asked for

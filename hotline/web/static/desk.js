@@ -67,7 +67,10 @@ function handle(m) {
   else if (m.type === "ended") setStatus("通话已结束");
 }
 
-function setStatus(text) { document.getElementById("popup-status").textContent = text; }
+function setStatus(text) {  // a line of the call's history on this desk: "已转接 1002；通话已结束"
+  const status = document.getElementById("popup-status");
+  status.textContent = status.textContent ? `${status.textContent}；${text}` : text;
+}
 
 function connect() {
   const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/desk/live`);
