@@ -4,19 +4,25 @@ JSON (GET /api/calls, same visibility rules as the pages)."""
 
 from __future__ import annotations
 
+import asyncio
+import io
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
+from openpyxl import Workbook
 
 from hotline.domain.etiquette import flag
+from hotline.errors import HotlineError
+from hotline.reports.ledger import build_workbook, month_bounds
 from hotline.reports.stats import period_stats
 from hotline.web.auth import USERS, require, session_of
 from hotline.web.console import SUPERVISING, call_row, find_calls, json_ok, local, page, tz
 from hotline.web.keys import SERVICES
 
 routes = web.RouteTableDef()
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _period(request: web.Request) -> tuple[datetime, datetime, str]:
@@ -128,3 +134,31 @@ async def api_calls(request: web.Request) -> web.Response:
     calls, _ = await find_calls(request, session)
     zone = tz(request)
     return json_ok([call_row(c, zone) for c in calls])
+
+
+@routes.get("/ledger")
+async def ledger(request: web.Request) -> web.Response:
+    """The monthly ledger (台账) as XLSX, the same workbook as `hotline report`."""
+    session = require(request, *SUPERVISING)
+    zone = tz(request)
+    month = request.query.get("month") or datetime.now(zone).strftime("%Y-%m")
+    try:
+        start, end = month_bounds(month, zone)
+    except HotlineError:
+        raise web.HTTPBadRequest(text="month: expected YYYY-MM") from None
+    services = request.app[SERVICES]
+    calls = await services.calls.between(start, end)
+    tickets = await services.tickets.find(since=start, until=end, limit=1_000_000)
+    by_call = await services.tickets.by_calls([c.id for c in calls])
+    book = await asyncio.to_thread(_xlsx, build_workbook(
+        month, calls, tickets, by_call, zone, datetime.now(UTC)))
+    await request.app[USERS].audit(session.user, "export_ledger", month,
+                                   {"calls": len(calls), "tickets": len(tickets)})
+    return web.Response(body=book, content_type=XLSX, headers={
+        "Content-Disposition": f'attachment; filename="ledger-{month}.xlsx"'})
+
+
+def _xlsx(book: Workbook) -> bytes:
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -5,11 +5,14 @@ call log, roles on the API, masking, CSRF and the audit trail."""
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import AsyncIterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
+from openpyxl import load_workbook
 from playwright.async_api import Browser, async_playwright
 
 from hotline.config import Settings, replace
@@ -86,6 +89,14 @@ async def test_console_login_call_log_roles_and_audit(settings: Settings,
         assert (await stats.json())["calls"] >= 1
         await page.goto(f"{base}/stats")
         assert await page.locator("#per-hour rect").count() == 24
+        month = row.arrived_at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+        ledger = await page.request.get(f"{base}/ledger?month={month}")
+        assert ledger.status == 200 and "ledger-" in ledger.headers["content-disposition"]
+        book = load_workbook(io.BytesIO(await ledger.body()))
+        assert book.sheetnames == ["来电台账", "工单台账", "统计"]
+        assert book["来电台账"].cell(2, 1).value == row.id
+        bad = await page.request.get(f"{base}/ledger?month=2026-13")
+        assert bad.status == 400
         # an operator transcript segment with a forbidden phrase lands on the inspection list
         await services.calls.add_event(row.id, "transcript", {
             "speaker": "operator", "job_number": "1001", "text": "资料上都写着 自己 看去"})
@@ -99,6 +110,7 @@ async def test_console_login_call_log_roles_and_audit(settings: Settings,
         assert str(row.id) not in await op.inner_text("#calls")  # not the operator's call
         refused = await op.goto(f"{base}/api/stats")
         assert refused is not None and refused.status == 403
+        assert (await op.request.get(f"{base}/ledger")).status == 403
         hidden = await op.goto(f"{base}/calls/{row.id}")
         assert hidden is not None and hidden.status == 404
 
