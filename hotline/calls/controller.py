@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 class Flow(Protocol):
     async def run(self, leg: AriCallLeg) -> None: ...
+    async def end_adopted(self, leg: AriCallLeg) -> None: ...
 
 
 class CallController:
@@ -80,16 +81,16 @@ class CallController:
     def active_calls(self) -> int:
         return sum(1 for t in self.tasks.values() if not t.done())
 
-    def _start_call(self, leg: AriCallLeg) -> None:
+    def _start_call(self, leg: AriCallLeg, adopted: bool = False) -> None:
         self.legs[leg.id] = leg
         if self._group is None:
             raise RuntimeError("controller is not running")
-        task = self._group.create_task(self._guarded(leg), name=f"call-{leg.id}")
+        task = self._group.create_task(self._guarded(leg, adopted), name=f"call-{leg.id}")
         self.tasks[leg.id] = task
 
-    async def _guarded(self, leg: AriCallLeg) -> None:
+    async def _guarded(self, leg: AriCallLeg, adopted: bool = False) -> None:
         try:
-            await self.flow.run(leg)
+            await (self.flow.end_adopted(leg) if adopted else self.flow.run(leg))
         except asyncio.CancelledError:
             raise
         except Exception:  # one call's bug must not end the others (TaskGroup would)
@@ -165,12 +166,13 @@ class CallController:
             leg.on_gone(cause, destroyed)
 
     # -- resync after a reconnect -------------------------------------------------------------
-    async def resync(self) -> None:
+    async def resync(self) -> set[str] | None:
+        """The channels in the application (adopted or held); None if ARI did not say."""
         try:
             app = await self.rest.request("GET", f"/applications/{self.app}")
         except TelephonyError as exc:
             log.warning("resync failed: %s", exc)
-            return
+            return None
         present = set(app.get("channel_ids", [])) if isinstance(app, dict) else set()
         for channel_id in list(self.legs):
             if channel_id not in present:
@@ -187,7 +189,10 @@ class CallController:
                 continue
             log.info("adopting channel %s found in the application", channel_id)
             if self.accepting and self._group is not None:
-                self._start_call(AriCallLeg(self.rest, channel))
+                # a call already up has lost its place in the script: it is ended politely
+                self._start_call(AriCallLeg(self.rest, channel),
+                                 adopted=channel.state == "Up")
+        return present | set(self.legs)
 
     async def disconnected(self) -> None:
         log.warning("ARI disconnected with %d calls in progress", self.active_calls)

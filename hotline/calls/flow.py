@@ -112,6 +112,19 @@ class CallFlow:
             await self._say_seat_fault(call)
         await self._finish(call)
 
+    async def end_adopted(self, leg: CallLeg) -> None:
+        """A call found up after a restart: where it was in the script is lost, so the caller
+        hears the seat-fault apology and the call ends; its record (kept by channel id, or
+        written now) says so."""
+        call = CallContext(leg)
+        call.record_id = await self.store.open_call(NewCall(
+            channel_id=leg.id, caller=leg.caller, called=leg.called,
+            arrived_at=self.clock.now(), node=self.s.node))
+        await self.store.add_event(call.record_id, "adopted", {"channel": leg.id})
+        call.disposition = Disposition.FAILED
+        await self._say_seat_fault(call)
+        await self._finish(call)
+
     async def _finish(self, call: CallContext) -> None:
         if self.requests is not None:
             self.requests.forget(call.record_id)

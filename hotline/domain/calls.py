@@ -18,6 +18,7 @@ class Disposition(enum.StrEnum):
     ABANDONED = "abandoned"
     OUT_OF_SCOPE = "out_of_scope"
     FAILED = "failed"
+    UNATTENDED = "unattended"  # the controller was down: the dialplan answered and apologised
 
 
 class CallState(enum.StrEnum):

@@ -61,7 +61,7 @@ class SandboxState:
     @property
     def dtls_files(self) -> tuple[str, str]:
         """The DTLS certificate and key as Asterisk sees them."""
-        return f"{self.instance}/keys/dtls.crt", f"{self.instance}/keys/dtls.key"
+        return f"{self.instance}/tls/dtls.crt", f"{self.instance}/tls/dtls.key"
 
 
 class Sandbox:
@@ -129,7 +129,7 @@ class Sandbox:
             _ensure_port_free(port, proto)
         inside = root / self.instance.lstrip("/")
         self._render(inside, state)
-        await asyncio.to_thread(self._install_dtls_cert, inside / "keys")
+        await asyncio.to_thread(self._install_dtls_cert, inside / "tls")
         # PJSIP opens a DNS resolver socket on 0.0.0.0 when it finds nameservers; the sandbox
         # talks to loopback only, so it gets none.
         (root / "etc/resolv.conf").write_text("# hotline sandbox: loopback only, no DNS\n")
@@ -212,7 +212,7 @@ class Sandbox:
             "[general]\n[logfiles]\nmessages.log => notice,warning,error\n"
             "console => warning,error\n")
 
-    def _install_dtls_cert(self, keys: Path) -> None:
+    def _install_dtls_cert(self, into: Path) -> None:
         """A self-signed certificate for DTLS-SRTP, made once into $HOTLINE_HOME/tls and
         copied into the chroot (browsers check its fingerprint against the SDP, not a CA)."""
         tls = self.home / "tls"
@@ -229,9 +229,9 @@ class Sandbox:
                 raise SandboxError(f"cannot make the DTLS certificate with openssl: {exc}; "
                                    "install openssl (scripts/bootstrap.sh does)") from None
             key.chmod(0o600)
-        for src in (cert, key):
-            shutil.copyfile(src, keys / src.name)
-            (keys / src.name).chmod(0o600)
+        for src in (cert, key):  # not in keys/: res_crypto would take them for its own
+            shutil.copyfile(src, into / src.name)
+            (into / src.name).chmod(0o600)
 
     def _render_fallback_prompt(self) -> None:
         target = self.settings.prompts_dir / "fallback-apology"
@@ -326,5 +326,6 @@ def _ensure_port_free(port: int, kind: socket.SocketKind) -> None:
 
 
 def _make_folders(inside: Path) -> None:
-    for sub in ("etc", "run", "log", "spool", "spool/recording", "db", "keys", "prompts"):
+    for sub in ("etc", "run", "log", "spool", "spool/recording", "db", "keys", "tls",
+                "prompts"):
         (inside / sub).mkdir(parents=True, exist_ok=True)

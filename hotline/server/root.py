@@ -18,6 +18,7 @@ from hotline.calls.ari_telephony import AriTelephony
 from hotline.calls.commands import CallRequests
 from hotline.calls.controller import CallController
 from hotline.calls.flow import CallFlow, FlowSettings
+from hotline.calls.reconcile import Reconciler
 from hotline.config import Settings
 from hotline.directory.service import DirectoryService
 from hotline.errors import SpeechModelError, StoreError
@@ -109,14 +110,20 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
         recorder=recorder if settings.record_calls == "yes" else None)
     controller = CallController(rest, settings.ari_app, flow, telephony)
 
+    reconciler = Reconciler(rest, calls, settings.node, settings.ari_app)
+
     async def on_connected() -> None:
-        """After every (re)connect: the seats into Asterisk's memory, then the calls."""
+        """After every (re)connect: the seats into Asterisk's memory, then the calls, then
+        the records of what happened while this controller was away."""
+        connected_at = datetime.now(UTC)
         try:
             pushed = await provisioner.push_all(await operators.all())
             log.info("%d operator seats provisioned", pushed)
         except StoreError as exc:
             log.error("cannot read the operator seats: %s", exc)
-        await controller.resync()
+        present = await controller.resync()
+        if present is not None:
+            await reconciler.after_connect(present, connected_at)
 
     stream = EventStream(ari_url, user, password, settings.ari_app, Dispatcher(controller),
                          on_connected=on_connected, on_disconnected=controller.disconnected)

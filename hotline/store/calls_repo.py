@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -112,6 +112,45 @@ class CallRepository:
         async with self.db.unit() as s:
             return list((await s.scalars(query)).all())
 
-    async def open_calls(self) -> list[Call]:
+    async def open_calls(self, node: str | None = None,
+                         before: datetime | None = None) -> list[Call]:
+        """Records not closed yet (of one node, arrived before a time, if given)."""
+        query = select(Call).where(Call.ended_at.is_(None))
+        if node is not None:
+            query = query.where(Call.node == node)
+        if before is not None:
+            query = query.where(Call.arrived_at < before)
         async with self.db.unit() as s:
-            return list((await s.scalars(select(Call).where(Call.ended_at.is_(None)))).all())
+            return list((await s.scalars(query)).all())
+
+    async def close_stale(self, call_id: int, reason: str) -> None:
+        """Close a record whose call ended unseen (the controller was down): it ended no
+        earlier than the last thing the record knows, which becomes its end."""
+        async with self.db.unit() as s:
+            row = await s.get(Call, call_id)
+            if row is None or row.ended_at is not None:
+                return
+            last = await s.scalar(select(func.max(CallEvent.at))
+                                  .where(CallEvent.call_id == call_id))
+            row.ended_at = max(x for x in (last, row.answered_at, row.arrived_at) if x)
+            row.state = "ended"
+            row.disposition = "failed"
+            s.add(CallEvent(call_id=call_id, at=datetime.now(UTC), kind="reconciled",
+                            data={"reason": reason}))
+
+    async def record_unattended(self, call: NewCall) -> int | None:
+        """A call the dialplan answered with the apology while no controller was connected;
+        None if it has its record already."""
+        try:
+            async with self.db.unit() as s:
+                call_id = await s.scalar(insert(Call).values(
+                    channel_id=call.channel_id, caller=call.caller, called=call.called,
+                    arrived_at=call.arrived_at, answered_at=call.arrived_at,
+                    ended_at=call.arrived_at, node=call.node, rings=0, state="ended",
+                    disposition="unattended", summary="", caller_name="", caller_title="",
+                    callback_number="").returning(Call.id))
+                s.add(CallEvent(call_id=call_id, at=call.arrived_at, kind="unattended",
+                                data={"channel": call.channel_id}))
+                return int(call_id or 0)
+        except IntegrityError:
+            return None

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from hotline.calls.reconcile import parse_unattended
 from hotline.domain.calls import NewCall
 from hotline.errors import StoreError
 from hotline.store.calls_repo import CallRepository
@@ -44,3 +45,36 @@ async def test_database_down_is_a_store_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="unreachable"):
         await database.ping()
     await database.close()
+
+
+def test_unattended_keys_parse_and_bad_ones_are_refused() -> None:
+    call = parse_unattended("1795324950.3_1795324951_12345_+8613900000009", "node-a")
+    assert call is not None and call.channel_id == "1795324950.3"
+    assert (call.caller, call.called, call.node) == ("+8613900000009", "12345", "node-a")
+    assert call.arrived_at == datetime.fromtimestamp(1795324951, UTC)
+    assert parse_unattended("1795324950.3_1795324951_12345_", "") is not None  # no caller id
+    for bad in ("", "x", "1.2_notepoch_12345_139", "_1795324951_12345_139", "a_1_2_3_4"):
+        assert parse_unattended(bad, "") is None
+
+
+async def test_stale_records_close_at_their_last_event_and_unattended_once(
+        db: Database) -> None:
+    repo = CallRepository(db)
+    at = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+    call_id = await repo.open_call(NewCall("c-1", "13900000001", "12345", at, "node-a"))
+    await repo.update_call(call_id, answered_at=at + timedelta(seconds=2))
+    await repo.add_event(call_id, "said", {"phrase": "opening"})
+    other = await repo.open_call(NewCall("c-2", "13900000002", "12345", at, "node-b"))
+    assert [c.id for c in await repo.open_calls("node-a", before=at + timedelta(1))] == [
+        call_id]
+    assert await repo.open_calls("node-a", before=at) == []
+    await repo.close_stale(call_id, "gone")
+    row = await repo.get(call_id)
+    assert row.disposition == "failed" and row.ended_at is not None
+    assert row.ended_at >= at + timedelta(seconds=2)  # the last thing known, not the arrival
+    assert [e.kind for e in row.events][-1] == "reconciled"
+    assert (await repo.get(other)).ended_at is None
+    unattended = NewCall("c-3", "13900000003", "12345", at, "node-a")
+    first = await repo.record_unattended(unattended)
+    assert first is not None and await repo.record_unattended(unattended) is None
+    assert (await repo.get(first)).disposition == "unattended"

@@ -1,0 +1,125 @@
+"""Crash and restart against the real sandbox: `hotline serve` killed with SIGKILL mid-call,
+calls ending and arriving while it is down, and the restart making the records whole."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+
+from hotline.config import Settings
+from hotline.store.calls_repo import CallRepository
+from hotline.store.database import Database
+from hotline.store.models import Call
+from tests.integration.conftest import PORTS, TEST_HOME
+from tests.sipp import free_udp_port, sipp
+
+
+def serve_env(db_url: str, console_port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    env.update(PORTS, HOTLINE_HOME=str(TEST_HOME), HOTLINE_DB_URL=db_url,
+               HOTLINE_CONSOLE_PORT=str(console_port), HOTLINE_RECORD_CALLS="no",
+               HOTLINE_SILENCE_PROMPT_S="1.5", HOTLINE_GOODBYE_PAUSE_S="0.5",
+               HOTLINE_CALLER_HANGUP_WAIT_S="2", HOTLINE_RATING_WAIT_S="2")
+    return env
+
+
+def tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-3000:]
+
+
+@contextlib.asynccontextmanager
+async def hotline_serve(env: dict[str, str], log: Path) -> AsyncIterator[
+        asyncio.subprocess.Process]:
+    """`hotline serve` as its own process, ready when /healthz says ARI and the database
+    are up; stopped with SIGTERM at the end unless the test killed it."""
+    with log.open("ab") as out:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "hotline", "serve", env=env, stdout=out, stderr=out)
+    url = f"http://127.0.0.1:{env['HOTLINE_CONSOLE_PORT']}/healthz"
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(300):
+                with contextlib.suppress(aiohttp.ClientError):
+                    async with http.get(url) as r:
+                        if r.status == 200:
+                            break
+                if proc.returncode is not None:
+                    raise AssertionError(f"serve exited: {tail(log)}")
+                await asyncio.sleep(0.1)
+            else:
+                raise AssertionError(f"serve not healthy: {tail(log)}")
+        yield proc
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(proc.wait(), 30)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
+
+
+async def until(repo: CallRepository, check, timeout_s: float = 30) -> list[Call]:  # type: ignore[no-untyped-def]
+    rows: list[Call] = []
+    for _ in range(int(timeout_s * 5)):
+        rows = [await repo.get(r.id) for r in await repo.recent(50)]
+        if check(rows):
+            return rows
+        await asyncio.sleep(0.2)
+    seen = [(r.caller, r.disposition, [e.kind for e in r.events]) for r in rows]
+    raise AssertionError(f"not reached in {timeout_s} s: {seen}")
+
+
+def by_caller(rows: list[Call], number: str) -> Call | None:
+    return next((r for r in rows if r.caller == number), None)
+
+
+async def test_sigkill_mid_call_then_restart_reconciles(settings: Settings,
+                                                        tmp_path: Path) -> None:
+    db_url = f"sqlite+aiosqlite:///{tmp_path / 'calls.db'}"
+    env = serve_env(db_url, free_udp_port())
+    log = tmp_path / "serve.log"
+    db = Database(db_url)
+    repo = CallRepository(db)
+    port = settings.sandbox_sip_port
+    try:
+        async with hotline_serve(env, log) as first:
+            ends_while_down = asyncio.create_task(
+                sipp(port, caller="13900000001", hold_ms=6000, timeout_s=60))
+            still_up = asyncio.create_task(
+                sipp(port, scenario="silent", caller="13900000003", timeout_s=90))
+            await until(repo, lambda rows: all(
+                (r := by_caller(rows, n)) is not None and r.answered_at is not None
+                for n in ("13900000001", "13900000003")))
+            first.kill()  # SIGKILL: no goodbye, no record closed
+            await first.wait()
+            arrives_while_down = await sipp(port, caller="13900000002", hold_ms=1000,
+                                            timeout_s=30)
+            assert arrives_while_down.successful == 1, arrives_while_down.output[-2000:]
+            assert (await ends_while_down).successful == 1
+        async with hotline_serve(env, log):
+            adopted = await still_up
+            assert adopted.successful == 1, adopted.output[-2000:]  # ended by the hotline
+            rows = await until(repo, lambda rows: all(
+                (r := by_caller(rows, n)) is not None and r.ended_at is not None
+                for n in ("13900000001", "13900000002", "13900000003")))
+    finally:
+        await db.close()
+    ended, unattended, resumed = (by_caller(rows, n) for n in (
+        "13900000001", "13900000002", "13900000003"))
+    assert ended is not None and unattended is not None and resumed is not None
+    assert ended.disposition == "failed" and "reconciled" in [e.kind for e in ended.events]
+    assert ended.ended_at is not None and ended.ended_at >= ended.answered_at  # type: ignore[operator]
+    assert unattended.disposition == "unattended" and unattended.called == "12345"
+    kinds = [e.kind for e in resumed.events]
+    assert "adopted" in kinds and resumed.disposition == "failed"
+    assert ("said", "seat_fault_goodbye") in [(e.kind, e.data.get("phrase")) for e in
+                                              resumed.events] or "adopted" in kinds
+    assert len({r.channel_id for r in rows}) == len(rows)  # one record per call
