@@ -14,10 +14,11 @@ from pathlib import Path
 import aiohttp
 
 from hotline.config import Settings
+from hotline.sandbox.instance import Sandbox
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
 from hotline.store.models import Call
-from tests.integration.conftest import PORTS, TEST_HOME
+from tests.integration.conftest import PORTS, TEST_HOME, serving, wait_for_records
 from tests.sipp import free_udp_port, sipp
 
 
@@ -123,3 +124,40 @@ async def test_sigkill_mid_call_then_restart_reconciles(settings: Settings,
     assert ("said", "seat_fault_goodbye") in [(e.kind, e.data.get("phrase")) for e in
                                               resumed.events] or "adopted" in kinds
     assert len({r.channel_id for r in rows}) == len(rows)  # one record per call
+
+
+async def test_asterisk_restart_mid_call_closes_the_record_and_reconnects(
+        settings: Settings) -> None:
+    """Asterisk stops with a caller on the line and comes back: the controller reconnects,
+    resynchronises, closes the lost call's record, and takes the next call."""
+    async with serving(settings) as (services, _):
+        lost = asyncio.create_task(sipp(settings.sandbox_sip_port, scenario="silent",
+                                        caller="13900000004", timeout_s=30))
+        for _ in range(100):
+            rows = await services.calls.open_calls()
+            if rows and rows[0].answered_at is not None:
+                break
+            await asyncio.sleep(0.1)
+        [row] = await services.calls.open_calls()
+        reconnects = services.stream.reconnects
+        box = Sandbox(settings)
+        await asyncio.to_thread(box.down)
+        await box.up()
+        for _ in range(200):
+            if services.stream.reconnects > reconnects and services.stream.connected.is_set():
+                break
+            await asyncio.sleep(0.1)
+        assert services.stream.connected.is_set() and services.stream.reconnects > reconnects
+        closed = await services.calls.get(row.id)
+        for _ in range(100):
+            closed = await services.calls.get(row.id)
+            if closed.ended_at is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert closed.ended_at is not None and closed.disposition in ("abandoned", "failed")
+        lost.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await lost
+        after = await sipp(settings.sandbox_sip_port, caller="13900000005", hold_ms=1500)
+        assert after.successful == 1, after.output[-2000:]
+        await wait_for_records(services, 2)
