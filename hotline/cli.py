@@ -9,6 +9,8 @@ from collections.abc import Callable
 
 from hotline.config import Settings, load_settings
 from hotline.errors import HotlineError
+from hotline.observability.logs import JsonFormatter
+from hotline.privacy import MaskingFilter
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -40,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         logging.basicConfig(level=settings.log_level.upper(),
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        for h in logging.getLogger().handlers:  # masked numbers first, in every format
+            h.addFilter(MaskingFilter())
+            if settings.log_format == "json":
+                h.setFormatter(JsonFormatter())
         handler: Handler = args.handler
         return handler(args, settings)
     except HotlineError as exc:

@@ -68,6 +68,8 @@ class Settings:
     message_days: int = 1
     referral_days: int = 5
     log_level: str = "INFO"
+    log_format: str = "text"  # or json: one object a line, for a log shipper
+    metrics_token: str = field(default="", repr=False)  # /metrics from off the machine
     timezone: str = "Asia/Shanghai"
     # WebRTC (the console's softphone, /try): where browsers reach Asterisk's PJSIP WebSocket
     # transport, and the DTLS certificate as Asterisk sees it (empty: Asterisk makes one).
@@ -86,7 +88,7 @@ class Settings:
         return self.home / "prompts"
 
 
-_SECRET_KEYS = {"ari_password"}
+_SECRET_KEYS = {"ari_password", "metrics_token"}
 
 
 def env_name(key: str) -> str:
@@ -172,6 +174,8 @@ def _validate(s: Settings) -> None:
         ZoneInfo(s.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise bad("timezone", "not a known time zone such as Asia/Shanghai") from None
+    if s.log_format not in ("text", "json"):
+        raise bad("log_format", "text or json")
     if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise bad("log_level", "must be DEBUG, INFO, WARNING or ERROR")
     if not s.unit_name.strip():

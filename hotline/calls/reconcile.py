@@ -100,4 +100,14 @@ class Reconciler:
             if await self.calls.record_unattended(call) is not None:  # None: recorded before
                 recorded += 1
                 log.info("unattended call from %s recorded", mask_number(call.caller))
+            await self._forget(key)  # only now: a crash before this loses nothing
         return recorded
+
+    async def _forget(self, key: str) -> None:
+        """Delete the AstDB note through the dialplan (``hotline-reconcile``)."""
+        try:
+            await self.rest.originate("Local/forget@hotline-reconcile", self.app,
+                                      app_args="reconcile", timeout_s=5,
+                                      variables={"__HOTLINE_KEY": key})
+        except TelephonyError as exc:  # read again next time; the record is not doubled
+            log.warning("unattended note %s not cleared: %s", key, exc)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 
 from hotline.directory.importer import directory_version, load_entries
 from hotline.directory.index import DirectoryIndex, SearchResult
@@ -19,9 +21,14 @@ class DirectoryService:
     def __init__(self, index: DirectoryIndex | None = None) -> None:
         self.index = index or DirectoryIndex([])
         self.version: tuple[int, int] = (-1, -1)
+        self.on_lookup_ms: Callable[[float], None] | None = None  # the metrics
 
     async def lookup(self, text: str) -> SearchResult:
-        return await asyncio.to_thread(self.index.search, text)
+        started = time.perf_counter()
+        result = await asyncio.to_thread(self.index.search, text)
+        if self.on_lookup_ms is not None:
+            self.on_lookup_ms((time.perf_counter() - started) * 1000)
+        return result
 
     async def related(self, entry: Entry) -> list[Entry]:
         return await asyncio.to_thread(self.index.related, entry)

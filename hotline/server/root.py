@@ -24,7 +24,7 @@ from hotline.directory.service import DirectoryService
 from hotline.errors import SpeechModelError, StoreError
 from hotline.live.hub import LiveHub
 from hotline.live.publishing_store import PublishingCallStore
-from hotline.privacy import MaskingFilter
+from hotline.observability.metrics import HotlineMetrics
 from hotline.prompts.library import PromptLibrary
 from hotline.seats.board import SeatRoster
 from hotline.seats.provision import SeatProvisioner
@@ -40,7 +40,17 @@ from hotline.store.database import Database
 from hotline.store.operators_repo import OperatorRepository
 from hotline.store.users_repo import UserRepository
 from hotline.tickets.setup import ticket_repository
-from hotline.web import console, desk, health, live, review, softphone, transfer, wallboard
+from hotline.web import (
+    console,
+    desk,
+    health,
+    live,
+    metrics_view,
+    review,
+    softphone,
+    transfer,
+    wallboard,
+)
 from hotline.web.auth import LIMITER, SESSIONS, USERS, RateLimit, Sessions, auth_middleware
 from hotline.web.console import TEMPLATES, templates
 from hotline.web.desk import PHRASES, phrasebook
@@ -97,6 +107,10 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
     recorder = AriRecorder(rest, settings.ari_app)
     provisioner = seat_provisioner(rest, pbx, settings)
     hub, requests, roster = LiveHub(), CallRequests(), SeatRoster(operators)
+    metrics = HotlineMetrics()
+    directory.on_lookup_ms = metrics.lookup_ms
+    if speech is not None:
+        speech.on_latency_ms = metrics.asr_latency_ms
     flow = CallFlow(PublishingCallStore(calls, hub), prompts, SystemClock(), FlowSettings(
         attendant_job_number=settings.attendant_job_number, ring_on_s=settings.ring_on_s,
         ring_off_s=settings.ring_off_s, ring_budget=settings.ring_budget,
@@ -137,6 +151,7 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
                         timezone=settings.timezone, recorder=recorder,
                         shutdown_timeout_s=settings.shutdown_timeout_s, pbx=pbx,
                         provisioner=provisioner, roster=roster, hub=hub, requests=requests,
+                        metrics=metrics, metrics_token=settings.metrics_token,
                         try_page=(settings.try_page == "yes"
                                   or (settings.try_page == "auto" and pbx.sandbox)))
     return services, prompts
@@ -151,11 +166,13 @@ async def _telephony_ctx(app: web.Application) -> AsyncIterator[None]:
         services.directory.keep_fresh(services.db, services.home_district), name="directory")
     controller_task = asyncio.create_task(services.controller.run(), name="controller")
     stream_task = asyncio.create_task(services.stream.run(), name="ari-events")
+    metrics_task = asyncio.create_task(services.metrics.watch(services.hub), name="metrics")
     yield
+    metrics_task.cancel()
     await services.controller.stop(services.shutdown_timeout_s)
     stream_task.cancel()
     directory_task.cancel()
-    for task in (stream_task, controller_task, directory_task):
+    for task in (stream_task, controller_task, directory_task, metrics_task):
         with contextlib.suppress(asyncio.CancelledError):
             await task
     if services.speech is not None:
@@ -179,19 +196,14 @@ def make_app(services: Services) -> web.Application:
     app.add_routes(transfer.routes)
     app.add_routes(softphone.routes)
     app.add_routes(wallboard.routes)
+    app.add_routes(metrics_view.routes)
     app.router.add_static("/static", STATIC, follow_symlinks=False)
     app[PHRASES] = phrasebook()
     app.cleanup_ctx.append(_telephony_ctx)
     return app
 
 
-def configure_logging() -> None:
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(MaskingFilter())
-
-
 def serve(settings: Settings) -> int:
-    configure_logging()
     services, prompts = build_services(settings)
     report = prompts.build()
     log.info("prompts: %d rendered, %d cached, %d recorded", report.rendered, report.cached,

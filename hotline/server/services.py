@@ -11,6 +11,7 @@ from hotline.calls.commands import CallRequests
 from hotline.calls.controller import CallController
 from hotline.directory.service import DirectoryService
 from hotline.live.hub import LiveHub
+from hotline.observability.metrics import HotlineMetrics
 from hotline.seats.board import SeatRoster
 from hotline.seats.provision import SeatProvisioner
 from hotline.server.pbx_access import PbxAccess
@@ -47,4 +48,6 @@ class Services:
     hub: LiveHub  # what happens on this node's calls (the desk, the wallboard)
     requests: CallRequests  # the console's requests to this node's calls (warm transfer)
     try_page: bool  # /try: dial the hotline from the browser (sandbox and demo)
+    metrics: HotlineMetrics
+    metrics_token: str  # /metrics from anywhere but loopback needs it as a bearer token
     speech: StreamingRecognizer | None = None  # None: no usable model, speech goes to seats

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,7 @@ class StreamingRecognizer:
         self.settings = settings or EndpointSettings()
         self._calls: dict[str, _Attached] = {}
         self.latencies_ms: list[float] = []
+        self.on_latency_ms: Callable[[float], None] | None = None  # the metrics
 
     @property
     def streams(self) -> int:
@@ -52,6 +54,8 @@ class StreamingRecognizer:
             if u.final:
                 self.latencies_ms.append(u.latency_ms)
                 del self.latencies_ms[:-1000]
+                if self.on_latency_ms is not None:
+                    self.on_latency_ms(u.latency_ms)
             if on_segment is not None:
                 await on_segment(u)
 

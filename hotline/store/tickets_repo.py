@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.domain.tickets import (
@@ -162,6 +162,16 @@ class TicketRepository:
                                 Ticket.status.in_([s.value for s in UNANSWERED]))
         async with self.db.unit() as s:
             return list((await s.scalars(query)).all())
+
+    async def counts(self, now: datetime) -> tuple[int, int]:
+        """(tickets not closed, unanswered tickets past due) for the metrics."""
+        unanswered = [s.value for s in UNANSWERED]
+        async with self.db.unit() as s:
+            open_ = await s.scalar(select(func.count()).select_from(Ticket).where(
+                Ticket.status != TicketStatus.CLOSED.value))
+            overdue = await s.scalar(select(func.count()).select_from(Ticket).where(
+                Ticket.due_at < now, Ticket.status.in_(unanswered)))
+        return int(open_ or 0), int(overdue or 0)
 
     async def by_calls(self, call_ids: list[int]) -> dict[int, list[int]]:
         if not call_ids:

@@ -17,7 +17,8 @@ from hotline.store.users_repo import Role, UserRepository
 
 COOKIE = "hotline_session"
 SESSION_S = 8 * 3600
-OPEN_PATHS = ("/login", "/healthz", "/static/", "/favicon.ico", "/try")
+# /try checks that it is switched on; /metrics checks loopback or its bearer token
+OPEN_PATHS = ("/login", "/healthz", "/static/", "/favicon.ico", "/try", "/metrics")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 

@@ -13,6 +13,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from hotline.config import Settings, load_settings, replace
+from hotline.errors import TelephonyError
 from hotline.paths import cache_dir
 from hotline.sandbox.instance import Sandbox, SandboxState
 from hotline.server.root import build_services, make_app
@@ -52,6 +53,7 @@ def settings(sandbox: SandboxState, tmp_path: Path) -> Settings:
 async def serving(settings: Settings, wait_for_ari: bool = True
                   ) -> AsyncIterator[tuple[Services, TestServer]]:
     services, prompts = build_services(settings)
+    await hang_up_leftovers(services)
     await asyncio.to_thread(prompts.build)
     server = TestServer(make_app(services), host="127.0.0.1")
     await server.start_server()
@@ -61,6 +63,15 @@ async def serving(settings: Settings, wait_for_ari: bool = True
         yield services, server
     finally:
         await server.close()
+
+
+async def hang_up_leftovers(services: Services) -> None:
+    """Each test starts with no channel in the shared sandbox: a caller left over from an
+    earlier test (an interrupted sipp) would otherwise be adopted into this test's records."""
+    with contextlib.suppress(TelephonyError):
+        for channel in await services.rest.list_channels():
+            with contextlib.suppress(TelephonyError):
+                await services.rest.hangup(channel.id)
 
 
 async def wait_for_records(services: Services, count: int, timeout_s: float = 60) -> list:

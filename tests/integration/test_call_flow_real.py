@@ -11,6 +11,9 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
+
 from hotline.calls.flow import CallFlow
 from hotline.config import Settings, replace
 from hotline.directory.index import DirectoryIndex
@@ -24,12 +27,21 @@ from tests.sipp import sipp
 
 async def test_twenty_calls_five_at_once_all_answered_within_three_rings(
         settings: Settings) -> None:
-    async with serving(settings) as (services, _):
+    async with serving(settings) as (services, server):
         result = await sipp(settings.sandbox_sip_port, calls=20, rate=5, limit=5, hold_ms=2500,
                             timeout_s=90)
         assert result.successful == 20, result.output[-3000:]
         rows = await wait_for_records(services, 20)
+        async with aiohttp.ClientSession() as http, http.get(server.make_url("/metrics")) as r:
+            assert r.status == 200  # loopback: no token needed
+            metrics = {m.name: m for m in text_string_to_metric_families(await r.text())}
     assert len(rows) == 20
+    ended = sum(s.value for s in metrics["hotline_calls_ended"].samples
+                if s.name.endswith("_total"))
+    answered = [s.value for s in metrics["hotline_answer_seconds"].samples
+                if s.name.endswith("_count")]
+    assert ended == 20 and answered == [20]
+    assert [s.value for s in metrics["hotline_ari_connected"].samples] == [1]
     waits = [(r.answered_at - r.arrived_at).total_seconds() for r in rows]
     assert all(r.answered_at is not None and r.ended_at is not None for r in rows)
     assert all(1 <= r.rings <= 3 for r in rows)

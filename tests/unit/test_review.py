@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 from hotline.domain.etiquette import flag
+from hotline.live.hub import Happening
+from hotline.observability.metrics import HotlineMetrics
 from hotline.reports.stats import period_stats
 
 
@@ -38,3 +40,21 @@ def test_period_statistics() -> None:
     assert (s.overdue, s.extended, s.dispositions["abandoned"]) == (1, 1, 1)
     rows = dict(s.rows())
     assert rows["三声内接听 answered within 3 rings"] == "66.7%"
+
+
+def test_metrics_follow_the_records_as_they_are_written() -> None:
+    m = HotlineMetrics()
+    at = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+    m.on_happening(Happening(1, "arrived", {"arrived_at": at.isoformat(), "caller": "139"}))
+    m.on_happening(Happening(1, "update", {
+        "answered_at": (at + timedelta(seconds=2.5)).isoformat(), "rings": 1}))
+    m.on_happening(Happening(1, "transcript", {"text": "x"}))
+    m.on_happening(Happening(1, "update", {"ended_at": at.isoformat(),
+                                           "disposition": "resolved"}))
+    m.on_happening(Happening(2, "update", {"answered_at": at.isoformat()}))  # arrival unseen
+    text = m.render().decode()
+    assert 'hotline_calls_ended_total{disposition="resolved"} 1.0' in text
+    assert "hotline_answer_seconds_count 1.0" in text
+    assert 'hotline_answer_seconds_bucket{le="3.0"} 1.0' in text
+    assert 'hotline_rings_bucket{le="1.0"} 1.0' in text
+    assert "139" not in text.replace("hotline_calls_arrived_total 1.0", "")

@@ -1,0 +1,47 @@
+"""GET /metrics for Prometheus: open to scrapers on this machine (loopback); from anywhere
+else only with ``Authorization: Bearer $HOTLINE_METRICS_TOKEN``. Aggregates only: no
+caller's number or name is ever a label."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from hotline.errors import StoreError
+from hotline.observability.metrics import CONTENT_TYPE
+from hotline.web.keys import SERVICES
+
+routes = web.RouteTableDef()
+
+
+def _allowed(request: web.Request, token: str) -> bool:
+    sent = request.headers.get("Authorization", "")
+    if token and hmac.compare_digest(sent, f"Bearer {token}"):
+        return True
+    try:
+        return ipaddress.ip_address(request.remote or "").is_loopback
+    except ValueError:
+        return False
+
+
+@routes.get("/metrics")
+async def metrics(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    if not _allowed(request, services.metrics_token):
+        raise web.HTTPForbidden(text="metrics: loopback, or the bearer token")
+    m = services.metrics
+    m.in_progress.set(services.controller.active_calls)
+    m.ari_connected.set(1 if services.stream.connected.is_set() else 0)
+    m.ari_reconnects.set(services.stream.reconnects)
+    m.unknown_events.set(services.controller.unknown_events)
+    m.speech_streams.set(services.speech.streams if services.speech is not None else 0)
+    try:
+        open_, overdue = await services.tickets.counts(datetime.now(UTC))
+        m.tickets_open.set(open_)
+        m.tickets_overdue.set(overdue)
+    except StoreError:  # the rest is still worth scraping
+        pass
+    return web.Response(body=m.render(), headers={"Content-Type": CONTENT_TYPE})
