@@ -84,6 +84,17 @@ class PromptLibrary:
         tts.synthesise(self.text(phrase_id, **values), base, voice=self.voice)
         return key, True
 
+    def missing(self) -> list[str]:
+        """The phrases fixed at start-up whose audio is not rendered yet (renders nothing)."""
+        out = []
+        for phrase in self.phrasebook:
+            if phrase.placeholders - self.fixed.keys() or self._recorded_file(phrase.id):
+                continue
+            key = self._key(self.text(phrase.id))
+            if not all((self.cache / f"{key}{ext}").exists() for ext in (".wav", ".wav16")):
+                out.append(phrase.id)
+        return out
+
     def build(self) -> BuildReport:
         """Render every phrase that needs no call-time value."""
         report = BuildReport()

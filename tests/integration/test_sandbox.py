@@ -10,8 +10,9 @@ import sys
 import aiohttp
 
 from hotline.ari.rest import AriRest
+from hotline.config import Settings
 from hotline.sandbox.instance import SandboxState
-from tests.integration.conftest import PORTS, TEST_HOME
+from tests.integration.conftest import PORTS, TEST_HOME, serving, wait_for_records
 from tests.sipp import sipp
 
 
@@ -60,6 +61,31 @@ def test_services_bind_loopback_only(sandbox: SandboxState) -> None:
 
 
 async def test_without_the_app_the_dialplan_answers_with_an_apology(
-        sandbox: SandboxState) -> None:
-    result = await sipp(sandbox.sip_port, hold_ms=1000, timeout_s=20)
+        settings: Settings) -> None:
+    """No controller: the dialplan answers and apologises, and notes the call; the next
+    controller to connect writes its record (unattended) and clears the note."""
+    result = await sipp(settings.sandbox_sip_port, caller="13900000077", hold_ms=1000,
+                        timeout_s=20)
     assert result.successful == 1, result.output[-2000:]
+    async with serving(settings) as (services, _):
+        rows = await wait_for_records(services, 1, timeout_s=10)
+    [row] = [r for r in rows if r.caller == "13900000077"]
+    assert row.disposition == "unattended" and row.called == "12345"
+
+
+async def test_doctor_says_what_to_fix(settings: Settings) -> None:
+    from tests.integration.test_seats_real import hotline_cli
+
+    fresh = hotline_cli(settings, "doctor")  # the database was never migrated
+    assert fresh.returncode == 1, fresh.stdout
+    assert "✗ migrations" in fresh.stdout and "fix: hotline db upgrade" in fresh.stdout
+    assert "✓ asterisk: Asterisk 22" in fresh.stdout and "✓ trunk" in fresh.stdout
+    assert "! speech model" in fresh.stdout  # a warning: calls go to operators
+    assert hotline_cli(settings, "db", "upgrade").returncode == 0
+    done = hotline_cli(settings, "doctor", "--json")
+    assert done.returncode == 0, done.stdout
+    found = {f["check"]: f for f in json.loads(done.stdout)}
+    assert found["migrations"]["status"] == "ok"
+    assert found["accounts"]["status"] == "warning" and "users add" in found["accounts"]["fix"]
+    assert found["directory"]["status"] == "warning"
+    assert found["softphone"]["status"] == "ok"
