@@ -12,6 +12,8 @@ import io
 import re
 from dataclasses import dataclass, field
 
+from hotline.errors import HotlineError
+
 HEADER = ("id", "name", "aliases", "industry", "district", "address", "phone", "transfer_to")
 _PHONE = re.compile(r"^\+?[0-9][0-9\-]{2,19}$")
 _DIAL = re.compile(r"^[A-Za-z0-9_]+/[^\s,]+$")
@@ -35,7 +37,7 @@ class Entry:
 
 
 @dataclass
-class CsvProblems(Exception):
+class CsvProblems(HotlineError):
     """Every bad row of a CSV, as (line, message)."""
 
     path: str

@@ -51,7 +51,15 @@ from hotline.web import (
     transfer,
     wallboard,
 )
-from hotline.web.auth import LIMITER, SESSIONS, USERS, RateLimit, Sessions, auth_middleware
+from hotline.web.auth import (
+    LIMITER,
+    SESSIONS,
+    USERS,
+    RateLimit,
+    Sessions,
+    auth_middleware,
+    bad_input_middleware,
+)
 from hotline.web.console import TEMPLATES, templates
 from hotline.web.desk import PHRASES, phrasebook
 from hotline.web.keys import SERVICES
@@ -182,7 +190,8 @@ async def _telephony_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 def make_app(services: Services) -> web.Application:
-    app = web.Application(middlewares=[auth_middleware], client_max_size=256 * 1024)
+    app = web.Application(middlewares=[bad_input_middleware, auth_middleware],
+                          client_max_size=256 * 1024)
     app[SERVICES] = services
     app[SESSIONS] = Sessions()
     app[LIMITER] = RateLimit()

@@ -104,6 +104,16 @@ async def check_csrf(request: web.Request, session: Session) -> None:
 
 
 @web.middleware
+async def bad_input_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A body that is not UTF-8 (forms are decoded lazily, wherever they are read) is the
+    sender's error: 400, never a 500."""
+    try:
+        return await handler(request)
+    except UnicodeDecodeError:
+        raise web.HTTPBadRequest(text="the request is not valid UTF-8") from None
+
+
+@web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.path.startswith(OPEN_PATHS):
         return await handler(request)
