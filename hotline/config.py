@@ -59,6 +59,8 @@ class Settings:
     sandbox_rtp_start: int = 10000
     sandbox_rtp_end: int = 10199
     shutdown_timeout_s: float = 10.0
+    unattended_sweep_s: float = 30.0  # how often calls answered while no controller was up
+                                      # are looked for (besides at every reconnect)
     record_calls: str = "yes"  # yes: every answered call is recorded (both directions)
     close_of_business: str = "17:30"  # tickets fall due at this time of their last day
     local_days_off: str = ""  # comma-separated ISO dates off on top of the national calendar
@@ -133,6 +135,7 @@ def _validate(s: Settings) -> None:
         raise bad("sandbox_rtp_end", "the RTP range needs at least 10 ports")
     for key in ("ring_on_s", "ring_off_s", "silence_prompt_s", "goodbye_pause_s",
                 "caller_hangup_wait_s", "rating_wait_s", "shutdown_timeout_s", "seat_ring_s",
+                "unattended_sweep_s",
                 "seat_fault_offer_s", "seat_rtp_timeout_s"):
         if not 0 <= getattr(s, key) <= 600:
             raise bad(key, "must be between 0 and 600 seconds")

@@ -12,6 +12,7 @@ Calls still in the application are adopted by the controller (see ``resync``).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
@@ -68,6 +69,20 @@ class Reconciler:
             log.warning("reconciled: %d records closed, %d unattended calls recorded",
                         done.closed, done.unattended)
         return done
+
+    async def keep_sweeping(self, connected: asyncio.Event, every_s: float = 30.0) -> None:
+        """Record unattended calls noted after the last reconnect too (a call can meet a
+        controller that is still registering, and the sweep at connect has run already)."""
+        while True:
+            await asyncio.sleep(every_s)
+            if connected.is_set():
+                try:
+                    found = await self._unattended()
+                except StoreError as exc:
+                    log.warning("unattended sweep postponed: %s", exc)
+                    continue
+                if found:
+                    log.warning("%d unattended calls recorded", found)
 
     async def _unattended(self) -> int:
         # ARI evaluates AstDB functions only on a channel: a Local channel created for the

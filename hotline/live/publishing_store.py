@@ -35,8 +35,9 @@ class PublishingCallStore:
         self.hub.publish(Happening(call_id, "update",
                                    {k: _plain(v) for k, v in fields.items()}))
 
-    async def add_event(self, call_id: int, kind: str, data: dict[str, Any]) -> None:
-        await self.inner.add_event(call_id, kind, data)
+    async def add_event(self, call_id: int, kind: str, data: dict[str, Any],
+                        at: datetime | None = None) -> None:
+        await self.inner.add_event(call_id, kind, data, at)
         self.hub.publish(Happening(call_id, kind, dict(data)))
 
     async def ping(self) -> None:

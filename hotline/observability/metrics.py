@@ -50,6 +50,8 @@ class HotlineMetrics:
                                     "ARI events the controller did not understand", registry=r)
         self.speech_streams = Gauge("hotline_asr_streams", "Recognition streams open",
                                     registry=r)
+        self.journal_pending = Gauge("hotline_journal_pending",
+                                     "Record writes waiting for the database", registry=r)
         self._arrived_at: dict[int, datetime] = {}
 
     def on_happening(self, h: Happening) -> None:

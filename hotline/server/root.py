@@ -37,6 +37,7 @@ from hotline.speech.grammar import read_grammar
 from hotline.speech.recognizer import StreamingRecognizer
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
+from hotline.store.journal import JournalingCallStore
 from hotline.store.operators_repo import OperatorRepository
 from hotline.store.users_repo import UserRepository
 from hotline.tickets.setup import ticket_repository
@@ -119,7 +120,8 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
     directory.on_lookup_ms = metrics.lookup_ms
     if speech is not None:
         speech.on_latency_ms = metrics.asr_latency_ms
-    flow = CallFlow(PublishingCallStore(calls, hub), prompts, SystemClock(), FlowSettings(
+    journal = JournalingCallStore(calls, settings.home.resolve() / "journal" / "calls.jsonl")
+    flow = CallFlow(PublishingCallStore(journal, hub), prompts, SystemClock(), FlowSettings(
         attendant_job_number=settings.attendant_job_number, ring_on_s=settings.ring_on_s,
         ring_off_s=settings.ring_off_s, ring_budget=settings.ring_budget,
         apology_after_rings=settings.apology_after_rings,
@@ -160,6 +162,8 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
                         shutdown_timeout_s=settings.shutdown_timeout_s, pbx=pbx,
                         provisioner=provisioner, roster=roster, hub=hub, requests=requests,
                         metrics=metrics, metrics_token=settings.metrics_token,
+                        reconciler=reconciler, journal=journal,
+                        unattended_sweep_s=max(1.0, settings.unattended_sweep_s),
                         try_page=(settings.try_page == "yes"
                                   or (settings.try_page == "auto" and pbx.sandbox)))
     return services, prompts
@@ -175,12 +179,18 @@ async def _telephony_ctx(app: web.Application) -> AsyncIterator[None]:
     controller_task = asyncio.create_task(services.controller.run(), name="controller")
     stream_task = asyncio.create_task(services.stream.run(), name="ari-events")
     metrics_task = asyncio.create_task(services.metrics.watch(services.hub), name="metrics")
+    journal_task = asyncio.create_task(services.journal.keep_replaying(), name="journal")
+    sweep_task = asyncio.create_task(services.reconciler.keep_sweeping(
+        services.stream.connected, services.unattended_sweep_s), name="unattended-sweep")
     yield
     metrics_task.cancel()
+    sweep_task.cancel()
+    journal_task.cancel()
     await services.controller.stop(services.shutdown_timeout_s)
     stream_task.cancel()
     directory_task.cancel()
-    for task in (stream_task, controller_task, directory_task, metrics_task):
+    for task in (stream_task, controller_task, directory_task, metrics_task, sweep_task,
+                 journal_task):
         with contextlib.suppress(asyncio.CancelledError):
             await task
     if services.speech is not None:

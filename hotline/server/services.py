@@ -9,6 +9,7 @@ from hotline.ari.stream import EventStream
 from hotline.calls.ari_recorder import AriRecorder
 from hotline.calls.commands import CallRequests
 from hotline.calls.controller import CallController
+from hotline.calls.reconcile import Reconciler
 from hotline.directory.service import DirectoryService
 from hotline.live.hub import LiveHub
 from hotline.observability.metrics import HotlineMetrics
@@ -18,6 +19,7 @@ from hotline.server.pbx_access import PbxAccess
 from hotline.speech.recognizer import StreamingRecognizer
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
+from hotline.store.journal import JournalingCallStore
 from hotline.store.operators_repo import OperatorRepository
 from hotline.store.tickets_repo import TicketRepository
 from hotline.store.users_repo import UserRepository
@@ -49,5 +51,8 @@ class Services:
     requests: CallRequests  # the console's requests to this node's calls (warm transfer)
     try_page: bool  # /try: dial the hotline from the browser (sandbox and demo)
     metrics: HotlineMetrics
+    reconciler: Reconciler
+    journal: JournalingCallStore  # the flow's record writes while the database is away
+    unattended_sweep_s: float
     metrics_token: str  # /metrics from anywhere but loopback needs it as a bearer token
     speech: StreamingRecognizer | None = None  # None: no usable model, speech goes to seats

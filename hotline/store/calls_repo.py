@@ -59,9 +59,10 @@ class CallRepository:
         await self.update_call(call_id, **fields)
         await self.add_event(call_id, "annotated", {"by": by, "fields": sorted(fields)})
 
-    async def add_event(self, call_id: int, kind: str, data: dict[str, Any]) -> None:
+    async def add_event(self, call_id: int, kind: str, data: dict[str, Any],
+                        at: datetime | None = None) -> None:
         async with self.db.unit() as s:
-            s.add(CallEvent(call_id=call_id, at=datetime.now(UTC), kind=kind, data=data))
+            s.add(CallEvent(call_id=call_id, at=at or datetime.now(UTC), kind=kind, data=data))
 
     async def get(self, call_id: int) -> Call:
         async with self.db.unit() as s:

@@ -39,7 +39,10 @@ def make_engine(url: str) -> AsyncEngine:
             cur.close()
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # an unreachable server must fail fast (the flow then journals its writes), not hang
+    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
+                               pool_timeout=5,
+                               connect_args={"timeout": 5, "command_timeout": 15})
 
 
 class Database:

@@ -25,6 +25,7 @@ async def healthz(request: web.Request) -> web.Response:
                 "detail": "ok" if ari_ok else services.stream.last_error or "connecting"},
         "database": {"reachable": db_ok, "detail": db_detail},
         "calls_in_progress": services.controller.active_calls,
+        "journaled_writes": services.journal.pending,  # replayed when the database is back
         "speech_model": services.speech_model or None,
     }
     return web.json_response(body, status=200 if ari_ok and db_ok else 503)

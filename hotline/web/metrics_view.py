@@ -37,6 +37,7 @@ async def metrics(request: web.Request) -> web.Response:
     m.ari_connected.set(1 if services.stream.connected.is_set() else 0)
     m.ari_reconnects.set(services.stream.reconnects)
     m.unknown_events.set(services.controller.unknown_events)
+    m.journal_pending.set(services.journal.pending)
     m.speech_streams.set(services.speech.streams if services.speech is not None else 0)
     try:
         open_, overdue = await services.tickets.counts(datetime.now(UTC))

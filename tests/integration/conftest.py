@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestServer
+from sqlalchemy import text
 
 from hotline.config import Settings, load_settings, replace
 from hotline.errors import TelephonyError
@@ -18,6 +19,7 @@ from hotline.paths import cache_dir
 from hotline.sandbox.instance import Sandbox, SandboxState
 from hotline.server.root import build_services, make_app
 from hotline.server.services import Services
+from hotline.store.database import Database
 
 # One test sandbox per machine, shared by every checkout (a fresh clone reuses it; `up`
 # restarts it when the rendered dialplan differs).
@@ -84,3 +86,16 @@ async def wait_for_records(services: Services, count: int, timeout_s: float = 60
             return rows
         await asyncio.sleep(0.2)
     raise AssertionError(f"only {len(rows)} of {count} records closed in {timeout_s} s")
+
+
+@pytest.fixture
+async def shared_pg() -> AsyncIterator[str]:
+    url = os.environ.get("HOTLINE_TEST_PG_URL", "")
+    assert url, "HOTLINE_TEST_PG_URL is not set: run the suite with scripts/test.sh"
+    db = Database(url)
+    async with db.engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await db.upgrade()
+    await db.close()
+    yield url

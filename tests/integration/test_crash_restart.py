@@ -5,66 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import signal
-import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import aiohttp
 
 from hotline.config import Settings
 from hotline.sandbox.instance import Sandbox
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
 from hotline.store.models import Call
-from tests.integration.conftest import PORTS, TEST_HOME, serving, wait_for_records
+from tests.integration.conftest import serving, wait_for_records
+from tests.serve_process import hotline_serve, serve_env
 from tests.sipp import free_udp_port, sipp
-
-
-def serve_env(db_url: str, console_port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
-    env.update(PORTS, HOTLINE_HOME=str(TEST_HOME), HOTLINE_DB_URL=db_url,
-               HOTLINE_CONSOLE_PORT=str(console_port), HOTLINE_RECORD_CALLS="no",
-               HOTLINE_SILENCE_PROMPT_S="1.5", HOTLINE_GOODBYE_PAUSE_S="0.5",
-               HOTLINE_CALLER_HANGUP_WAIT_S="2", HOTLINE_RATING_WAIT_S="2")
-    return env
-
-
-def tail(log: Path) -> str:
-    return log.read_text(errors="replace")[-3000:]
-
-
-@contextlib.asynccontextmanager
-async def hotline_serve(env: dict[str, str], log: Path) -> AsyncIterator[
-        asyncio.subprocess.Process]:
-    """`hotline serve` as its own process, ready when /healthz says ARI and the database
-    are up; stopped with SIGTERM at the end unless the test killed it."""
-    with log.open("ab") as out:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "hotline", "serve", env=env, stdout=out, stderr=out)
-    url = f"http://127.0.0.1:{env['HOTLINE_CONSOLE_PORT']}/healthz"
-    try:
-        async with aiohttp.ClientSession() as http:
-            for _ in range(300):
-                with contextlib.suppress(aiohttp.ClientError):
-                    async with http.get(url) as r:
-                        if r.status == 200:
-                            break
-                if proc.returncode is not None:
-                    raise AssertionError(f"serve exited: {tail(log)}")
-                await asyncio.sleep(0.1)
-            else:
-                raise AssertionError(f"serve not healthy: {tail(log)}")
-        yield proc
-    finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(proc.wait(), 30)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
 
 
 async def until(repo: CallRepository, check, timeout_s: float = 30) -> list[Call]:  # type: ignore[no-untyped-def]

@@ -7,33 +7,15 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import AsyncIterator
-
-import pytest
-from sqlalchemy import text
 
 from hotline.config import Settings, load_settings, replace
 from hotline.sandbox.instance import Sandbox
-from hotline.store.database import Database
 from tests.integration.conftest import TEST_HOME, serving
 from tests.sipp import sipp
 
 NODE_B_HOME = TEST_HOME.with_name("test-home-b")
 NODE_B_PORTS = {"HOTLINE_SANDBOX_HTTP_PORT": "8288", "HOTLINE_SANDBOX_SIP_PORT": "5260",
                 "HOTLINE_SANDBOX_RTP_START": "10300", "HOTLINE_SANDBOX_RTP_END": "10399"}
-
-
-@pytest.fixture
-async def shared_pg() -> AsyncIterator[str]:
-    url = os.environ.get("HOTLINE_TEST_PG_URL", "")
-    assert url, "HOTLINE_TEST_PG_URL is not set: run the suite with scripts/test.sh"
-    db = Database(url)
-    async with db.engine.begin() as conn:
-        await conn.execute(text("DROP SCHEMA public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
-    await db.upgrade()
-    await db.close()
-    yield url
 
 
 def node_b_settings(base: Settings) -> Settings:
