@@ -59,6 +59,7 @@ class Settings:
     sandbox_rtp_start: int = 10000
     sandbox_rtp_end: int = 10199
     shutdown_timeout_s: float = 10.0
+    journal: str = ""  # where record writes wait for the database; "": $HOTLINE_HOME/journal/
     unattended_sweep_s: float = 30.0  # how often calls answered while no controller was up
                                       # are looked for (besides at every reconnect)
     record_calls: str = "yes"  # yes: every answered call is recorded (both directions)
@@ -84,6 +85,11 @@ class Settings:
     @property
     def effective_db_url(self) -> str:
         return self.db_url or f"sqlite+aiosqlite:///{(self.home / 'hotline.db').resolve()}"
+
+    @property
+    def journal_path(self) -> Path:
+        return Path(self.journal) if self.journal else (
+            self.home / "journal" / "calls.jsonl").resolve()
 
     @property
     def prompts_dir(self) -> Path:

@@ -23,7 +23,10 @@ def serve_env(db_url: str, console_port: int, home: Path = TEST_HOME,
                HOTLINE_CONSOLE_PORT=str(console_port), HOTLINE_RECORD_CALLS="no",
                HOTLINE_SILENCE_PROMPT_S="1.5", HOTLINE_GOODBYE_PAUSE_S="0.5",
                HOTLINE_CALLER_HANGUP_WAIT_S="2", HOTLINE_RATING_WAIT_S="2",
-               HOTLINE_UNATTENDED_SWEEP_S="3")
+               HOTLINE_UNATTENDED_SWEEP_S="3",
+               HOTLINE_JOURNAL=(db_url.split(":///", 1)[1] + ".journal"
+                                if db_url.startswith("sqlite") else
+                                f"/tmp/hotline-journal-{os.getpid()}-{console_port}.jsonl"))
     return env
 
 

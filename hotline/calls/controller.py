@@ -178,14 +178,15 @@ class CallController:
             if channel_id not in present:
                 log.info("channel %s vanished while disconnected", channel_id)
                 self._gone(channel_id)
-        for channel_id in present - set(self.legs):
+        for channel_id in list(present - set(self.legs)):
             if channel_id.startswith((SEAT_PREFIX, TAP_PREFIX, REC_PREFIX)):  # a lost helper
                 log.info("hanging up orphaned channel %s", channel_id)
                 await self._safe(self.rest.hangup(channel_id, "normal"))
                 continue
             try:
                 channel = await self.rest.get_channel(channel_id)
-            except TelephonyError:
+            except TelephonyError:  # gone since the listing: its record is closed, not kept
+                present.discard(channel_id)
                 continue
             log.info("adopting channel %s found in the application", channel_id)
             if self.accepting and self._group is not None:

@@ -15,8 +15,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from hotline.ari.rest import AriRest
 from hotline.domain.calls import NewCall
@@ -57,11 +58,7 @@ class Reconciler:
         holds); records of calls that arrived after ``connected_at`` are left alone."""
         done = Reconciled()
         try:
-            for row in await self.calls.open_calls(self.node, before=connected_at):
-                if row.channel_id not in present:
-                    await self.calls.close_stale(row.id, "the call ended while the "
-                                                 "controller was not connected")
-                    done.closed += 1
+            done.closed = await self._close_stale(present, connected_at)
             done.unattended = await self._unattended()
         except StoreError as exc:
             log.error("reconciliation postponed, the database is unavailable: %s", exc)
@@ -70,19 +67,36 @@ class Reconciler:
                         done.closed, done.unattended)
         return done
 
-    async def keep_sweeping(self, connected: asyncio.Event, every_s: float = 30.0) -> None:
-        """Record unattended calls noted after the last reconnect too (a call can meet a
-        controller that is still registering, and the sweep at connect has run already)."""
+    async def _close_stale(self, present: set[str], before: datetime) -> int:
+        closed = 0
+        for row in await self.calls.open_calls(self.node, before=before):
+            if row.channel_id not in present:
+                await self.calls.close_stale(row.id, "the call ended while the controller "
+                                             "was not following it")
+                closed += 1
+        return closed
+
+    async def keep_sweeping(self, connected: asyncio.Event, every_s: float,
+                            held: Callable[[], set[str]]) -> None:
+        """Between reconnects too: record unattended calls noted after the last reconnect
+        (a call can meet a controller that is still registering), and close any record
+        whose call is neither held by this controller nor known to Asterisk any more (a
+        call that ended in the instant of a reconnect)."""
         while True:
             await asyncio.sleep(every_s)
-            if connected.is_set():
-                try:
-                    found = await self._unattended()
-                except StoreError as exc:
-                    log.warning("unattended sweep postponed: %s", exc)
-                    continue
-                if found:
-                    log.warning("%d unattended calls recorded", found)
+            if not connected.is_set():
+                continue
+            try:
+                now = datetime.now(UTC)
+                channels = {c.id for c in await self.rest.list_channels()} | held()
+                done = Reconciled(await self._close_stale(
+                    channels, now - timedelta(seconds=every_s)), await self._unattended())
+            except (StoreError, TelephonyError) as exc:
+                log.warning("reconciliation sweep postponed: %s", exc)
+                continue
+            if done.closed or done.unattended:
+                log.warning("sweep: %d records closed, %d unattended calls recorded",
+                            done.closed, done.unattended)
 
     async def _unattended(self) -> int:
         # ARI evaluates AstDB functions only on a channel: a Local channel created for the

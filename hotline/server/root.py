@@ -120,7 +120,7 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
     directory.on_lookup_ms = metrics.lookup_ms
     if speech is not None:
         speech.on_latency_ms = metrics.asr_latency_ms
-    journal = JournalingCallStore(calls, settings.home.resolve() / "journal" / "calls.jsonl")
+    journal = JournalingCallStore(calls, settings.journal_path)
     flow = CallFlow(PublishingCallStore(journal, hub), prompts, SystemClock(), FlowSettings(
         attendant_job_number=settings.attendant_job_number, ring_on_s=settings.ring_on_s,
         ring_off_s=settings.ring_off_s, ring_budget=settings.ring_budget,
@@ -181,7 +181,8 @@ async def _telephony_ctx(app: web.Application) -> AsyncIterator[None]:
     metrics_task = asyncio.create_task(services.metrics.watch(services.hub), name="metrics")
     journal_task = asyncio.create_task(services.journal.keep_replaying(), name="journal")
     sweep_task = asyncio.create_task(services.reconciler.keep_sweeping(
-        services.stream.connected, services.unattended_sweep_s), name="unattended-sweep")
+        services.stream.connected, services.unattended_sweep_s,
+        lambda: set(services.controller.legs)), name="reconcile-sweep")
     yield
     metrics_task.cancel()
     sweep_task.cancel()

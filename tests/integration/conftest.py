@@ -47,6 +47,7 @@ def sandbox() -> Iterator[SandboxState]:
 @pytest.fixture
 def settings(sandbox: SandboxState, tmp_path: Path) -> Settings:
     return integration_settings(db_url=f"sqlite+aiosqlite:///{tmp_path / 'calls.db'}",
+                                journal=str(tmp_path / "journal.jsonl"),
                                 silence_prompt_s=1.5, goodbye_pause_s=0.5,
                                 caller_hangup_wait_s=2.0, rating_wait_s=4.0)
 

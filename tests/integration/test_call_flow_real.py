@@ -101,3 +101,33 @@ async def test_a_caller_rates_the_service_and_calls_show_prints_the_record(
         subprocess.run, [hotline, "calls", "show", str(row.id)], env=env,
         capture_output=True, text=True, timeout=60)
     assert "中国工商银行" in text.stdout and "satisfaction: 4" in text.stdout, text.stdout
+
+
+def storm_scenario(path: Path, digits: str, gap_ms: int = 250) -> Path:
+    """call.xml with RFC 4733 key presses (sipp's own DTMF captures) in a burst after the
+    answer, before the caller holds (-d) and hangs up."""
+    burst = "".join(
+        f'  <nop><action><exec play_pcap_audio="/usr/share/sip-tester/dtmf_2833_{d}.pcap"/>'
+        f'</action></nop>\n  <pause milliseconds="{gap_ms}"/>\n' for d in digits)
+    text = (Path(__file__).parents[1] / "sipp" / "call.xml").read_text()
+    path.write_text(text.replace("  <pause/>", burst + "  <pause/>", 1))
+    return path
+
+
+async def test_key_storms_and_hang_ups_in_every_state(settings: Settings,
+                                                      tmp_path: Path) -> None:
+    """Callers who press keys in bursts and hang up in the greeting, while listening, and
+    in the closing: every record closes, and the hotline still answers the next caller."""
+    storm = storm_scenario(tmp_path / "storm.xml", "12345678905" * 2)
+    async with serving(settings) as (services, _):
+        results = await asyncio.gather(*(
+            sipp(settings.sandbox_sip_port, scenario=str(storm), hold_ms=hold,
+                 caller=f"1390000009{n}", timeout_s=90)
+            for n, hold in enumerate((0, 3000, 9000))))
+        assert [r.successful for r in results] == [1, 1, 1], results[0].output[-2000:]
+        after = await sipp(settings.sandbox_sip_port, caller="13900000099", hold_ms=1000)
+        assert after.successful == 1
+        rows = await wait_for_records(services, 4)
+        records = [await services.calls.get(r.id) for r in rows]
+    assert all(r.ended_at is not None and r.disposition for r in records)
+    assert all(r.rings <= 3 for r in records)

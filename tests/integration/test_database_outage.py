@@ -18,12 +18,12 @@ def through(url: str, port: int) -> str:
     return urlunsplit(parts._replace(netloc=f"{netloc[0]}@127.0.0.1:{port}"))
 
 
-async def test_thirty_seconds_without_the_database(settings: Settings, shared_pg: str,
-                                                   tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_thirty_seconds_without_the_database(settings: Settings,
+                                                   shared_pg: str) -> None:
     target = urlsplit(shared_pg)
     proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 5432)
     port = await proxy.start()
-    real = replace(settings, db_url=through(shared_pg, port), home=tmp_path / "home")
+    real = replace(settings, db_url=through(shared_pg, port))
     try:
         async with serving(real) as (services, _):
             before = await sipp(real.sandbox_sip_port, caller="13900000061", hold_ms=1500)
