@@ -11,8 +11,14 @@ import aiohttp
 
 from hotline.ari.rest import AriRest
 from hotline.config import Settings
-from hotline.sandbox.instance import SandboxState
-from tests.integration.conftest import PORTS, TEST_HOME, serving, wait_for_records
+from hotline.sandbox.instance import Sandbox, SandboxState
+from tests.integration.conftest import (
+    PORTS,
+    TEST_HOME,
+    integration_settings,
+    serving,
+    wait_for_records,
+)
 from tests.sipp import sipp
 
 
@@ -50,7 +56,9 @@ def test_services_bind_loopback_only(sandbox: SandboxState) -> None:
     """Every TCP listener, and SIP and RTP, are on 127.0.0.1. (PJSIP's DNS resolver keeps an
     ephemeral, unconnected client socket; it serves nothing and is outside the RTP range.)"""
     out = subprocess.run(["ss", "-lntupH"], capture_output=True, text=True, check=True).stdout
-    lines = [ln for ln in out.splitlines() if f"pid={sandbox.pid}," in ln]
+    now = Sandbox(integration_settings()).load_state()  # an earlier test may have restarted it
+    assert now is not None
+    lines = [ln for ln in out.splitlines() if f"pid={now.pid}," in ln]
     tcp = [ln for ln in lines if ln.startswith("tcp")]
     assert any(":8188 " in ln for ln in tcp), out
     for line in lines:
