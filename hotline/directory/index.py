@@ -33,6 +33,7 @@ _FILLER_CODES = frozenset(fuzzy_code("的地得里在有个那这些家"))
 CONFIDENT_SCORE = 84.0
 CONFIDENT_MARGIN = 4.0
 MAX_CANDIDATES = 300
+DISTRICT_HINT = 1.5  # a syllable of the entry's district among the query's leftovers
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,8 @@ class DirectoryIndex:
         self._grams = _Csr(grams_k, grams_v)
         self._tris = _Csr(tri_k, tri_v)
         self._district_slot = {d: i for i, d in enumerate(self.districts)}
+        # a district said in passing, garbled or in part ("合思飞教育" for 合川's 思飞教育)
+        self._district_sylls = {d: frozenset(fuzzy_code(_short(d))) for d in self.districts}
         self._industry_slot = {d: i for i, d in enumerate(self.industries)}
         self._district = np.array([self._district_slot.get(e.district, -1) for e in entries],
                                   dtype=np.int16)
@@ -211,8 +214,12 @@ class DirectoryIndex:
         e = self.entries[n]
         if district is not None:
             best += 4.0 if e.district == district else -8.0
-        elif self.home_district and e.district == self.home_district:
-            best += 1.5
+        else:
+            if self.home_district and e.district == self.home_district:
+                best += 1.5
+            spare = set(code).difference(*self.keys[n])  # said, but not part of the name
+            if spare & self._district_sylls.get(e.district, frozenset()):
+                best += DISTRICT_HINT
         if industry is not None and e.industry == industry:
             best += 2.0
         best += 2.0 * fuzz.ratio(cleaned, e.name) / 100  # the very characters, as tie-break
