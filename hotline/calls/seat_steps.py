@@ -98,14 +98,9 @@ class SeatSteps:
             call.machine.to(CallState.OFFERED)
             await self.store.add_event(call.record_id, "seat_offered",
                                        {"job_number": seat.job_number})
-            try:
-                leg = await self._while_caller_present(call, self.telephony.dial(
-                    seat.endpoint, min(self.s.seat_ring_s, left), caller_id=call.leg.caller))
-            except BaseException:
-                self.board.release(seat.job_number)
-                raise
+            leg = await self._ring(call, seat.endpoint, min(self.s.seat_ring_s, left),
+                                   seat.job_number)
             if leg is None:
-                self.board.release(seat.job_number)
                 await self.store.add_event(call.record_id, "seat_no_answer",
                                            {"job_number": seat.job_number})
                 continue
@@ -194,16 +189,8 @@ class SeatSteps:
                                        {**info, "reason": "busy"})
             return None
         await self.store.add_event(call.record_id, "transfer_offered", info)
-        try:
-            leg = await self._while_caller_present(call, self.telephony.dial(
-                req.endpoint, self.s.transfer_ring_s, caller_id=call.leg.caller))
-        except BaseException:
-            if req.seat:
-                self.board.release(req.seat)
-            raise
+        leg = await self._ring(call, req.endpoint, self.s.transfer_ring_s, req.seat)
         if leg is None:
-            if req.seat:
-                self.board.release(req.seat)
             await self.store.add_event(call.record_id, "transfer_failed",
                                        {**info, "reason": "no_answer"})
             return None
@@ -213,6 +200,21 @@ class SeatSteps:
         colleague = (SeatLeg(Seat(req.seat, "", DutyState.ON_DUTY), leg, self.clock.now())
                      if req.seat else None)
         return Handover(leg, req, colleague)
+
+    async def _ring(self, call: CallContext, endpoint: str, timeout_s: float,
+                    taken: str) -> CallLeg | None:
+        """Dial while the caller is still there; the seat ``taken`` for it (if any) is free
+        again unless it answered."""
+        try:
+            leg = await self._while_caller_present(call, self.telephony.dial(
+                endpoint, timeout_s, caller_id=call.leg.caller))
+        except BaseException:
+            if taken:
+                self.board.release(taken)
+            raise
+        if leg is None and taken:
+            self.board.release(taken)
+        return leg
 
     async def _leg_ended(self, call: CallContext, seat: SeatLeg, cause: int,
                          fault: bool, ended_by: str = "") -> None:

@@ -30,6 +30,12 @@ class DirectoryService:
             self.on_lookup_ms((time.perf_counter() - started) * 1000)
         return result
 
+    async def entry(self, entry_id: str) -> Entry | None:
+        """One entry by its id (a scan off the loop: for the rare transfer, not lookups)."""
+        entries = self.index.entries
+        return await asyncio.to_thread(lambda: next(
+            (e for e in entries if e.id == entry_id), None))
+
     async def related(self, entry: Entry) -> list[Entry]:
         return await asyncio.to_thread(self.index.related, entry)
 

@@ -21,6 +21,7 @@ from hotline.errors import HotlineError
 from hotline.reports.stats import period_stats
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
+from hotline.store.tickets_repo import TicketRepository
 from hotline.tickets.setup import ticket_repository
 
 CALL_COLUMNS = (
@@ -90,24 +91,30 @@ def build_workbook(month: str, calls: list[Any], tickets: list[Any],
     return wb
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    tz = ZoneInfo(settings.timezone)
-    start, end = month_bounds(args.month, tz)
+async def month_ledger(calls: CallRepository, tickets: TicketRepository, month: str,
+                       tz: ZoneInfo) -> tuple[Workbook, int, int]:
+    """The month's workbook, and how many calls and tickets it holds (the CLI and the
+    console's /ledger). HotlineError for a month that is not YYYY-MM."""
+    start, end = month_bounds(month, tz)
+    rows = await calls.between(start, end)
+    found = await tickets.find(since=start, until=end, limit=1_000_000)
+    by_call = await tickets.by_calls([c.id for c in rows])
+    return (build_workbook(month, rows, found, by_call, tz, datetime.now(UTC)), len(rows),
+            len(found))
 
-    async def load() -> tuple[list[Any], list[Any], dict[int, list[int]]]:
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    async def load() -> tuple[Workbook, int, int]:
         db = Database(settings.effective_db_url)
         try:
-            calls = await CallRepository(db).between(start, end)
-            repo = ticket_repository(db, settings)
-            tickets = await repo.find(since=start, until=end, limit=1_000_000)
-            return calls, tickets, await repo.by_calls([c.id for c in calls])
+            return await month_ledger(CallRepository(db), ticket_repository(db, settings),
+                                      args.month, ZoneInfo(settings.timezone))
         finally:
             await db.close()
 
-    calls, tickets, by_call = asyncio.run(load())
-    wb = build_workbook(args.month, calls, tickets, by_call, tz, datetime.now(UTC))
+    wb, calls, tickets = asyncio.run(load())
     out = Path(args.xlsx)
     wb.save(out)
     os.chmod(out, 0o600)
-    print(f"{out}: {len(calls)} calls, {len(tickets)} tickets for {args.month}")
+    print(f"{out}: {calls} calls, {tickets} tickets for {args.month}")
     return 0

@@ -8,7 +8,6 @@ import argparse
 import asyncio
 import json
 import shutil
-from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 
 from alembic.runtime.migration import MigrationContext
@@ -166,11 +165,8 @@ def speech(settings: Settings) -> Finding:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     async def all_checks() -> list[Finding]:
-        found = tools() + prompts(settings) + [speech(settings)]
-        steps: list[Callable[[Settings], Awaitable[list[Finding]]]] = [asterisk, database]
-        for step in steps:
-            found += await step(settings)
-        return found
+        return (tools() + prompts(settings) + [speech(settings)]
+                + await asterisk(settings) + await database(settings))
 
     findings = asyncio.run(all_checks())
     if args.json:

@@ -4,6 +4,7 @@ else the sandbox of this $HOTLINE_HOME."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import urlparse
 
 from hotline.config import Settings, ari_explicitly_set
 from hotline.errors import ConfigError
@@ -21,6 +22,17 @@ class PbxAccess:
     dtls_key: str = ""
     try_password: str = field(default="", repr=False)  # the /try caller (sandbox only)
     sandbox: bool = False
+
+    @property
+    def sip_ws_origin(self) -> str:
+        """scheme://host:port of the WebSocket (the pages' Content-Security-Policy)."""
+        url = urlparse(self.sip_ws_url)
+        return f"{url.scheme}://{url.netloc}" if url.scheme else ""
+
+    @property
+    def sip_domain(self) -> str:
+        """The SIP domain browsers register in: the WebSocket's host."""
+        return urlparse(self.sip_ws_url).hostname or "localhost"
 
 
 def resolve_pbx(settings: Settings) -> PbxAccess:

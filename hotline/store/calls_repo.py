@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -106,6 +106,17 @@ class CallRepository:
             .order_by(Call.arrived_at, Call.id)
         async with self.db.unit() as s:
             return list((await s.scalars(query)).all())
+
+    async def answer_counts(self, start: datetime, end: datetime) -> tuple[int, int, int]:
+        """(calls, answered, answered within three rings) arrived in [start, end), counted
+        in SQL: the wallboard asks every 2 s."""
+        answered = Call.answered_at.is_not(None)
+        query = select(func.count(), func.count(Call.answered_at), func.coalesce(func.sum(
+            case((answered & Call.rings.between(1, 3), 1), else_=0)), 0)).where(
+                Call.arrived_at >= start, Call.arrived_at < end)
+        async with self.db.unit() as s:
+            calls, taken, within = (await s.execute(query)).one()
+        return int(calls), int(taken), int(within)
 
     async def between_with_events(self, start: datetime, end: datetime) -> list[Call]:
         query = select(Call).where(Call.arrived_at >= start, Call.arrived_at < end) \

@@ -54,10 +54,11 @@ class JournalingCallStore:
         self._ids: dict[int, int] = {}  # provisional -> real
         self._next_provisional = -1
         self._lock = asyncio.Lock()
-        self.pending = self._count()
+        kept = self._entries()  # read once at start
+        self.pending = len(kept)
         self.replayed = 0
         if self.pending:
-            last = min((e.get("provisional", 0) for e in self._entries()), default=0)
+            last = min((e.get("provisional", 0) for e in kept), default=0)
             self._next_provisional = min(-1, last - 1)
             log.warning("%d call-record writes journaled before a restart; replaying them when "
                         "the database answers", self.pending)
@@ -125,9 +126,6 @@ class JournalingCallStore:
             except ValueError:  # a torn last line from a crash mid-write
                 log.error("%s:%d: unreadable journal line skipped", self.path, n)
         return out
-
-    def _count(self) -> int:
-        return len(self._entries())
 
     async def replay(self) -> int:
         """Apply the journal in order if the database answers; the entries applied."""

@@ -9,7 +9,6 @@ import json
 import secrets
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -48,8 +47,7 @@ def page(request: web.Request, name: str, **values: Any) -> web.Response:
     services = request.app[SERVICES]
     html = request.app[TEMPLATES].get_template(name).render(
         unit=services.unit_name, session=request.get(SESSION), roles=ROLE_NAMES, **values)
-    url = urlparse(services.pbx.sip_ws_url)  # the softphone talks to Asterisk's WebSocket
-    ws = f" {url.scheme}://{url.netloc}" if url.scheme else ""
+    ws = f" {services.pbx.sip_ws_origin}" if services.pbx.sip_ws_origin else ""
     return web.Response(text=html, content_type="text/html", headers={
         "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
                                    f"connect-src 'self'{ws}; media-src 'self' blob:",

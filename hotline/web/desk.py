@@ -19,9 +19,8 @@ from hotline.domain.tickets import COMPLAINT_FIELDS, KIND_NAMES, TicketKind, Tic
 from hotline.errors import HotlineError, NotFoundError
 from hotline.paths import project_dir
 from hotline.phrasebook.model import Phrasebook, load_phrasebook
-from hotline.privacy import mask_number
 from hotline.server.services import Services
-from hotline.store.models import Call
+from hotline.store.models import Operator
 from hotline.store.tickets_repo import NewTicket
 from hotline.store.users_repo import Role
 from hotline.web.auth import USERS, require, session_of
@@ -47,20 +46,19 @@ async def desk(request: web.Request) -> web.Response:
     session = require(request, Role.OPERATOR, *SUPERVISING)
     services = request.app[SERVICES]
     zone = tz(request)
-    duty, phone = "", ""
+    op: Operator | None = None
     with contextlib.suppress(NotFoundError):  # a supervisor may have no seat
         op = await services.operators.get(session.user)
-        duty, phone = op.duty, op.phone
     mine = await services.calls.find(operator=session.user, limit=50)
-    in_hand = [await caller_card(services, c, zone) for c in mine if c.ended_at is None]
+    in_hand = [await caller_card(services, c.id, zone) for c in mine if c.ended_at is None]
     query = request.query.get("q", "")[:100]
     hits = []
     if query.strip():
         result = await services.directory.lookup(query)
         hits = [(h.entry.name, h.entry.district, h.entry.phone, h.score) for h in result.hits]
-    return page(request, "desk.html", duty=duty, duties=DUTY_NAMES, in_hand=in_hand,
-                phone=phone, phones=PHONE_NAMES,
-                softphone=await softphone_config(services, session.user),
+    return page(request, "desk.html", duty=op.duty if op else "", duties=DUTY_NAMES,
+                in_hand=in_hand, phone=op.phone if op else "", phones=PHONE_NAMES,
+                softphone=softphone_config(services.pbx, op),
                 recent=[(c.id, local(c.arrived_at, zone), c.summary) for c in mine[:10]],
                 q=query, hits=hits, phrases=[
                     (p.situation, p.fill(**{k: PANEL_VALUES.get(k, "……") for k in p.placeholders}
@@ -69,18 +67,17 @@ async def desk(request: web.Request) -> web.Response:
                     for p in request.app[PHRASES].phrases.values()])
 
 
-async def caller_card(services: Services, call: Call, zone: ZoneInfo) -> dict[str, Any]:
+async def caller_card(services: Services, call_id: int, zone: ZoneInfo) -> dict[str, Any]:
     """The call in hand as the desk shows it: the caller's number in full (it is the call in
     hand), earlier calls and their open tickets, and what has been said so far."""
+    call = await services.calls.get(call_id)  # with its events
     earlier = [x for x in await services.calls.find(caller=call.caller, limit=20)
                if x.id != call.id]
     open_tickets = [t for t in await services.tickets.find(call_ids=[x.id for x in earlier])
                     if t.status != TicketStatus.CLOSED]
-    record = await services.calls.get(call.id)
     said = [{"speaker": e.data.get("speaker", ""), "text": e.data.get("text", "")}
-            for e in record.events if e.kind == "transcript"][-10:]
-    return {"id": call.id, "caller": call.caller, "masked": mask_number(call.caller),
-            "arrived": local(call.arrived_at, zone),
+            for e in call.events if e.kind == "transcript"][-10:]
+    return {"id": call.id, "caller": call.caller, "arrived": local(call.arrived_at, zone),
             "earlier": [(x.id, local(x.arrived_at, zone), x.summary) for x in earlier],
             "tickets": [(t.id, KIND_NAMES[TicketKind(t.kind)], t.status) for t in open_tickets],
             "transcript": said}

@@ -54,13 +54,11 @@ class DeskView:
                      "call": await self._card(h.call_id)}]
         if h.call_id not in self.mine:
             return []
-        if h.kind in ("seat_no_answer", "seat_leg") and d.get("job_number") == self.user:
-            self.mine.discard(h.call_id)
-            return [{"type": "ended", "id": h.call_id}]
-        if h.kind == "transfer_failed" and d.get("seat") == self.user:
-            self.mine.discard(h.call_id)
-            return [{"type": "ended", "id": h.call_id}]
-        if h.kind == "update" and "ended_at" in d:
+        left_me = ((h.kind in ("seat_no_answer", "seat_leg")
+                    and d.get("job_number") == self.user)
+                   or (h.kind == "transfer_failed" and d.get("seat") == self.user)
+                   or (h.kind == "update" and "ended_at" in d))
+        if left_me:  # not ringing here any more, handed on, or over
             self.mine.discard(h.call_id)
             return [{"type": "ended", "id": h.call_id}]
         if h.kind in ("transferred", "transfer_failed"):
@@ -75,8 +73,7 @@ class DeskView:
         return []
 
     async def _card(self, call_id: int) -> dict[str, Any]:
-        return await caller_card(self.services, await self.services.calls.get(call_id),
-                                 self.zone)
+        return await caller_card(self.services, call_id, self.zone)
 
     async def _suggestions(self, call_id: int, text: str) -> dict[str, Any]:
         started = time.perf_counter()

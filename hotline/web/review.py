@@ -15,7 +15,7 @@ from openpyxl import Workbook
 
 from hotline.domain.etiquette import flag
 from hotline.errors import HotlineError
-from hotline.reports.ledger import build_workbook, month_bounds
+from hotline.reports.ledger import month_bounds, month_ledger
 from hotline.reports.stats import period_stats
 from hotline.web.auth import USERS, require, session_of
 from hotline.web.console import SUPERVISING, call_row, find_calls, json_ok, local, page, tz
@@ -142,18 +142,15 @@ async def ledger(request: web.Request) -> web.Response:
     session = require(request, *SUPERVISING)
     zone = tz(request)
     month = request.query.get("month") or datetime.now(zone).strftime("%Y-%m")
+    services = request.app[SERVICES]
     try:
-        start, end = month_bounds(month, zone)
+        month_bounds(month, zone)  # the caller's error, not the database's
     except HotlineError:
         raise web.HTTPBadRequest(text="month: expected YYYY-MM") from None
-    services = request.app[SERVICES]
-    calls = await services.calls.between(start, end)
-    tickets = await services.tickets.find(since=start, until=end, limit=1_000_000)
-    by_call = await services.tickets.by_calls([c.id for c in calls])
-    book = await asyncio.to_thread(_xlsx, build_workbook(
-        month, calls, tickets, by_call, zone, datetime.now(UTC)))
+    workbook, calls, tickets = await month_ledger(services.calls, services.tickets, month, zone)
+    book = await asyncio.to_thread(_xlsx, workbook)
     await request.app[USERS].audit(session.user, "export_ledger", month,
-                                   {"calls": len(calls), "tickets": len(tickets)})
+                                   {"calls": calls, "tickets": tickets})
     return web.Response(body=book, content_type=XLSX, headers={
         "Content-Disposition": f'attachment; filename="ledger-{month}.xlsx"'})
 

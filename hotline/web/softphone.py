@@ -4,15 +4,14 @@ the browser (sandbox and demo only; off in production unless HOTLINE_TRY_PAGE=ye
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
-from urllib.parse import urlparse
 
 from aiohttp import web
 
 from hotline.domain.seats import BROWSER_PHONE, PHONES
 from hotline.errors import NotFoundError, StoreError, TelephonyError
-from hotline.server.services import Services
+from hotline.server.pbx_access import PbxAccess
+from hotline.store.models import Operator
 from hotline.store.users_repo import Role
 from hotline.web.auth import USERS, require
 from hotline.web.console import SUPERVISING, page
@@ -21,17 +20,13 @@ from hotline.web.keys import SERVICES
 routes = web.RouteTableDef()
 
 
-async def softphone_config(services: Services, job_number: str) -> dict[str, str]:
+def softphone_config(pbx: PbxAccess, op: Operator | None) -> dict[str, str]:
     """What the operator's browser needs to register the seat: the seat's SIP digest (HA1,
     never the password) goes only to that operator's own page. Empty: no browser phone."""
-    if not services.pbx.sip_ws_url:
+    if not pbx.sip_ws_url or op is None or op.phone != BROWSER_PHONE:
         return {}
-    with contextlib.suppress(NotFoundError):
-        op = await services.operators.get(job_number)
-        if op.phone == BROWSER_PHONE:
-            return {"ws": services.pbx.sip_ws_url, "user": op.job_number, "ha1": op.sip_digest,
-                    "domain": urlparse(services.pbx.sip_ws_url).hostname or "localhost"}
-    return {}
+    return {"ws": pbx.sip_ws_url, "user": op.job_number, "ha1": op.sip_digest,
+            "domain": pbx.sip_domain}
 
 
 @routes.post("/desk/phone")
@@ -61,6 +56,6 @@ async def try_page(request: web.Request) -> web.Response:
         raise web.HTTPNotFound(text="/try is for the sandbox and the demo")
     phone: dict[str, Any] = {
         "ws": services.pbx.sip_ws_url, "user": "try", "password": services.pbx.try_password,
-        "domain": urlparse(services.pbx.sip_ws_url).hostname or "localhost",
+        "domain": services.pbx.sip_domain,
         "number": services.public_number}
     return page(request, "try.html", phone=phone)

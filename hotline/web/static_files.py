@@ -6,4 +6,3 @@ from __future__ import annotations
 from pathlib import Path
 
 STATIC = Path(__file__).with_name("static")
-SIPJS = STATIC / "vendor" / "sip.js" / "index.js"

@@ -4,8 +4,6 @@ directory, which hears the spoken brief. The operator keeps the caller until the
 
 from __future__ import annotations
 
-import asyncio
-
 from aiohttp import web
 
 from hotline.calls.commands import TransferRequest
@@ -45,9 +43,7 @@ async def transfer(request: web.Request) -> web.Response:
             raise web.HTTPBadRequest(text="seat: the call is already yours")
         req = TransferRequest(session.user, f"PJSIP/{seat}", summary, seat=seat)
     else:
-        entries = services.directory.index.entries
-        entry = await asyncio.to_thread(lambda: next(
-            (e for e in entries if e.id == entry_id), None))
+        entry = await services.directory.entry(entry_id)
         if entry is None or not entry.transfer_to:
             raise web.HTTPBadRequest(text=f"entry: {entry_id!r} does not accept transfers")
         req = TransferRequest(session.user, entry.transfer_to, summary,

@@ -9,7 +9,6 @@ from typing import Any
 from aiohttp import web
 
 from hotline.privacy import mask_number
-from hotline.reports.stats import period_stats
 from hotline.web.auth import require
 from hotline.web.console import SUPERVISING, json_ok, page, tz
 from hotline.web.desk import DUTY_NAMES
@@ -24,7 +23,7 @@ async def wallboard_data(request: web.Request) -> dict[str, Any]:
     now = datetime.now(UTC)
     open_calls = await services.calls.open_calls()
     midnight = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
-    today = period_stats(await services.calls.between(midnight.astimezone(UTC), now), [], now)
+    calls, answered, within = await services.calls.answer_counts(midnight.astimezone(UTC), now)
     busy = services.roster.busy
     return {
         "at": now.astimezone(zone).strftime("%H:%M:%S"),
@@ -39,10 +38,8 @@ async def wallboard_data(request: web.Request) -> dict[str, Any]:
                        "state_name": "通话中" if op.job_number in busy
                        else DUTY_NAMES.get(op.duty, op.duty)}
                       for op in await services.operators.all()],
-        "today": {"calls": today.calls, "answered": today.answered,
-                  "within_three_rings": today.within_three_rings,
-                  "rate": (today.within_three_rings / today.answered) if today.answered
-                  else None},
+        "today": {"calls": calls, "answered": answered, "within_three_rings": within,
+                  "rate": within / answered if answered else None},
     }
 
 

@@ -58,6 +58,17 @@ async def login(browser: Browser, base: str, user: str, password: str):  # type:
     return page
 
 
+async def write_record(page, url: str, fields: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """Fill the first-question form (selector in #record-form -> value) and send it."""
+    for selector, value in fields.items():
+        if selector.startswith("select"):
+            await page.select_option(f"#record-form {selector}", value)
+        else:
+            await page.fill(f"#record-form {selector}", value)
+    await page.click("#record-form button")
+    await page.wait_for_url(url)
+
+
 async def test_console_login_call_log_roles_and_audit(settings: Settings,
                                                       browser: Browser) -> None:
     async with serving(settings) as (services, server):
@@ -150,12 +161,9 @@ async def test_an_operator_records_the_call_and_raises_a_complaint(
             await op.click("form[action='/desk'] button")
             await op.wait_for_url(f"{base}/desk?q=gsyh")
             await op.goto(f"{base}/calls/{row.id}")
-            await op.fill("#record-form input[name=caller_name]", "张")
-            await op.fill("#record-form input[name=caller_title]", "先生")
-            await op.select_option("#record-form select[name=category]", "投诉")
-            await op.fill("#record-form textarea[name=summary]", "窗口推诿，要求答复")
-            await op.click("#record-form button")
-            await op.wait_for_url(f"{base}/calls/{row.id}")
+            await write_record(op, f"{base}/calls/{row.id}", {
+                "input[name=caller_name]": "张", "input[name=caller_title]": "先生",
+                "select[name=category]": "投诉", "textarea[name=summary]": "窗口推诿，要求答复"})
             await op.select_option("#ticket-form select[name=kind]", "complaint")
             await op.fill("#ticket-form input[name=summary]", "窗口推诿")
             await op.click("#ticket-form summary")
@@ -232,11 +240,9 @@ async def test_an_operator_answers_in_the_browser_softphone(
         record = await op.context.new_page()  # the form in another tab: the call goes on
         await record.goto(f"{base}/calls/{row.id}")
         assert "13900000001" in await record.inner_text("main")  # unmasked: the call in hand
-        await record.fill("#record-form input[name=caller_name]", "李")
-        await record.select_option("#record-form select[name=category]", "咨询")
-        await record.fill("#record-form textarea[name=summary]", "咨询医院电话，要求回电")
-        await record.click("#record-form button")
-        await record.wait_for_url(f"{base}/calls/{row.id}")
+        await write_record(record, f"{base}/calls/{row.id}", {
+            "input[name=caller_name]": "李", "select[name=category]": "咨询",
+            "textarea[name=summary]": "咨询医院电话，要求回电"})
         await record.select_option("#ticket-form select[name=kind]", "callback")
         await record.fill("#ticket-form input[name=summary]", "回电告知医院电话")
         await record.click("#ticket-form button")

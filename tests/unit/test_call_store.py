@@ -78,3 +78,14 @@ async def test_stale_records_close_at_their_last_event_and_unattended_once(
     first = await repo.record_unattended(unattended)
     assert first is not None and await repo.record_unattended(unattended) is None
     assert (await repo.get(first)).disposition == "unattended"
+
+
+async def test_answer_counts_are_the_stats_figures(db: Database) -> None:
+    repo = CallRepository(db)
+    at = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+    for n, rings in enumerate((1, 3, 5, None)):
+        call_id = await repo.open_call(NewCall(f"a-{n}", "13900000001", "12345", at))
+        if rings is not None:
+            await repo.update_call(call_id, answered_at=at, rings=rings)
+    assert await repo.answer_counts(at, at + timedelta(hours=1)) == (4, 3, 2)
+    assert await repo.answer_counts(at + timedelta(hours=1), at + timedelta(hours=2)) == (0, 0, 0)
