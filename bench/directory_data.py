@@ -9,8 +9,10 @@ frames and Vosk's word spacing. Absent queries name organisations that are not l
 
 from __future__ import annotations
 
+import functools
 import random
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from faker import Faker
@@ -42,6 +44,7 @@ FRAMES = ["{}", "{}", "帮我查一下{}的电话", "{}电话是多少", "我想
 class Query:
     text: str
     expected: str | None  # an entry id, or None for an organisation that is not listed
+    redrawn: bool = False  # the first noise made it another listed name, word for word by ear
 
 
 def build_directory(n: int, seed: int = 7) -> list[Entry]:
@@ -142,34 +145,59 @@ class Noise:
         return " ".join(out)
 
 
+def _heard(noise: Noise, form: str, unclear: Callable[[str], bool]) -> tuple[str, bool]:
+    """The name as the recogniser writes it, drawn again while that is another listed name;
+    and whether it was drawn again."""
+    for attempt in range(10):
+        text = noise.apply(form)
+        if not unclear(text):
+            return text, attempt > 0
+    return form, True
+
+
 def build_queries(entries: list[Entry], present: int, absent: int,
                   seed: int = 11) -> list[Query]:
     noise = Noise(seed)
     rnd = noise.rnd
+    # District forms as the index strips them (重庆市万州X公司 and 重庆X公司 share the name X).
+    places = sorted({*DISTRICTS, *(d[:-1] for d in DISTRICTS if len(d) > 2)}, key=len,
+                    reverse=True)
     # A name that sounds like another entry's (same fuzzy pinyin) cannot be told apart by
     # ear: the caller says where (the dialogue would ask which district anyway).
     by_core: dict[str, int] = defaultdict(int)
-    by_sound: dict[str, set[str]] = defaultdict(set)
+    by_sound: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for e in entries:
-        core = core_name(e.name, DISTRICTS)
+        core = core_name(e.name, places)
         by_core[core] += 1
-        by_sound[fuzzy_code(core)].add(e.phone)
-        by_sound[fuzzy_code(e.name)].add(e.phone)
+        for name in (core, e.name, *e.aliases):
+            by_sound[fuzzy_code(name)].add((e.phone, e.district))
         for a in e.aliases:
             by_core[a] += 1
-            by_sound[fuzzy_code(a)].add(e.phone)
+
+    def sounds_like_another(text: str, *, e: Entry, where: str | None) -> bool:
+        """The noise made the name another listed organisation's, word for word by ear."""
+        heard = by_sound.get(fuzzy_code(text), set()) | \
+            {(p, d) for p, d in by_sound.get(fuzzy_code(core_name(text, places)), set())
+             if where is None or d == e.district}
+        return any(p != e.phone for p, _ in heard)
+
     queries: list[Query] = []
     for e in rnd.sample(entries, present):
-        forms = [e.name, core_name(e.name, DISTRICTS), *e.aliases]
+        forms = [e.name, core_name(e.name, places), *e.aliases]
         form = rnd.choice(forms)
-        if by_core.get(form, 0) > 1 or len(by_sound.get(fuzzy_code(form), ())) > 1:
-            form = rnd.choice((e.district, e.district[:-1] if len(e.district) > 2 else
-                               e.district)) + form  # a shared name: the caller says where
-        text = noise.apply(form) if len(form) >= 4 else form
-        queries.append(Query(noise.spaced(rnd.choice(FRAMES).format(text)), e.id))
+        where = None
+        if by_core.get(form, 0) > 1 or len({p for p, _ in by_sound.get(fuzzy_code(form),
+                                                                       ())}) > 1:
+            where = rnd.choice((e.district, e.district[:-1] if len(e.district) > 2 else
+                                e.district))
+            form = where + form  # a shared name: the caller says where
+        text, redrawn = form, False
+        if len(form) >= 4:
+            text, redrawn = _heard(noise, form, functools.partial(sounds_like_another, e=e, where=where))
+        queries.append(Query(noise.spaced(rnd.choice(FRAMES).format(text)), e.id, redrawn))
     fake = Faker("zh_CN")
     Faker.seed(seed)
-    taken = {fuzzy_code(x) for x in set(by_core) | {e.name for e in entries}}
+    taken = set(by_sound)
     made = 0
     absent_kinds = ["气象局", "档案馆", "地震局", "科学技术协会", "红十字会", "侨务办公室"]
     while made < absent:
@@ -177,7 +205,7 @@ def build_queries(entries: list[Entry], present: int, absent: int,
             name = "重庆市" + rnd.choice(DISTRICTS) + rnd.choice(absent_kinds)
         else:
             name = fake.company()
-        if fuzzy_code(name) in taken or fuzzy_code(core_name(name, DISTRICTS)) in taken:
+        if fuzzy_code(name) in taken or fuzzy_code(core_name(name, places)) in taken:
             continue
         queries.append(Query(noise.spaced(rnd.choice(FRAMES).format(name)), None))
         made += 1

@@ -22,18 +22,21 @@ from typing import Any
 import numpy as np
 from rapidfuzz import fuzz
 
-from hotline.directory.pinyin import fuzzy_code, initials
+from hotline.directory.pinyin import fuzzy_code, fuzzy_code_variants, initials
 from hotline.directory.query import clean_query, is_initials
 from hotline.directory.records import Entry
 
 _CITY = re.compile(r"^(?:[\u4e00-\u9fff]{2,3}?(?:省|市|自治区)|北京|天津|上海|重庆)+")
 _COMPANY = re.compile(r"(?:股份)?有限(?:责任)?公司$|公司$")
 _ADMIN_SUFFIX = re.compile(r"(?:区|县|市|镇|乡|街道|新区|自治县)$")
-_FILLER_CODES = frozenset(fuzzy_code("的地得里在有个那这些家"))
+_FILLER_CHARS = frozenset("的地得里在有个那这些家")
+_IN_PASSING = re.compile(r"的|了|那个|这个|那")
+_FILLER_CODES = frozenset(fuzzy_code("".join(_FILLER_CHARS)))
 CONFIDENT_SCORE = 84.0
 CONFIDENT_MARGIN = 4.0
 MAX_CANDIDATES = 300
 DISTRICT_HINT = 1.5  # a syllable of the entry's district among the query's leftovers
+DISTRICT_PREFERENCE = 2.0  # candidate weight for an entry of the district the query names
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,14 @@ def result_json(r: SearchResult, elapsed_ms: float) -> dict[str, Any]:
                          "industry": h.entry.industry, "district": h.entry.district,
                          "score": h.score} for h in r.hits]}
 
+
+
+@dataclass(frozen=True)
+class _Place:
+    """The district a query names: which, the syllables it was heard as, and what is left."""
+    district: str
+    form: str
+    rests: tuple[str, ...]
 
 
 class _Csr:
@@ -112,8 +123,8 @@ class DirectoryIndex:
         self.industries = sorted({e.industry for e in entries if e.industry})
         district_forms = sorted({f for d in self.districts for f in (d, _short(d))},
                                 key=len, reverse=True)
-        self._district_codes = [(fuzzy_code(f), d) for d in self.districts
-                                for f in {d, _short(d)} if len(fuzzy_code(f)) >= 2]
+        self._district_codes = [(c, d) for d in self.districts for f in {d, _short(d)}
+                                for c in fuzzy_code_variants(f) if len(c) >= 2]
         self._district_codes.sort(key=lambda x: len(x[0]), reverse=True)
         self._industry_codes = sorted(((fuzzy_code(i), i) for i in self.industries
                                        if len(fuzzy_code(i)) >= 2), key=lambda x: -len(x[0]))
@@ -157,18 +168,41 @@ class DirectoryIndex:
             return self._search_initials(query.strip().lower(), limit)
         cleaned = clean_query(query)
         code = fuzzy_code(cleaned)
-        district, rest = self._find(code, self._district_codes)
+        place = self._district_in(code)
+        district = place.district if place else None
+        rest = place.rests[0] if place else code
         industry, bare = self._find(rest, self._industry_codes)
         named = district is not None or industry is not None
-        if named and all(c in _FILLER_CODES for c in bare):  # 万州的银行: a category
+        # 万州的银行: a category, when what is left is only filler words (by character:
+        # by sound alone 这利游 would be 这里有)
+        if named and all(c in _FILLER_CODES for c in bare) and \
+                sum(ch in _FILLER_CHARS for ch in cleaned) >= len(bare):
             return self._category(query, cleaned, district, industry, limit)
-        candidates = self._candidates(code)
+        # a word said in passing inside the name (重那庆, 服了务) is tried without
+        said = _IN_PASSING.sub("", cleaned)
+        alt = fuzzy_code(said) if said != cleaned and len(said) >= 2 else ""
+        candidates = self._candidates(code, place)
         scored: list[tuple[float, int]] = []
         for n in candidates:
-            scored.append((self._score(n, code, rest, district, industry, cleaned), int(n)))
+            scored.append((self._score(n, code, place, industry, cleaned, alt), int(n)))
         scored.sort(reverse=True)
         hits = [Hit(self.entries[n], round(s, 1)) for s, n in scored[:limit]]
         return SearchResult(query, cleaned, self._confident(hits), hits, district, industry)
+
+    def _district_in(self, code: str) -> _Place | None:
+        """The district the query names: the one said first (黔江景博… is 黔江, though 江景
+        sounds like 江津), the longest form at that place. Both what is left without the
+        full form and without the short one are kept: 北碚区数 may be 北碚's 区数教育."""
+        found = [(at, -len(form), form, d) for form, d in self._district_codes
+                 if (at := code.find(form)) >= 0]
+        if not found:
+            return None
+        at, _, form, district = min(found)
+        rests = [code[:at] + code[at + len(form):]]
+        short = len(fuzzy_code(_short(district)))
+        if short < len(form):
+            rests.append(code[:at] + code[at + short:])
+        return _Place(district, form, tuple(rests))
 
     def _find(self, code: str, vocab: list[tuple[str, str]]) -> tuple[str | None, str]:
         for form, value in vocab:
@@ -177,9 +211,10 @@ class DirectoryIndex:
                 return value, code[:at] + code[at + len(form):]
         return None, code
 
-    def _candidates(self, code: str) -> np.ndarray:
+    def _candidates(self, code: str, place: _Place | None = None) -> np.ndarray:
         """The entries sharing the most (IDF-weighted) syllable bigrams with the query:
-        a rare bigram says more about which entry is meant than a common one."""
+        a rare bigram says more about which entry is meant than a common one. Entries of
+        the district the query names come first among equals."""
         grams = _bigrams(code)
         if not grams:
             return np.zeros(0, dtype=np.int32)
@@ -199,25 +234,36 @@ class DirectoryIndex:
         else:
             ids, inverse = np.unique(merged, return_inverse=True)
             c = np.bincount(inverse, weights=weights)
+        if place is not None:
+            local = self._district[ids] == self._district_slot[place.district]
+            c = c + DISTRICT_PREFERENCE * local
         if len(ids) <= MAX_CANDIDATES:
             return ids
         top = np.argpartition(-c, MAX_CANDIDATES)[:MAX_CANDIDATES]
         return ids[top]
 
-    def _score(self, n: int, code: str, rest: str, district: str | None,
-               industry: str | None, cleaned: str) -> float:
-        best = 0.0
-        for key in self.keys[n]:
-            best = max(best, _similarity(code, key))
-            if rest != code and rest:
-                best = max(best, _similarity(rest, key))
+    def _score(self, n: int, code: str, place: _Place | None, industry: str | None,
+               cleaned: str, alt: str = "") -> float:
+        keys = self.keys[n]
         e = self.entries[n]
-        if district is not None:
-            best += 4.0 if e.district == district else -8.0
+        # the district's syllables may be part of the name itself (禾创区电子 sounds like 合川)
+        own = place is not None and e.district != place.district and \
+            any(place.form in k for k in keys)
+        best = 0.0
+        for key in keys:
+            best = max(best, _similarity(code, key))
+            if alt:
+                best = max(best, _similarity(alt, key))
+            if place is not None and not own:
+                for rest in place.rests:
+                    if rest:
+                        best = max(best, _similarity(rest, key))
+        if place is not None and not own:
+            best += 4.0 if e.district == place.district else -8.0
         else:
             if self.home_district and e.district == self.home_district:
                 best += 1.5
-            spare = set(code).difference(*self.keys[n])  # said, but not part of the name
+            spare = set(code).difference(*keys)  # said, but not part of the name
             if spare & self._district_sylls.get(e.district, frozenset()):
                 best += DISTRICT_HINT
         if industry is not None and e.industry == industry:

@@ -117,6 +117,13 @@ def fuzzy_code(text: str) -> str:
     return "".join(code_of(fuzzy(s)) for s in syllables(text))
 
 
+def fuzzy_code_variants(text: str) -> set[str]:
+    """The fuzzy codes of a short name read as a phrase and character by character: 长寿
+    is chang-shou, but heard as zhang-shou once the recogniser garbles the 寿 that told
+    which 长 it was."""
+    return {fuzzy_code(text), "".join(fuzzy_code(ch) for ch in text)}
+
+
 def initials(text: str) -> str:
     """The first letter of each syllable: 工商银行 -> 'gsyh' (what operators type)."""
     return "".join(s[0] for s in syllables(text))

@@ -96,6 +96,35 @@ def test_category_lookup_lists_units_of_an_industry_in_a_district(
     assert [h.entry.id for h in r.hits] == ["1"]
 
 
+def test_the_district_heard_in_a_query() -> None:
+    """Which district a query names, and when it names none though it sounds as if."""
+    index = DirectoryIndex([
+        Entry("1", "重庆市黔江景博装饰工程有限公司", (), "装饰工程", "黔江区", "", "02379000001"),
+        Entry("2", "重庆市江津景博装饰工程有限公司", (), "装饰工程", "江津区", "", "02347000002"),
+        Entry("3", "重庆禾创区电子有限公司", (), "电子", "荣昌区", "", "02346000003"),
+        Entry("4", "重庆市合川盟区电子有限公司", (), "电子", "合川区", "", "02342000004"),
+        Entry("5", "重庆区数教育咨询有限公司", (), "教育咨询", "北碚区", "", "02368000005"),
+        Entry("6", "重庆市北碚鸿数教育咨询有限公司", (), "教育咨询", "北碚区", "", "02368000006"),
+        Entry("7", "重庆浙利旅游有限公司", (), "旅游", "合川区", "", "02342000007"),
+        Entry("8", "重庆市合川旅游集散中心", (), "旅游", "合川区", "", "02342000008"),
+        Entry("9", "重庆市长寿嘉地旅游有限公司", (), "旅游", "长寿区", "", "02340000009"),
+        Entry("10", "重庆市忠腾数地旅游有限公司", (), "旅游", "忠县", "", "02354000010"),
+    ])
+    # the district said first: 黔江景博 also holds 江景 (jiang jing, like 江津)
+    r = index.search("黔江 景博 装饰")
+    assert r.district == "黔江区" and r.hits[0].entry.id == "1"
+    # 禾创区 sounds like 合川区, but here it is the company's own name
+    assert index.search("禾创区电子有限公司").hits[0].entry.id == "3"
+    # 北碚区数: the district 北碚 and the name 区数, not 北碚区 and 数
+    assert index.search("北碚区数教育咨询").hits[0].entry.id == "5"
+    # 这利游 sounds like the filler 这里有, but those characters are a name: no category
+    r = index.search("合川这利游")
+    assert not r.category and r.hits[0].entry.id == "7"
+    # 长 read zhang once the recogniser garbled the 寿 that told it was chang
+    r = index.search("麻烦查下长瘦嘉地旅游")
+    assert r.cleaned == "长瘦嘉地旅游" and r.district == "长寿区" and r.hits[0].entry.id == "9"
+
+
 def test_csv_problems_name_the_lines() -> None:
     data = (HEADER + "1,甲,,,,,023,\n2,,,,,,023,\n3,丙,,,,,电话,\n1,丁,,,,,023,\n"
             "4,戊,,,,,,not a dial string\n5,己,,,,\n").encode()
