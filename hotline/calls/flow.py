@@ -261,8 +261,25 @@ class CallFlow:
     async def greet(self, call: CallContext, rings: int) -> None:
         call.machine.to(CallState.GREETING)
         phrase = "opening_after_wait" if rings > self.s.apology_after_rings else "opening"
-        job = call.seat.job_number if call.seat else self.s.attendant_job_number
-        await self.say(call, phrase, interruptible=call.seat is None, job_number=job)
+        if call.seat is None:
+            await self.say(call, phrase, interruptible=True,
+                           job_number=self.s.attendant_job_number)
+            return
+        # The operator hears the greeting said on their behalf, not silence before the bridge.
+        seat = call.seat
+        echo = asyncio.ensure_future(self._seat_hears(seat, phrase, seat.job_number))
+        try:
+            await self.say(call, phrase, job_number=seat.job_number)
+        finally:
+            echo.cancel()
+            await asyncio.gather(echo, return_exceptions=True)
+
+    async def _seat_hears(self, seat: SeatLeg, phrase_id: str, job_number: str) -> None:
+        """A seat that hangs up meanwhile is a fault the talk finds, not the caller's hang-up."""
+        try:
+            await seat.leg.play([await self.prompts.media(phrase_id, job_number=job_number)])
+        except HotlineError as exc:
+            log.info("seat %s did not hear the greeting: %s", job_number, exc)
 
     # -- 3. listening and serving ------------------------------------------------------------
     async def serve(self, call: CallContext) -> bool:

@@ -86,15 +86,39 @@ async def test_the_a_post_answers(settings: Settings) -> None:
             sipp_seat("seat_answer") as (b_port, _):
         await add_seats(real, {"1001": (None, a_port), "1002": ("1001", b_port)})
         async with serving(real) as (services, _):
-            result = await sipp(real.sandbox_sip_port, hold_ms=9000, timeout_s=60)
+            caller = asyncio.ensure_future(sipp(real.sandbox_sip_port, hold_ms=9000,
+                                                timeout_s=60))
+            heard = await greeting_heard_at_seat(services.rest, "PJSIP/1001-")
+            result = await caller
             assert result.successful == 1, result.output[-3000:]
             [row] = await wait_for_records(services, 1)
         a = await asyncio.wait_for(a_done, 15)
     assert a.successful == 1, a.output[-2000:]
     assert row.answered_by == "1001" and row.owner == "1001" and 1 <= row.rings <= 3
+    # the operator hears the greeting said on their behalf (≈ 8 s), not silence before the
+    # bridge: Asterisk sent their phone audio within 3 s of the answer, before any bridge
+    assert heard["txcount"] > 50 and not heard["bridged"], heard
     legs = [d for k, d in await events(real, row) if k == "seat_leg"]
     assert [(g["job_number"], g["ended_by"], g["fault"]) for g in legs] == [
         ("1001", "caller", False)]
+
+
+async def greeting_heard_at_seat(rest: AriRest, name: str) -> dict[str, int]:
+    """Three seconds after the seat's channel is up: the packets Asterisk sent it, and
+    whether it was in a bridge by then."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 30
+    while loop.time() < deadline:
+        up = [c for c in await rest.list_channels() if c.name.startswith(name)
+              and c.state == "Up"]
+        if up:
+            await asyncio.sleep(3)
+            stats = await rest.request("GET", f"/channels/{up[0].id}/rtp_statistics")
+            bridges = await rest.request("GET", "/bridges")
+            bridged = any(up[0].id in b.get("channels", []) for b in bridges)
+            return {"txcount": int(stats["txcount"]), "bridged": int(bridged)}
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no {name} channel came up")
 
 
 async def test_the_b_post_answers_when_a_does_not(settings: Settings) -> None:

@@ -106,6 +106,7 @@ async def test_a_post_answers_and_talks(fake_ari: FakeAri, tmp_path: Path) -> No
     assert posts == ["ring", "answer"], "the caller hears ringing while a seat is offered"
     assert row.disposition == "resolved"
     assert "job_number=1001" in fake_ari.played(cid)[0]
+    assert phrases(fake_ari, seat_chan) == ["opening"], "the operator hears the greeting too"
     assert not fake_ari.seat_channels("PJSIP/1002"), "the B post is not rung"
     assert fake_ari.calls_to(f"/channels/{seat_chan}", "DELETE"), "the seat leg is hung up"
     legs = [e.data for e in record.events if e.kind == "seat_leg"]
@@ -180,6 +181,28 @@ async def test_seat_fault_is_apologised_and_offered_to_another_seat(
         ("1001", True, 38), ("1002", False, 0)]
     assert row.answered_by == "1001" and row.owner == "1001"  # 首问: the first owner stays
     assert row.disposition == "resolved"
+
+
+async def test_seat_gone_during_the_greeting_is_a_seat_fault(
+        fake_ari: FakeAri, tmp_path: Path) -> None:
+    """The operator hears the greeting too; hanging up meanwhile is their leg's fault, and
+    the caller, still there, is offered to the next seat."""
+    fake_ari.seats = {"PJSIP/1001": "answer", "PJSIP/1002": "answer"}
+    fake_ari.playback_s = 1.0
+    async with running(fake_ari, tmp_path, SEATED,
+                       seats=[("1001", None, ON), ("1002", "1001", ON)]) as h:
+        cid = await fake_ari.incoming_call()
+        await wait_played(fake_ari, cid, "opening")
+        [a_chan] = fake_ari.seat_channels("PJSIP/1001")
+        await _until(lambda: phrases(fake_ari, a_chan) == ["opening"])
+        await fake_ari.caller_hangs_up(a_chan, cause=38)
+        await wait_played(fake_ari, cid, "seat_fault_transfer", timeout_s=8)
+        await _until(lambda: bool(fake_ari.seat_channels("PJSIP/1002")), 8)
+        [b_chan] = fake_ari.seat_channels("PJSIP/1002")
+        await _until(lambda: fake_ari.in_bridge(b_chan), 8)
+        await fake_ari.caller_hangs_up(cid)
+        row = await h.record_for(cid)
+    assert row.answered_by == "1001" and row.disposition == "resolved"
 
 
 async def test_operator_hangs_up_and_the_caller_rates(fake_ari: FakeAri, tmp_path: Path) -> None:
