@@ -43,7 +43,8 @@ _ALLOWED: dict[CallState, set[CallState]] = {
     CallState.GREETING: {CallState.LISTENING, CallState.TALKING, CallState.CLOSING},
     CallState.LISTENING: {CallState.SERVING, CallState.TALKING, CallState.CLOSING,
                           CallState.LISTENING},
-    CallState.SERVING: {CallState.LISTENING, CallState.TALKING, CallState.CLOSING},
+    CallState.SERVING: {CallState.LISTENING, CallState.TALKING, CallState.CLOSING,
+                        CallState.OFFERED},  # speech cannot serve: handed to a seat
     CallState.TALKING: {CallState.CLOSING, CallState.OFFERED, CallState.TALKING,
                         CallState.LISTENING},
     CallState.CLOSING: set(),

@@ -13,6 +13,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 from sqlalchemy import text
 
+from hotline.ari.rest import AriRest
 from hotline.config import Settings, load_settings, replace
 from hotline.errors import TelephonyError
 from hotline.paths import cache_dir
@@ -100,3 +101,18 @@ async def shared_pg() -> AsyncIterator[str]:
     await db.upgrade()
     await db.close()
     yield url
+
+
+async def wait_seat_bridged(rest: AriRest, name: str, timeout_s: float = 30) -> str:
+    """The id of the channel named ``name``… once it is in a bridge with the caller (after
+    the job-number greeting, which the operator hears too)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while loop.time() < deadline:
+        bridged = {c for b in await rest.request("GET", "/bridges") for c in b["channels"]}
+        for c in await rest.list_channels():
+            if c.name.startswith(name) and c.id in bridged:
+                return c.id
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"no {name} channel was bridged within {timeout_s} s")
+

@@ -23,7 +23,7 @@ from hotline.paths import project_dir
 from hotline.seats.provision import sip_digest
 from hotline.server.services import Services
 from hotline.store.users_repo import Role
-from tests.integration.conftest import serving, wait_for_records
+from tests.integration.conftest import serving, wait_for_records, wait_seat_bridged
 from tests.integration.test_seats_real import add_seats
 from tests.pcap_audio import speech_pcap
 from tests.sipp import SCENARIOS, sipp, sipp_seat
@@ -223,16 +223,15 @@ async def test_an_operator_answers_in_the_browser_softphone(
         row = max(await services.calls.open_calls(), key=lambda c: c.id)
         assert row.answered_by == "1001" and row.rings <= 3
 
+        # the greeting said on the operator's behalf reaches the browser, then the bridge
+        seat_channel = await wait_seat_bridged(services.rest, "PJSIP/1001-")
         stats: dict = {}
-        for _ in range(150):  # after the job-number greeting the caller's voice reaches the
-            # browser, and the fake microphone's beep reaches Asterisk
+        for _ in range(150):  # the fake microphone's beep reaches Asterisk
             stats = await op.evaluate("window.hotlinePhone.audioStats()")
             if stats["bytesReceived"] > 8000 and stats["bytesSent"] > 8000:
                 break
             await asyncio.sleep(0.2)
-        seat_channel = max((c for c in await services.rest.list_channels()
-                            if c.name.startswith("PJSIP/1001-")), key=lambda c: c.name)
-        rtp = await services.rest.request("GET", f"/channels/{seat_channel.id}/rtp_statistics")
+        rtp = await services.rest.request("GET", f"/channels/{seat_channel}/rtp_statistics")
         assert stats["dtls"] == "connected", stats
         assert stats["bytesReceived"] > 8000 and stats["bytesSent"] > 8000, stats
         assert rtp["rxcount"] > 50 and rtp["txcount"] > 40, rtp  # SRTP both ways

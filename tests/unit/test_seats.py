@@ -205,6 +205,27 @@ async def test_seat_gone_during_the_greeting_is_a_seat_fault(
     assert row.answered_by == "1001" and row.disposition == "resolved"
 
 
+async def test_without_speech_the_attendant_hands_the_call_to_a_seat(
+        fake_ari: FakeAri, tmp_path: Path) -> None:
+    """No seat answered within three rings, so the attendant did; with no speech model the
+    caller, once they speak, is offered to the seats again, and one now answers."""
+    fake_ari.seats = {"PJSIP/1001": "no_answer"}
+    async with running(fake_ari, tmp_path, SEATED, seats=[("1001", None, ON)]) as h:
+        flow = h.controller.flow
+        assert isinstance(flow, CallFlow) and isinstance(flow.recognizer, ScriptedRecognizer)
+        flow.recognizer.available = False  # type: ignore[misc]
+        cid = await fake_ari.incoming_call()
+        await wait_played(fake_ari, cid, "opening", timeout_s=8)
+        fake_ari.seats = {"PJSIP/1001": "answer"}
+        await fake_ari.talking(cid)
+        await wait_played(fake_ari, cid, "no_speech_model")
+        await _until(lambda: fake_ari.in_bridge(cid), 8)
+        await fake_ari.caller_hangs_up(cid)
+        row = await h.record_for(cid)
+    assert row.answered_by == "9000" and row.owner == "1001"  # the attendant answered
+    assert row.disposition == "resolved"
+
+
 async def test_operator_hangs_up_and_the_caller_rates(fake_ari: FakeAri, tmp_path: Path) -> None:
     fake_ari.seats = {"PJSIP/1001": "answer"}
     async with running(fake_ari, tmp_path, replace(SEATED, rating_wait_s=3),
