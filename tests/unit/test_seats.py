@@ -233,6 +233,7 @@ async def test_operator_hangs_up_and_the_caller_rates(fake_ari: FakeAri, tmp_pat
         cid = await fake_ari.incoming_call()
         await _until(lambda: fake_ari.in_bridge(cid))
         [a_chan] = fake_ari.seat_channels("PJSIP/1001")
+        await _until(lambda: fake_ari.in_bridge(a_chan))  # talking, not while bridging
         await fake_ari.caller_hangs_up(a_chan, cause=16)
         await wait_played(fake_ari, cid, "rating_request")
         await fake_ari.dtmf(cid, "5")
