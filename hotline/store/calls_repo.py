@@ -118,6 +118,18 @@ class CallRepository:
             calls, taken, within = (await s.execute(query)).one()
         return int(calls), int(taken), int(within)
 
+    async def holders(self, call_ids: list[int]) -> dict[int, str]:
+        """Who holds each call now, where a transfer to a colleague moved it: the seat of
+        its latest `transferred` event (the others are held by whoever answered)."""
+        if not call_ids:
+            return {}
+        query = select(CallEvent.call_id, CallEvent.data).where(
+            CallEvent.kind == "transferred", CallEvent.call_id.in_(call_ids)) \
+            .order_by(CallEvent.id)
+        async with self.db.unit() as s:
+            rows = (await s.execute(query)).all()
+        return {call_id: str(data["seat"]) for call_id, data in rows if data.get("seat")}
+
     async def between_with_events(self, start: datetime, end: datetime) -> list[Call]:
         query = select(Call).where(Call.arrived_at >= start, Call.arrived_at < end) \
             .order_by(Call.arrived_at, Call.id).options(selectinload(Call.events))

@@ -25,12 +25,14 @@ async def wallboard_data(request: web.Request) -> dict[str, Any]:
     midnight = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
     calls, answered, within = await services.calls.answer_counts(midnight.astimezone(UTC), now)
     busy = services.roster.busy
+    holders = await services.calls.holders([c.id for c in open_calls if c.answered_at])
     return {
         "at": now.astimezone(zone).strftime("%H:%M:%S"),
         "waiting": [{"id": c.id, "caller": mask_number(c.caller),
                      "waited_s": round((now - c.arrived_at).total_seconds())}
                     for c in open_calls if c.answered_at is None],
-        "talking": [{"id": c.id, "caller": mask_number(c.caller), "operator": c.answered_by,
+        "talking": [{"id": c.id, "caller": mask_number(c.caller),
+                     "operator": holders.get(c.id, c.answered_by),
                      "talk_s": round((now - c.answered_at).total_seconds())}
                     for c in open_calls if c.answered_at is not None],
         "operators": [{"job_number": op.job_number, "name": op.name,

@@ -328,6 +328,9 @@ async def test_warm_transfer_pops_the_summary_up_at_the_colleague(
         await sup.goto(f"{base}/wallboard")
         await sup.wait_for_function(
             "document.querySelector('#board-operators').innerText.includes('通话中')")
+        board = await sup.evaluate("fetch('/api/wallboard').then(r => r.json())")
+        assert [(c["id"], c["operator"]) for c in board["talking"]] == [(row.id, "1002")], \
+            "the call is held by the colleague it went to, not by whoever answered"
         await sup.screenshot(path=str(DOCS / "supervisor-wallboard.png"))
 
         await second.click("#softphone .phone-hangup")

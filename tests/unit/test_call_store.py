@@ -89,3 +89,16 @@ async def test_answer_counts_are_the_stats_figures(db: Database) -> None:
             await repo.update_call(call_id, answered_at=at, rings=rings)
     assert await repo.answer_counts(at, at + timedelta(hours=1)) == (4, 3, 2)
     assert await repo.answer_counts(at + timedelta(hours=1), at + timedelta(hours=2)) == (0, 0, 0)
+
+
+async def test_the_holder_of_a_call_is_the_latest_colleague_it_went_to(db: Database) -> None:
+    repo = CallRepository(db)
+    at = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+    kept, moved, to_unit = [await repo.open_call(NewCall(f"h-{n}", "13900000001", "12345", at))
+                            for n in range(3)]
+    await repo.add_event(moved, "transferred", {"by": "1001", "seat": "1002", "to": "PJSIP/1002"})
+    await repo.add_event(moved, "transferred", {"by": "1002", "seat": "1003", "to": "PJSIP/1003"})
+    await repo.add_event(to_unit, "transferred", {"by": "1001", "seat": "", "to": "PJSIP/x"})
+    assert await repo.holders([kept, moved, to_unit]) == {moved: "1003"}
+    assert await repo.holders([]) == {}
+
