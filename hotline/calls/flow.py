@@ -68,9 +68,7 @@ class CallFlow:
         # is not answered before the record exists. Ringing is indicated only when there is
         # a seat to offer: with nobody on duty the attendant answers at once.
         call.ring_started = self.clock.monotonic()
-        opening = asyncio.ensure_future(self.store.open_call(NewCall(
-            channel_id=leg.id, caller=leg.caller, called=leg.called,
-            arrived_at=self.clock.now(), node=self.s.node)))
+        opening = asyncio.ensure_future(self._open_record(leg))
         seats: list[Seat] = []
         try:
             if self.seats is not None:
@@ -117,13 +115,17 @@ class CallFlow:
         hears the seat-fault apology and the call ends; its record (kept by channel id, or
         written now) says so."""
         call = CallContext(leg)
-        call.record_id = await self.store.open_call(NewCall(
-            channel_id=leg.id, caller=leg.caller, called=leg.called,
-            arrived_at=self.clock.now(), node=self.s.node))
+        call.record_id = await self._open_record(leg)
         await self.store.add_event(call.record_id, "adopted", {"channel": leg.id})
         call.disposition = Disposition.FAILED
         await self._say_seat_fault(call)
         await self._finish(call)
+
+    async def _open_record(self, leg: CallLeg) -> int:
+        """The call's record, written now (or found by its channel id, if written before)."""
+        return await self.store.open_call(NewCall(
+            channel_id=leg.id, caller=leg.caller, called=leg.called,
+            arrived_at=self.clock.now(), node=self.s.node))
 
     async def _finish(self, call: CallContext) -> None:
         if self.requests is not None:
@@ -267,19 +269,20 @@ class CallFlow:
             return
         # The operator hears the greeting said on their behalf, not silence before the bridge.
         seat = call.seat
-        echo = asyncio.ensure_future(self._seat_hears(seat, phrase, seat.job_number))
+        echo = asyncio.ensure_future(self._seat_hears(seat, phrase))
         try:
             await self.say(call, phrase, job_number=seat.job_number)
         finally:
             echo.cancel()
             await asyncio.gather(echo, return_exceptions=True)
 
-    async def _seat_hears(self, seat: SeatLeg, phrase_id: str, job_number: str) -> None:
+    async def _seat_hears(self, seat: SeatLeg, phrase_id: str) -> None:
         """A seat that hangs up meanwhile is a fault the talk finds, not the caller's hang-up."""
         try:
-            await seat.leg.play([await self.prompts.media(phrase_id, job_number=job_number)])
+            await seat.leg.play([await self.prompts.media(phrase_id,
+                                                          job_number=seat.job_number)])
         except HotlineError as exc:
-            log.info("seat %s did not hear the greeting: %s", job_number, exc)
+            log.info("seat %s did not hear the greeting: %s", seat.job_number, exc)
 
     # -- 3. listening and serving ------------------------------------------------------------
     async def serve(self, call: CallContext) -> bool:

@@ -149,6 +149,7 @@ class DirectoryIndex:
         self._district_slot = {d: i for i, d in enumerate(self.districts)}
         # a district said in passing, garbled or in part ("合思飞教育" for 合川's 思飞教育)
         self._district_sylls = {d: frozenset(fuzzy_code(_short(d))) for d in self.districts}
+        self._short_len = {d: len(fuzzy_code(_short(d))) for d in self.districts}
         self._industry_slot = {d: i for i, d in enumerate(self.industries)}
         self._district = np.array([self._district_slot.get(e.district, -1) for e in entries],
                                   dtype=np.int16)
@@ -199,7 +200,7 @@ class DirectoryIndex:
             return None
         at, _, form, district = min(found)
         rests = [code[:at] + code[at + len(form):]]
-        short = len(fuzzy_code(_short(district)))
+        short = self._short_len[district]
         if short < len(form):
             rests.append(code[:at] + code[at + short:])
         return _Place(district, form, tuple(rests))
