@@ -126,7 +126,7 @@ class Sandbox:
             self._stop_pid(orphan)
         for port, proto in ((state.http_port, socket.SOCK_STREAM),
                             (state.sip_port, socket.SOCK_DGRAM)):
-            _ensure_port_free(port, proto)
+            await _wait_port_free(port, proto)
         inside = root / self.instance.lstrip("/")
         self._render(inside, state)
         await asyncio.to_thread(self._install_dtls_cert, inside / "tls")
@@ -313,16 +313,24 @@ def _reap(pid: int) -> None:
         os.waitpid(pid, os.WNOHANG)
 
 
-def _ensure_port_free(port: int, kind: socket.SocketKind) -> None:
-    with socket.socket(socket.AF_INET, kind) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((BIND, port))
-        except OSError as exc:
-            proto = "TCP" if kind == socket.SOCK_STREAM else "UDP"
-            raise SandboxError(
-                f"{BIND}:{port}/{proto} is already in use ({exc.strerror}); stop what holds it "
-                f"or set HOTLINE_SANDBOX_{'HTTP' if proto == 'TCP' else 'SIP'}_PORT") from None
+async def _wait_port_free(port: int, kind: socket.SocketKind, grace_s: float = 5.0) -> None:
+    """The port can be bound, within a few seconds: an Asterisk stopped a moment ago (a
+    restart) may still hold its sockets while it exits."""
+    deadline = time.monotonic() + grace_s
+    while True:
+        with socket.socket(socket.AF_INET, kind) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((BIND, port))
+                return
+            except OSError as exc:
+                if time.monotonic() >= deadline:
+                    proto = "TCP" if kind == socket.SOCK_STREAM else "UDP"
+                    raise SandboxError(
+                        f"{BIND}:{port}/{proto} is already in use ({exc.strerror}); stop what "
+                        f"holds it or set HOTLINE_SANDBOX_{'HTTP' if proto == 'TCP' else 'SIP'}"
+                        "_PORT") from None
+        await asyncio.sleep(0.1)
 
 
 def _make_folders(inside: Path) -> None:
