@@ -16,8 +16,15 @@ from hotline.server.pbx_access import resolve_pbx
 from hotline.store.database import Database
 from hotline.store.models import Call
 from hotline.store.operators_repo import OperatorRepository
-from tests.integration.conftest import PORTS, TEST_HOME, serving, wait_for_records
-from tests.sipp import sipp, sipp_seat
+from tests.integration.conftest import (
+    PORTS,
+    TEST_HOME,
+    serving,
+    wait_for_records,
+    wait_seat_bridged,
+)
+from tests.pcap_audio import speech_pcap
+from tests.sipp import SCENARIOS, sipp, sipp_seat
 
 
 def hotline_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
@@ -172,3 +179,41 @@ async def test_seats_on_break_leave_the_call_to_the_attendant(settings: Settings
             assert result.successful == 1, result.output[-3000:]
             [row] = await wait_for_records(services, 1)
     assert row.answered_by == settings.attendant_job_number and row.rings == 1
+
+
+async def test_without_speech_the_attendant_hands_the_caller_to_a_seat(
+        settings: Settings, tmp_path: Path) -> None:
+    """Nobody on duty, so the attendant answers; the seat comes back from its break; the
+    caller speaks and, with no speech model, is handed to that seat, which answers."""
+    real = replace(settings, seat_rtp_timeout_s=120)
+    pcap = tmp_path / "caller.pcap"
+    speech_pcap(pcap, [(10.0, "병원")], tail_s=40.0)
+    scenario = tmp_path / "speak.xml"
+    scenario.write_text((SCENARIOS / "speak.xml").read_text().replace("@PCAP@", str(pcap)))
+    async with sipp_seat("seat_answer") as (a_port, a_done):
+        await add_seats(real, {"1001": (None, a_port)})
+        async with serving(real) as (services, _):
+            await services.operators.set_duty("1001", DutyState.BREAK)
+            caller = asyncio.ensure_future(sipp(real.sandbox_sip_port,
+                                                scenario=str(scenario), timeout_s=90))
+            row = None
+            for _ in range(100):
+                row = next((c for c in await services.calls.open_calls() if c.answered_at),
+                           None)
+                if row is not None:
+                    break
+                await asyncio.sleep(0.1)
+            assert row is not None and row.answered_by == real.attendant_job_number
+            await services.operators.set_duty("1001", DutyState.ON_DUTY)
+            await wait_seat_bridged(services.rest, "PJSIP/1001-", timeout_s=40)
+            await services.rest.hangup(row.channel_id)  # the caller is done
+            result = await caller
+            assert result.successful == 1, result.output[-3000:]
+            [row] = await wait_for_records(services, 1)
+        a = await asyncio.wait_for(a_done, 15)
+    assert a.successful == 1, a.output[-2000:]
+    assert row.answered_by == real.attendant_job_number and row.owner == "1001"
+    evs = await events(real, row)
+    assert "no_speech_model" in [d["phrase"] for k, d in evs if k == "said"]
+    assert [d["job_number"] for k, d in evs if k == "seat_leg"] == ["1001"]
+
