@@ -42,6 +42,8 @@ class Settings:
     goodbye_pause_s: float = 2.0
     caller_hangup_wait_s: float = 5.0  # after goodbye, wait this long for the caller to hang up
     rating_wait_s: float = 6.0
+    keep_alive_s: float = 3.0  # during a slow search, the keep-alive phrase this often
+    message_max_s: float = 60.0  # the longest words taken down for a callback
     seat_ring_s: float = 5.0  # how long one seat rings before the next (A post, then B posts)
     seat_fault_offer_s: float = 15.0  # after a seat fault, how long to look for another seat
     seat_rtp_timeout_s: int = 15  # an operator leg with no audio this long is a seat fault
@@ -141,7 +143,7 @@ def _validate(s: Settings) -> None:
         raise bad("sandbox_rtp_end", "the RTP range needs at least 10 ports")
     for key in ("ring_on_s", "ring_off_s", "silence_prompt_s", "goodbye_pause_s",
                 "caller_hangup_wait_s", "rating_wait_s", "shutdown_timeout_s", "seat_ring_s",
-                "unattended_sweep_s",
+                "unattended_sweep_s", "keep_alive_s", "message_max_s",
                 "seat_fault_offer_s", "seat_rtp_timeout_s"):
         if not 0 <= getattr(s, key) <= 600:
             raise bad(key, "must be between 0 and 600 seconds")

@@ -39,12 +39,18 @@ class AriUnavailable(TelephonyError):
     """ARI cannot be reached at all."""
 
 
-class CallerHungUp(TelephonyError):
-    """Raised inside a call's coroutine when its caller leg is gone; unwinds the flow."""
+class LegGone(Exception):
+    """A call leg (an operator's seat, a department, an emergency line) has hung up. Raised
+    by any await on that leg; the step in progress handles it as an outcome. Deliberately
+    not a HotlineError: a hang-up is not a failure (asyncari's ChannelExit)."""
 
     def __init__(self, channel_id: str) -> None:
         self.channel_id = channel_id
         super().__init__(f"channel {channel_id} hung up")
+
+
+class CallerGone(LegGone):
+    """The caller's own leg is gone: the only thing that ends the attendant's script."""
 
 
 class PhrasebookError(HotlineError):

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from hotline.calls.commands import TransferRequest
     from hotline.directory.index import SearchResult
     from hotline.directory.records import Entry
+    from hotline.domain.tickets import NewTicket, TicketKind
 
 
 class Clock(Protocol):
@@ -25,7 +26,8 @@ class Clock(Protocol):
 
 
 class CallLeg(Protocol):
-    """One caller (or operator) channel. Every await raises CallerHungUp once it is gone."""
+    """One caller (or operator) channel. Every await raises LegGone once it is gone
+    (CallerGone on the caller's own leg)."""
 
     @property
     def id(self) -> str: ...
@@ -47,6 +49,11 @@ class CallLeg(Protocol):
         """True as soon as the caller starts talking, False after timeout_s of silence."""
         ...
     async def pause(self, seconds: float) -> None: ...
+    async def record_message(self, name: str, max_s: float,
+                             silence_s: float) -> tuple[float, bool]:
+        """After a tone, record the caller under ``name`` until a pause of silence_s, # or
+        max_s: (seconds kept, whether the caller hung up meanwhile)."""
+        ...
     async def wait_gone(self, timeout_s: float | None) -> bool: ...
     async def end_cause(self, timeout_s: float) -> int:
         """The Q.850 cause the leg ended with; 0 if not known within timeout_s."""
@@ -139,6 +146,14 @@ class Requests(Protocol):
     def open(self, call_id: int) -> None: ...
     async def next(self, call_id: int) -> TransferRequest: ...
     def forget(self, call_id: int) -> None: ...
+
+
+class TicketStore(Protocol):
+    """Tickets as the call writes them: opened on the caller's behalf, with deadlines from
+    the work calendar."""
+
+    def due(self, kind: TicketKind, now: datetime) -> datetime: ...
+    async def open(self, new: NewTicket, now: datetime) -> int: ...
 
 
 class CallStore(Protocol):

@@ -38,6 +38,8 @@ class FakeAri:
     # Operator seats by endpoint ("PJSIP/1001"): "answer", "no_answer" or "unreachable".
     seats: dict[str, str] = field(default_factory=dict)
     seat_answer_s: float = 0.05
+    record_s: float = 2.0  # how long a caller speaks when their words are taken down
+    recorded: list[tuple[str, str]] = field(default_factory=list)  # (channel, name)
     bridges: dict[str, list[str]] = field(default_factory=dict)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
@@ -62,6 +64,8 @@ class FakeAri:
         r.add_delete("/ari/channels/{id}", self._hangup)
         r.add_post("/ari/channels/{id}/play/{pid}", self._play)
         r.add_delete("/ari/playbacks/{pid}", self._stop_playback)
+        r.add_post("/ari/channels/{id}/record", self._record_channel)
+        r.add_post("/ari/recordings/live/{name}/stop", self._stop_recording)
         r.add_get("/ari/applications/{app}", self._application)
         self.server = TestServer(app, host="127.0.0.1")
         await self.server.start_server()
@@ -249,6 +253,33 @@ class FakeAri:
 
     async def _destroy_bridge(self, request: web.Request) -> web.Response:
         self.bridges.pop(request.match_info["bid"], None)
+        return web.Response(status=204)
+
+    async def _record_channel(self, request: web.Request) -> web.Response:
+        """The caller speaks for ``record_s``, then pauses: the recording ends by silence
+        (or at once with the hang-up), and RecordingFinished says how long it is."""
+        cid, name = request.match_info["id"], request.query.get("name", "")
+        if cid not in self.channels:
+            return web.json_response({"message": "Channel not found"}, status=404)
+        self.recorded.append((cid, name))
+        started = asyncio.get_running_loop().time()
+
+        async def finish() -> None:
+            while cid in self.channels and \
+                    asyncio.get_running_loop().time() - started < self.record_s:
+                await asyncio.sleep(0.02)
+            took = asyncio.get_running_loop().time() - started
+            await self.emit({"type": "RecordingFinished", "recording": {
+                "name": name, "target_uri": f"channel:{cid}", "state": "done",
+                "format": "wav", "duration": int(min(took, self.record_s))}})
+
+        task = asyncio.get_running_loop().create_task(finish())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return web.json_response({"name": name, "target_uri": f"channel:{cid}",
+                                  "state": "queued"}, status=201)
+
+    async def _stop_recording(self, request: web.Request) -> web.Response:
         return web.Response(status=204)
 
     async def _stop_playback(self, request: web.Request) -> web.Response:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,8 +15,9 @@ from hotline.ari.stream import Dispatcher, EventStream
 from hotline.calls.ari_telephony import AriTelephony
 from hotline.calls.commands import CallRequests
 from hotline.calls.controller import CallController
-from hotline.calls.flow import CallFlow, FlowSettings
-from hotline.calls.lookup_steps import LookupSettings
+from hotline.attendant.call import AttendantSettings
+from hotline.calls.context import FlowSettings
+from hotline.calls.flow import CallDeps, CallFlow
 from hotline.directory.index import DirectoryIndex
 from hotline.directory.records import parse_csv
 from hotline.directory.service import DirectoryService
@@ -28,6 +29,9 @@ from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
 from hotline.store.models import Call
 from hotline.store.operators_repo import OperatorRepository
+from hotline.config import Settings
+from hotline.store.tickets_repo import TicketRepository
+from hotline.tickets.setup import deadline_days, work_calendar
 from tests.fake_ari import PASSWORD, USER, FakeAri
 from tests.scripted import ScriptedRecognizer
 
@@ -35,7 +39,16 @@ SAMPLE = Path(__file__).parents[1] / "directory" / "sample.csv"
 
 FAST = FlowSettings(ring_on_s=0.05, ring_off_s=0.2, silence_prompt_s=0.1, goodbye_pause_s=0.05,
                     caller_hangup_wait_s=0.2, rating_wait_s=0.3, seat_ring_s=1.0,
-                    seat_fault_offer_s=3.0)
+                    seat_fault_offer_s=3.0, listen_s=0.3, message_silence_s=1.0)
+
+
+def attendant_for(flow: FlowSettings, **changes: object) -> AttendantSettings:
+    """The attendant's timings to go with the flow's (short ones in tests)."""
+    base = AttendantSettings(goodbye_pause_s=flow.goodbye_pause_s,
+                             caller_hangup_wait_s=flow.caller_hangup_wait_s,
+                             rating_wait_s=flow.rating_wait_s, keep_alive_s=1.0,
+                             message_max_s=5.0)
+    return replace(base, **changes)  # type: ignore[arg-type]
 
 
 class FakePrompts:
@@ -60,6 +73,7 @@ class Harness:
     stream: EventStream
     requests: CallRequests
     hub: LiveHub
+    tickets: TicketRepository
 
     async def record_for(self, channel_id: str, ended: bool = True,
                          timeout_s: float = 5.0) -> Call:
@@ -76,7 +90,9 @@ class Harness:
 @contextlib.asynccontextmanager
 async def running(fake: FakeAri, tmp: Path, settings: FlowSettings = FAST,
                   seats: Sequence[tuple[str, str | None, DutyState]] = (),
-                  utterances: Sequence[str] = ()) -> AsyncIterator[Harness]:
+                  utterances: Sequence[str] = (),
+                  attendant: AttendantSettings | None = None,
+                  recognizer: ScriptedRecognizer | None = None) -> AsyncIterator[Harness]:
     """The controller over the fake ARI; ``seats`` are (job number, A post or None, duty)."""
     db = Database(f"sqlite+aiosqlite:///{tmp / 'test.db'}")
     await db.upgrade()
@@ -90,12 +106,14 @@ async def running(fake: FakeAri, tmp: Path, settings: FlowSettings = FAST,
     telephony = AriTelephony(rest, "hotline")
     entries, _ = parse_csv(SAMPLE.read_bytes())
     hub, requests = LiveHub(), CallRequests()
-    flow = CallFlow(PublishingCallStore(calls, hub), FakePrompts(), WallClock(), settings,
-                    telephony,
-                    SeatRoster(operators, max_age_s=0),
-                    DirectoryService(DirectoryIndex(entries, home_district="万州区")),
-                    ScriptedRecognizer(utterances),
-                    LookupSettings(listen_s=0.3, keep_alive_s=1.0), requests=requests)
+    tickets = TicketRepository(db, work_calendar(Settings()), deadline_days(Settings()))
+    flow = CallFlow(CallDeps(
+        store=PublishingCallStore(calls, hub), prompts=FakePrompts(), clock=WallClock(),
+        tickets=tickets, settings=settings, attendant=attendant or attendant_for(settings),
+        telephony=telephony, seats=SeatRoster(operators, max_age_s=0),
+        directory=DirectoryService(DirectoryIndex(entries, home_district="万州区")),
+        recognizer=recognizer if recognizer is not None else ScriptedRecognizer(utterances),
+        requests=requests))
     controller = CallController(rest, "hotline", flow, telephony)
     stream = EventStream(base, USER, PASSWORD, "hotline", Dispatcher(controller),
                          on_connected=controller.resync, backoff_initial_s=0.05,
@@ -104,7 +122,7 @@ async def running(fake: FakeAri, tmp: Path, settings: FlowSettings = FAST,
     await asyncio.wait_for(fake.connected.wait(), 5)
     await asyncio.wait_for(stream.connected.wait(), 5)
     try:
-        yield Harness(fake, calls, controller, stream, requests, hub)
+        yield Harness(fake, calls, controller, stream, requests, hub, tickets)
     finally:
         await controller.stop(2)
         tasks[1].cancel()

@@ -109,6 +109,17 @@ class PlaybackFinished(PlaybackEvent):
 
 
 @dataclass(frozen=True)
+class RecordingFinished(Event):
+    """A live recording ended (finished, or failed: ``state`` says); ``duration_s`` is what
+    was kept."""
+
+    name: str = ""
+    target_uri: str = ""
+    state: str = ""
+    duration_s: float = 0.0
+
+
+@dataclass(frozen=True)
 class Dial(Event):
     peer_id: str = ""
     caller_id: str = ""
@@ -179,6 +190,14 @@ def parse_event(data: Any) -> Event:
             pcls = PlaybackStarted if etype == "PlaybackStarted" else PlaybackFinished
             return pcls(playback_id=pb["id"], target_uri=str(pb.get("target_uri", "")),
                         state=str(pb.get("state", "")), **common)
+        if etype in ("RecordingFinished", "RecordingFailed"):
+            rec = data.get("recording")
+            if not isinstance(rec, dict) or not isinstance(rec.get("name"), str):
+                raise ValueError("recording without a name")
+            return RecordingFinished(
+                name=rec["name"], target_uri=str(rec.get("target_uri", "")),
+                state=str(rec.get("state", "failed" if etype == "RecordingFailed" else "")),
+                duration_s=float(_int(rec.get("duration"))), **common)
         if etype == "Dial":
             peer = _obj(data.get("peer"))
             caller = _obj(data.get("caller"))

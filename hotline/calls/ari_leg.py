@@ -1,5 +1,6 @@
 """AriCallLeg: the CallLeg port over ARI. The controller feeds it events; every wait
-raises CallerHungUp the moment the channel is gone (asyncari-style unwinding)."""
+raises the moment the channel is gone (asyncari-style unwinding): CallerGone on the
+caller's own leg, LegGone on any other (a seat, a department), which the step handles."""
 
 from __future__ import annotations
 
@@ -12,19 +13,21 @@ from typing import Any, TypeVar
 
 from hotline.ari.events import Channel
 from hotline.ari.rest import AriRest
-from hotline.errors import AriNotFound, CallerHungUp
+from hotline.errors import AriNotFound, CallerGone, LegGone
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
 class AriCallLeg:
-    def __init__(self, rest: AriRest, channel: Channel) -> None:
+    def __init__(self, rest: AriRest, channel: Channel, *, is_caller: bool = True) -> None:
         self._rest = rest
+        self.is_caller = is_caller
         self.channel = channel
         self._gone = asyncio.Event()
         self._dtmf: asyncio.Queue[str] = asyncio.Queue()
         self._playbacks: dict[str, asyncio.Future[None]] = {}
+        self._recordings: dict[str, asyncio.Future[float]] = {}
         self._talking = asyncio.Event()
         self._destroyed = asyncio.Event()
         self._cause = 0
@@ -67,6 +70,11 @@ class AriCallLeg:
         if fut is not None and not fut.done():
             fut.set_result(None)
 
+    def on_recording_finished(self, name: str, duration_s: float) -> None:
+        fut = self._recordings.get(name)
+        if fut is not None and not fut.done():
+            fut.set_result(duration_s)
+
     def on_talking(self, started: bool) -> None:
         if started:
             self._talking.set()
@@ -75,23 +83,26 @@ class AriCallLeg:
             self._talking.clear()
 
     # -- helpers ----------------------------------------------------------------------------
+    def _gone_error(self) -> LegGone:
+        return CallerGone(self.id) if self.is_caller else LegGone(self.id)
+
     async def _rest_call(self, aw: Awaitable[T]) -> T:
         if self.gone:
             if asyncio.iscoroutine(aw):
                 aw.close()
-            raise CallerHungUp(self.id)
+            raise self._gone_error()
         try:
             return await aw
         except AriNotFound:
             self.on_gone()
-            raise CallerHungUp(self.id) from None
+            raise self._gone_error() from None
 
     async def _until(self, aw: Awaitable[T], timeout_s: float | None) -> tuple[bool, T | None]:
-        """Await ``aw`` unless the channel goes; (done, result). Raises CallerHungUp."""
+        """Await ``aw`` unless the channel goes; (done, result). Raises LegGone."""
         if self.gone:
             if asyncio.iscoroutine(aw):
                 aw.close()
-            raise CallerHungUp(self.id)
+            raise self._gone_error()
         task = asyncio.ensure_future(aw)
         gone = asyncio.ensure_future(self._gone.wait())
         try:
@@ -104,7 +115,7 @@ class AriCallLeg:
         if task in done and not task.cancelled():
             return True, task.result()
         if self.gone:
-            raise CallerHungUp(self.id)
+            raise self._gone_error()
         return False, None
 
     # -- the port ---------------------------------------------------------------------------
@@ -120,7 +131,7 @@ class AriCallLeg:
             await self._rest.set_var(self.id, "TALK_DETECT(set)", "")
         except AriNotFound:
             self.on_gone()
-            raise CallerHungUp(self.id) from None
+            raise self._gone_error() from None
 
     async def play(self, media: Sequence[str], *, interruptible: bool = False) -> bool:
         if not media:
@@ -148,6 +159,31 @@ class AriCallLeg:
             return False
         finally:
             self._playbacks.pop(playback_id, None)
+
+    async def record_message(self, name: str, max_s: float,
+                             silence_s: float) -> tuple[float, bool]:
+        """After a beep, record the caller until silence_s of silence, # or max_s: (seconds
+        kept, whether the caller hung up meanwhile). What was said before a hang-up is kept
+        by Asterisk, and its length still reported."""
+        fut: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self._recordings[name] = fut
+        try:
+            try:
+                await self._rest_call(self._rest.record(
+                    self.id, name, max_duration_s=max(1, round(max_s)),
+                    max_silence_s=max(1, round(silence_s)), beep=True, terminate_on="#"))
+                done, seconds = await self._until(asyncio.shield(fut), max_s + 5)
+                if not done:  # no word from Asterisk: stop it and keep what there is
+                    with contextlib.suppress(AriNotFound):
+                        await self._rest.stop_recording(name)
+                    seconds = await asyncio.wait_for(asyncio.shield(fut), 2)
+                return float(seconds or 0.0), False
+            except LegGone:
+                with contextlib.suppress(TimeoutError):
+                    return await asyncio.wait_for(asyncio.shield(fut), 2), True
+                return 0.0, True
+        finally:
+            self._recordings.pop(name, None)
 
     async def collect_dtmf(self, timeout_s: float, max_digits: int = 1) -> str:
         digits = ""

@@ -43,7 +43,7 @@ class AriTelephony:
             self._background.add(task)
             task.add_done_callback(self._background.discard)
             return
-        self.legs[channel.id] = AriCallLeg(self.rest, channel)
+        self.legs[channel.id] = AriCallLeg(self.rest, channel, is_caller=False)
         fut.set_result(channel)
 
     def on_destroyed(self, channel_id: str, cause: int) -> None:

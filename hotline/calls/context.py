@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from hotline.domain.calls import CallStateMachine, Disposition
+from hotline.domain.call_machine import CallMachine
 from hotline.domain.seats import Seat
 from hotline.ports import CallLeg
 
@@ -18,7 +16,6 @@ class FlowSettings:
     ring_on_s: float = 1.0
     ring_off_s: float = 4.0
     ring_budget: int = 3
-    apology_after_rings: int = 5
     silence_prompt_s: float = 3.0
     goodbye_pause_s: float = 2.0
     caller_hangup_wait_s: float = 5.0
@@ -26,6 +23,8 @@ class FlowSettings:
     seat_ring_s: float = 5.0
     seat_fault_offer_s: float = 15.0
     transfer_ring_s: float = 20.0  # how long a transfer target (department, colleague) rings
+    listen_s: float = 8.0  # how long an answer to a question may take
+    message_silence_s: float = 3.0  # a pause this long ends the words taken down
     node: str = ""
 
 
@@ -44,13 +43,10 @@ class SeatLeg:
 
 @dataclass
 class CallContext:
+    """What the seat steps share with the session: the caller, the record, the machine,
+    and the seat in conversation (released by the session if the call ends meanwhile)."""
+
     leg: CallLeg
-    record_id: int = 0
-    machine: CallStateMachine = field(default_factory=CallStateMachine)
-    answered: bool = False
-    ring_started: float = 0.0
-    disposition: Disposition | None = None
+    record_id: int
+    machine: CallMachine = field(default_factory=CallMachine)
     seat: SeatLeg | None = None
-    updates: dict[str, Any] = field(default_factory=dict)
-    hearing: asyncio.Future[None] | None = None  # the recogniser attaching to the caller
-    recording: asyncio.Future[Any] | None = None  # the recorder starting (its handle)

@@ -20,6 +20,7 @@ from hotline.ari.events import (
     ChannelTalkingStarted,
     Event,
     PlaybackFinished,
+    RecordingFinished,
     StasisEnd,
     StasisStart,
     UnknownEvent,
@@ -152,6 +153,12 @@ class CallController:
             leg = self.legs.get(event.target_uri.split(":", 1)[1])
             if leg is not None:
                 leg.on_playback_finished(event.playback_id)
+
+    async def on_RecordingFinished(self, event: RecordingFinished) -> None:
+        if event.target_uri.startswith("channel:"):
+            leg = self.legs.get(event.target_uri.split(":", 1)[1])
+            if leg is not None:
+                leg.on_recording_finished(event.name, event.duration_s)
 
     async def on_UnknownEvent(self, event: UnknownEvent) -> None:
         self.unknown_events += 1

@@ -17,30 +17,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NoReturn, TypeVar
+from typing import NoReturn, Protocol
 
 from hotline.calls.commands import TransferRequest
 from hotline.calls.context import CallContext, FlowSettings, SeatLeg
-from hotline.domain.calls import CallState, Disposition
+from hotline.calls.dialing import dial_while_caller_waits
 from hotline.domain.seats import DutyState, Seat, is_seat_fault
-from hotline.errors import CallerHungUp, TelephonyError
+from hotline.errors import CallerGone, LegGone, TelephonyError
 from hotline.ports import CallLeg, CallStore, Clock, Requests, SeatBoard, Telephony
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-Say = Callable[..., Awaitable[bool]]
-LegHook = Callable[[CallContext, SeatLeg], Awaitable[None]]
-Brief = Callable[[CallLeg, str], Awaitable[None]]  # the spoken brief to a department
 
 
-async def _nothing(call: CallContext, seat: SeatLeg) -> None:
-    return None
+class SeatSide(Protocol):
+    """What the session does around a seat's conversation."""
 
-
-async def _no_brief(leg: CallLeg, organisation: str) -> None:
-    return None
+    async def say(self, phrase_id: str, **values: str) -> None:
+        """A phrase to the caller (the seat-fault phrases)."""
+        ...
+    async def operator_joined(self, seat: SeatLeg) -> None:
+        """The operator is bridged: their words are transcribed too (inspection)."""
+        ...
+    async def operator_left(self, seat: SeatLeg) -> None: ...
+    async def brief(self, leg: CallLeg, organisation: str) -> None:
+        """The spoken brief to a department a call is handed to (003)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -54,31 +57,26 @@ class Handover:
 
 async def stay_bridged(telephony: Telephony, call: CallContext, other: CallLeg) -> NoReturn:
     """The caller talks to ``other`` (a department) until the caller hangs up."""
-    call.disposition = Disposition.REFERRED
     bridge = await telephony.bridge([call.leg, other])
     try:
         await call.leg.wait_gone(None)
     finally:
         await asyncio.shield(telephony.unbridge(bridge))
         await asyncio.shield(other.hangup())
-    raise CallerHungUp(call.leg.id)
+    raise CallerGone(call.leg.id)
 
 
 class SeatSteps:
     def __init__(self, store: CallStore, telephony: Telephony, board: SeatBoard, clock: Clock,
-                 settings: FlowSettings, say: Say, on_bridged: LegHook = _nothing,
-                 on_unbridged: LegHook = _nothing, requests: Requests | None = None,
-                 brief: Brief = _no_brief) -> None:
+                 settings: FlowSettings, side: SeatSide,
+                 requests: Requests | None = None) -> None:
         self.requests = requests
-        self.brief = brief
-        self.on_bridged = on_bridged  # e.g. transcribe the operator (inspection)
-        self.on_unbridged = on_unbridged
+        self.side = side
         self.store = store
         self.telephony = telephony
         self.board = board
         self.clock = clock
         self.s = settings
-        self.say = say
 
     async def candidates(self, exclude: Sequence[str] = ()) -> list[Seat]:
         """The seats to offer a call to now, in A/B order."""
@@ -95,7 +93,6 @@ class SeatSteps:
                 break
             if not self.board.take(seat.job_number):
                 continue
-            call.machine.to(CallState.OFFERED)
             await self.store.add_event(call.record_id, "seat_offered",
                                        {"job_number": seat.job_number})
             leg = await self._ring(call, seat.endpoint, min(self.s.seat_ring_s, left),
@@ -111,11 +108,10 @@ class SeatSteps:
     async def talk(self, call: CallContext, seat: SeatLeg) -> bool:
         """Caller and operator talk. True when the operator ended the call normally (the
         closing follows); False when no seat is left after a fault (the attendant goes on).
-        Raises CallerHungUp when the caller hangs up."""
+        Raises CallerGone when the caller hangs up."""
         current: SeatLeg | None = seat
         while current is not None:
             call.seat = current
-            call.machine.to(CallState.TALKING)
             outcome = await self._bridged(call, current)
             if isinstance(outcome, Handover):
                 call.seat = None
@@ -133,17 +129,22 @@ class SeatSteps:
             await self._leg_ended(call, current, cause, fault)
             if call.leg.gone:
                 await current.leg.hangup()
-                raise CallerHungUp(call.leg.id)
+                raise CallerGone(call.leg.id)
             if not fault:
                 return True
             log.warning("call %s: fault at seat %s (cause %d)", call.record_id,
                         current.job_number, cause)
-            await self.say(call, "seat_fault_transfer")
+            await self.side.say("seat_fault_transfer")
+            call.machine.offer_seat()
             await call.leg.ring()  # in-band ringing while another seat is tried
             current = await self.offer(
                 call, self.clock.monotonic() + self.s.seat_fault_offer_s,
                 exclude=[current.job_number])
             await call.leg.ring_stop()
+            if current is None:
+                call.machine.seat_unanswered()
+            else:
+                call.machine.bridge_seat()
         call.seat = None
         return False
 
@@ -154,7 +155,7 @@ class SeatSteps:
             bridge_id = await self.telephony.bridge([call.leg, seat.leg])
         except TelephonyError as exc:
             if call.leg.gone:
-                raise CallerHungUp(call.leg.id) from exc
+                raise CallerGone(call.leg.id) from exc
             log.warning("call %s: cannot bridge seat %s: %s", call.record_id,
                         seat.job_number, exc)
             return True
@@ -162,7 +163,7 @@ class SeatSteps:
         seat_gone = asyncio.ensure_future(seat.leg.wait_gone(None))
         asked: asyncio.Future[TransferRequest] | None = None
         try:
-            await self.on_bridged(call, seat)
+            await self.side.operator_joined(seat)
             while True:
                 if self.requests is not None:
                     asked = asyncio.ensure_future(self.requests.next(call.record_id))
@@ -177,7 +178,7 @@ class SeatSteps:
             for f in (caller_gone, seat_gone, asked):
                 if f is not None:
                     f.cancel()
-            await asyncio.shield(self.on_unbridged(call, seat))
+            await asyncio.shield(self.side.operator_left(seat))
             await asyncio.shield(self.telephony.unbridge(bridge_id))
 
     async def _hand_over(self, call: CallContext, req: TransferRequest) -> Handover | None:
@@ -195,7 +196,12 @@ class SeatSteps:
                                        {**info, "reason": "no_answer"})
             return None
         if not req.seat:
-            await self.brief(leg, req.organisation)
+            try:
+                await self.side.brief(leg, req.organisation)
+            except LegGone:  # the department hung up during the brief: the operator goes on
+                await self.store.add_event(call.record_id, "transfer_failed",
+                                           {**info, "reason": "hung_up"})
+                return None
         await self.store.add_event(call.record_id, "transferred", {**info, "channel": leg.id})
         colleague = (SeatLeg(Seat(req.seat, "", DutyState.ON_DUTY), leg, self.clock.now())
                      if req.seat else None)
@@ -206,8 +212,7 @@ class SeatSteps:
         """Dial while the caller is still there; the seat ``taken`` for it (if any) is free
         again unless it answered."""
         try:
-            leg = await self._while_caller_present(call, self.telephony.dial(
-                endpoint, timeout_s, caller_id=call.leg.caller))
+            leg = await dial_while_caller_waits(self.telephony, call.leg, endpoint, timeout_s)
         except BaseException:
             if taken:
                 self.board.release(taken)
@@ -234,17 +239,3 @@ class SeatSteps:
             with contextlib.suppress(TelephonyError):
                 await seat.leg.hangup()
             await self._leg_ended(call, seat, 0, False)
-
-    async def _while_caller_present(self, call: CallContext, aw: Awaitable[T]) -> T:
-        task = asyncio.ensure_future(aw)
-        gone = asyncio.ensure_future(call.leg.wait_gone(None))
-        try:
-            await asyncio.wait({task, gone}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            gone.cancel()
-            if not task.done():
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
-        if task.cancelled() or not task.done():
-            raise CallerHungUp(call.leg.id)
-        return task.result()

@@ -1,4 +1,4 @@
-"""`hotline directory import|search`."""
+"""`hotline directory import|search|unmatched`."""
 
 from __future__ import annotations
 
@@ -7,19 +7,24 @@ import asyncio
 import json
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 from hotline.config import Settings
 from hotline.directory.importer import import_csv, load_entries
 from hotline.directory.index import DirectoryIndex, result_json
 from hotline.directory.records import CsvProblems
+from hotline.directory.unmatched import DEFAULT_DAYS, since_day, unmatched_json
 from hotline.errors import HotlineError
+from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database, upgrade
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("directory", help="the enterprise directory: import and search")
+    p = sub.add_parser("directory", help="the enterprise directory: import, search, and what "
+                                         "callers asked for that it lacks")
     dsub = p.add_subparsers(dest="directory_action", required=True)
     imp = dsub.add_parser("import", help="import a UTF-8 CSV (all rows or none)")
     imp.add_argument("file", type=Path)
@@ -31,6 +36,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     search.add_argument("--batch", metavar="FILE|-",
                         help="one query per line, or JSON Lines with a 'query' field; "
                              "prints JSON Lines in order")
+    unmatched = dsub.add_parser("unmatched", help="what callers asked for that is not "
+                                                  "registered, most recently asked first")
+    unmatched.add_argument("--since", metavar="YYYY-MM-DD",
+                           help=f"from this day on (default: the last {DEFAULT_DAYS} days)")
+    unmatched.add_argument("--json", action="store_true")
+    unmatched.add_argument("--limit", type=int, default=100)
     p.set_defaults(handler=run)
 
 
@@ -57,6 +68,10 @@ def batch_queries(stream: TextIO) -> list[str]:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.directory_action == "unmatched":
+        since = _since(args, settings)  # the caller's errors before touching the database
+        upgrade(settings.effective_db_url)
+        return asyncio.run(_unmatched(args, settings, since))
     upgrade(settings.effective_db_url)
     if args.directory_action == "import":
         return asyncio.run(_import(args, settings))
@@ -101,6 +116,35 @@ async def _index(settings: Settings) -> DirectoryIndex:
     if not entries:
         raise HotlineError("the directory is empty: run `hotline directory import FILE.csv`")
     return await asyncio.to_thread(DirectoryIndex, entries, settings.home_district)
+
+
+def _since(args: argparse.Namespace, settings: Settings) -> datetime:
+    try:
+        since = since_day(args.since, ZoneInfo(settings.timezone))
+    except ValueError:
+        raise HotlineError(f"--since: expected a date YYYY-MM-DD, not {args.since!r}") from None
+    if args.limit < 1:
+        raise HotlineError("--limit must be at least 1")
+    return since
+
+
+async def _unmatched(args: argparse.Namespace, settings: Settings, since: datetime) -> int:
+    zone = ZoneInfo(settings.timezone)
+    db = Database(settings.effective_db_url)
+    try:
+        rows = await CallRepository(db).unmatched_queries(since, args.limit)
+    finally:
+        await db.close()
+    data = unmatched_json(rows, since, zone)
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=1))
+    elif not rows:
+        print(f"no unmatched queries since {data['since']}")
+    else:
+        print(f"{'count':>5}  {'last_asked':<16}  query")
+        for r in rows:
+            print(f"{r.count:>5}  {r.last_at.astimezone(zone):%Y-%m-%d %H:%M}  {r.query}")
+    return 0
 
 
 async def _import(args: argparse.Namespace, settings: Settings) -> int:

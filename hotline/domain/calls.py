@@ -1,4 +1,4 @@
-"""A call's record fields, its dispositions, and the call state machine."""
+"""A call's record fields and dispositions (the state machine is in call_machine)."""
 
 from __future__ import annotations
 
@@ -21,55 +21,6 @@ class Disposition(enum.StrEnum):
     UNATTENDED = "unattended"  # the controller was down: the dialplan answered and apologised
 
 
-class CallState(enum.StrEnum):
-    ARRIVED = "arrived"
-    RINGING = "ringing"
-    OFFERED = "offered"  # ringing an operator seat
-    ANSWERED = "answered"
-    GREETING = "greeting"
-    LISTENING = "listening"
-    SERVING = "serving"  # lookup, message, complaint...
-    TALKING = "talking"  # bridged to an operator
-    CLOSING = "closing"  # anything else? rating, goodbye
-    ENDED = "ended"
-
-
-_ALLOWED: dict[CallState, set[CallState]] = {
-    CallState.ARRIVED: {CallState.RINGING, CallState.ANSWERED},
-    CallState.RINGING: {CallState.OFFERED, CallState.ANSWERED},
-    CallState.OFFERED: {CallState.OFFERED, CallState.ANSWERED, CallState.TALKING,
-                        CallState.LISTENING},
-    CallState.ANSWERED: {CallState.GREETING, CallState.TALKING},
-    CallState.GREETING: {CallState.LISTENING, CallState.TALKING, CallState.CLOSING},
-    CallState.LISTENING: {CallState.SERVING, CallState.TALKING, CallState.CLOSING,
-                          CallState.LISTENING},
-    CallState.SERVING: {CallState.LISTENING, CallState.TALKING, CallState.CLOSING,
-                        CallState.OFFERED},  # speech cannot serve: handed to a seat
-    CallState.TALKING: {CallState.CLOSING, CallState.OFFERED, CallState.TALKING,
-                        CallState.LISTENING},
-    CallState.CLOSING: set(),
-    CallState.ENDED: set(),
-}
-
-
-class IllegalTransition(Exception):
-    def __init__(self, old: CallState, new: CallState) -> None:
-        super().__init__(f"call cannot go from {old} to {new}")
-
-
-@dataclass
-class CallStateMachine:
-    state: CallState = CallState.ARRIVED
-
-    def to(self, new: CallState) -> None:
-        if new is CallState.ENDED:  # a hangup ends a call from any state
-            self.state = new
-            return
-        if new not in _ALLOWED[self.state]:
-            raise IllegalTransition(self.state, new)
-        self.state = new
-
-
 @dataclass(frozen=True)
 class NewCall:
     channel_id: str
@@ -77,6 +28,7 @@ class NewCall:
     called: str
     arrived_at: datetime
     node: str = ""
+    channel: str = "phone"  # or "text": the attendant's text channel
 
 
 def rings_elapsed(seconds: float, ring_on_s: float, ring_off_s: float) -> int:

@@ -9,8 +9,9 @@ Pure logic: the store keeps the tickets, this says what may happen to them.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from hotline.errors import HotlineError
 
@@ -60,6 +61,18 @@ COMPLAINT_LABELS = tuple(zip(COMPLAINT_FIELDS, (
     strict=True))
 COMPLAINT_REQUIRED = ("complainant_name", "complainant_phone", "respondent_unit", "request")
 COMPLAINT_CHANNELS = ("现场投诉", "电话投诉", "书面投诉", "网上投诉")
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    kind: TicketKind
+    by: str  # who raises it (job number)
+    call_id: int | None = None
+    summary: str = ""
+    caller_name: str = ""
+    callback_number: str = ""
+    department: str = ""
+    fields: dict[str, Any] = field(default_factory=dict)
 
 
 class TicketError(HotlineError):

@@ -13,14 +13,14 @@ import yaml
 from hotline.errors import PhrasebookError
 
 PLACEHOLDERS = {"unit", "job_number", "organisation", "phone", "industry", "district",
-                "address", "title", "choices", "content"}
+                "address", "title", "choices", "content", "ticket", "due"}
 REQUIRED = {
     "opening", "opening_after_wait", "silent_1", "silent_2", "silent_goodbye", "low_volume",
     "low_volume_goodbye", "not_heard", "please_hold", "thanks_for_waiting", "keep_alive",
     "lookup_confirm", "lookup_found", "lookup_not_registered", "lookup_offer_related",
     "lookup_related", "lookup_which_industry", "lookup_which_district", "transfer",
     "transfer_not_registered", "transfer_offer", "transfer_brief", "transfer_failed",
-    "operator_handover", "no_speech_model", "message_take", "message_readback", "complaint_ack",
+    "operator_handover", "callback_take", "callback_ticket", "message_take", "message_readback", "complaint_ack",
     "out_of_scope", "seat_fault_transfer", "seat_fault_goodbye", "anything_else",
     "rating_request", "rating_thanks", "goodbye", "nuisance_prompt", "ask_again",
 }
@@ -34,6 +34,7 @@ class Phrase:
     text: str
     placeholders: frozenset[str]
     line: int
+    panel: bool = False  # read out by operators from the desk's panel, not by a script
 
     def fill(self, **values: str) -> str:
         missing = self.placeholders - values.keys()
@@ -87,7 +88,7 @@ def parse_phrasebook(text: str, source: str = "phrasebook.yaml") -> Phrasebook:
                 raise PhrasebookError(source, value.start_mark.line + 1,
                                       f"'{key.value}' must be text")
             entry[str(key.value)] = str(value.value)
-        unknown = set(entry) - {"id", "situation", "text", "source"}
+        unknown = set(entry) - {"id", "situation", "text", "source", "panel"}
         if unknown:
             raise PhrasebookError(source, line, f"unknown keys {sorted(unknown)}")
         pid = entry.get("id", "")
@@ -108,8 +109,12 @@ def parse_phrasebook(text: str, source: str = "phrasebook.yaml") -> Phrasebook:
         if bad:
             raise PhrasebookError(source, lines["text"], f"phrase {pid!r}: unknown placeholders "
                                   f"{sorted(bad)}; allowed {sorted(PLACEHOLDERS)}")
+        panel = entry.get("panel", "false").strip().lower()
+        if panel not in ("true", "false"):
+            raise PhrasebookError(source, lines["panel"],
+                                  f"phrase {pid!r}: panel is true or false, not {panel!r}")
         phrases[pid] = Phrase(pid, entry["situation"].strip(), entry["text"].strip(),
-                              frozenset(names), line)
+                              frozenset(names), line, panel == "true")
     missing = REQUIRED - phrases.keys()
     if missing:
         raise PhrasebookError(source, None, f"missing phrases for {sorted(missing)}")

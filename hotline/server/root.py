@@ -17,7 +17,7 @@ from hotline.calls.ari_recorder import AriRecorder
 from hotline.calls.ari_telephony import AriTelephony
 from hotline.calls.commands import CallRequests
 from hotline.calls.controller import CallController
-from hotline.calls.flow import CallFlow, FlowSettings
+from hotline.calls.flow import CallDeps, CallFlow
 from hotline.calls.reconcile import Reconciler
 from hotline.config import Settings
 from hotline.directory.service import DirectoryService
@@ -28,6 +28,7 @@ from hotline.observability.metrics import HotlineMetrics
 from hotline.prompts.library import PromptLibrary
 from hotline.seats.board import SeatRoster
 from hotline.seats.provision import SeatProvisioner
+from hotline.server.flow_settings import attendant_settings, flow_settings
 from hotline.server.pbx_access import PbxAccess, resolve_pbx
 from hotline.server.services import Services
 from hotline.speech.ari_tap import AriSpeechTap
@@ -121,17 +122,13 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
     if speech is not None:
         speech.on_latency_ms = metrics.asr_latency_ms
     journal = JournalingCallStore(calls, settings.journal_path)
-    flow = CallFlow(PublishingCallStore(journal, hub), prompts, SystemClock(), FlowSettings(
-        attendant_job_number=settings.attendant_job_number, ring_on_s=settings.ring_on_s,
-        ring_off_s=settings.ring_off_s, ring_budget=settings.ring_budget,
-        apology_after_rings=settings.apology_after_rings,
-        silence_prompt_s=settings.silence_prompt_s, goodbye_pause_s=settings.goodbye_pause_s,
-        caller_hangup_wait_s=settings.caller_hangup_wait_s,
-        rating_wait_s=settings.rating_wait_s, seat_ring_s=settings.seat_ring_s,
-        seat_fault_offer_s=settings.seat_fault_offer_s, node=settings.node),
-        telephony=telephony, seats=roster, directory=directory,
-        recognizer=speech, requests=requests,
-        recorder=recorder if settings.record_calls == "yes" else None)
+    tickets = ticket_repository(db, settings)
+    flow = CallFlow(CallDeps(
+        store=PublishingCallStore(journal, hub), prompts=prompts, clock=SystemClock(),
+        tickets=tickets, settings=flow_settings(settings),
+        attendant=attendant_settings(settings), telephony=telephony, seats=roster,
+        directory=directory, recognizer=speech, requests=requests,
+        recorder=recorder if settings.record_calls == "yes" else None))
     controller = CallController(rest, settings.ari_app, flow, telephony)
 
     reconciler = Reconciler(rest, calls, settings.node, settings.ari_app)
@@ -157,7 +154,7 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
                         ari_url=ari_url, unit_name=settings.unit_name,
                         public_number=settings.public_number,
                         speech_model=settings.vosk_model, speech=speech,
-                        tickets=ticket_repository(db, settings), users=UserRepository(db),
+                        tickets=tickets, users=UserRepository(db),
                         timezone=settings.timezone, recorder=recorder,
                         shutdown_timeout_s=settings.shutdown_timeout_s, pbx=pbx,
                         provisioner=provisioner, roster=roster, hub=hub, requests=requests,

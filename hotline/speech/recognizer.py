@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from hotline.errors import CallerHungUp, TelephonyError
+from hotline.errors import CallerGone, TelephonyError
 from hotline.ports import CallLeg, OnSegment, SpeechTap
 from hotline.speech.endpointing import EndpointSettings
 from hotline.speech.engine import VoskEngine
@@ -108,7 +108,7 @@ class StreamingRecognizer:
             if got in done and not got.cancelled():
                 return " ".join([got.result().text, _drain(stream)]).strip()
             if leg.gone:
-                raise CallerHungUp(leg.id)
+                raise CallerGone(leg.id)
 
     async def close(self) -> None:
         for attached in list(self._calls.values()):

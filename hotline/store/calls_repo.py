@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import String, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import selectinload
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from hotline.domain.calls import NewCall
 from hotline.errors import NotFoundError
@@ -15,6 +19,35 @@ from hotline.store.database import Database
 from hotline.store.models import Call, CallEvent
 
 _UPDATABLE = {c.name for c in Call.__table__.columns if c.name not in ("id", "channel_id")}
+# What a query is trimmed of at both ends: ASCII whitespace, no-break and ideographic spaces.
+_BLANKS = " \t\n\r\f\v\u00a0\u3000"
+
+
+class _Trim(FunctionElement[str]):
+    """trim(text, characters): SQLite's trim; btrim on PostgreSQL (any version)."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(_Trim, "postgresql")
+def _trim_pg(element: _Trim, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"btrim({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_Trim)
+def _trim_default(element: _Trim, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"trim({compiler.process(element.clauses, **kw)})"
+
+
+@dataclass(frozen=True)
+class UnmatchedQuery:
+    """A query the directory had nothing registered for, and how often it was asked."""
+
+    query: str
+    count: int
+    first_at: datetime
+    last_at: datetime
 
 
 class CallRepository:
@@ -31,7 +64,8 @@ class CallRepository:
             async with self.db.unit() as s:
                 call_id = await s.scalar(insert(Call).values(
                     channel_id=call.channel_id, caller=call.caller, called=call.called,
-                    arrived_at=call.arrived_at, node=call.node, rings=0, state="arrived",
+                    arrived_at=call.arrived_at, node=call.node, channel=call.channel, rings=0,
+                    state="arrived",
                     summary="", caller_name="", caller_title="", callback_number="",
                 ).returning(Call.id))
                 s.add(CallEvent(call_id=call_id, at=call.arrived_at, kind="arrived",
@@ -129,6 +163,22 @@ class CallRepository:
         async with self.db.unit() as s:
             rows = (await s.execute(query)).all()
         return {call_id: str(data["seat"]) for call_id, data in rows if data.get("seat")}
+
+    async def unmatched_queries(self, since: datetime, limit: int = 100
+                                ) -> list[UnmatchedQuery]:
+        """The ``unmatched_query`` events since a time, grouped by the query (trimmed of
+        whitespace at both ends), with how often and when first and last asked, the most
+        recently asked first; counted in SQL, on SQLite and PostgreSQL alike."""
+        text = _Trim(CallEvent.data["query"].as_string(), _BLANKS)
+        asked = select(text.label("query"), CallEvent.at.label("at")).where(
+            CallEvent.kind == "unmatched_query", CallEvent.at >= since).subquery()
+        last = func.max(asked.c.at)
+        query = select(asked.c.query, func.count(), func.min(asked.c.at), last) \
+            .where(asked.c.query.is_not(None), asked.c.query != "") \
+            .group_by(asked.c.query).order_by(last.desc(), asked.c.query).limit(limit)
+        async with self.db.unit() as s:
+            rows = (await s.execute(query)).all()
+        return [UnmatchedQuery(q, int(n), first, latest) for q, n, first, latest in rows]
 
     async def between_with_events(self, start: datetime, end: datetime) -> list[Call]:
         query = select(Call).where(Call.arrived_at >= start, Call.arrived_at < end) \

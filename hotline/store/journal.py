@@ -75,7 +75,8 @@ class JournalingCallStore:
             self._next_provisional -= 1
             self._append({"op": "open", "provisional": provisional, "call": _encode(
                 {"channel_id": call.channel_id, "caller": call.caller, "called": call.called,
-                 "arrived_at": call.arrived_at, "node": call.node})})
+                 "arrived_at": call.arrived_at, "node": call.node,
+                 "channel": call.channel})})
             return provisional
 
     async def update_call(self, call_id: int, **fields: Any) -> None:

@@ -40,6 +40,7 @@ class Call(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel_id: Mapped[str] = mapped_column(String(128), unique=True, index=True)
     node: Mapped[str] = mapped_column(String(64), default="")
+    channel: Mapped[str] = mapped_column(String(16), default="phone")  # phone | text
     caller: Mapped[str] = mapped_column(String(64), index=True)
     called: Mapped[str] = mapped_column(String(64))
     arrived_at: Mapped[datetime] = mapped_column(index=True)

@@ -4,7 +4,6 @@ lifecycle, each change and its event in one unit of work."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hotline.domain.tickets import (
     UNANSWERED,
     Move,
+    NewTicket,
     TicketError,
     TicketKind,
     TicketStatus,
@@ -27,24 +27,16 @@ from hotline.store.database import Database
 from hotline.store.models import Call, Ticket, TicketEvent
 
 
-@dataclass(frozen=True)
-class NewTicket:
-    kind: TicketKind
-    by: str  # who raises it (job number)
-    call_id: int | None = None
-    summary: str = ""
-    caller_name: str = ""
-    callback_number: str = ""
-    department: str = ""
-    fields: dict[str, Any] = field(default_factory=dict)
-
-
 class TicketRepository:
     def __init__(self, db: Database, calendar: WorkCalendar,
                  days: dict[TicketKind, int]) -> None:
         self.db = db
         self.calendar = calendar
         self.days = days
+
+    def due(self, kind: TicketKind, now: datetime) -> datetime:
+        """When a ticket of this kind raised now is due (the work calendar's limit)."""
+        return self.calendar.due_at(now, self.days[kind])
 
     async def open(self, new: NewTicket, now: datetime) -> int:
         if not new.by:
@@ -68,7 +60,7 @@ class TicketRepository:
                 call_id=new.call_id, kind=new.kind.value, status=TicketStatus.OPEN.value,
                 summary=new.summary, owner=owner, department=new.department,
                 caller_name=name, callback_number=number, fields=dict(new.fields),
-                created_at=now, due_at=self.calendar.due_at(now, self.days[new.kind]),
+                created_at=now, due_at=self.due(new.kind, now),
                 reply="", extensions=0)
             s.add(ticket)
             await s.flush()

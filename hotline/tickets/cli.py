@@ -10,10 +10,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hotline.config import Settings
-from hotline.domain.tickets import Move, TicketError, TicketKind, TicketStatus, is_overdue
+from hotline.domain.tickets import (
+    Move,
+    NewTicket,
+    TicketError,
+    TicketKind,
+    TicketStatus,
+    is_overdue,
+)
 from hotline.store.database import Database
 from hotline.store.models import Ticket
-from hotline.store.tickets_repo import NewTicket
 from hotline.tickets.setup import deadline_days, ticket_repository, work_calendar
 
 KINDS = [k.value for k in TicketKind]

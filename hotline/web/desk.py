@@ -15,13 +15,12 @@ from aiohttp import web
 from hotline.directory.index import result_json
 from hotline.domain.calls import CATEGORIES
 from hotline.domain.seats import BROWSER_PHONE, SIP_PHONE, DutyState
-from hotline.domain.tickets import COMPLAINT_FIELDS, KIND_NAMES, TicketKind, TicketStatus
+from hotline.domain.tickets import COMPLAINT_FIELDS, KIND_NAMES, NewTicket, TicketKind, TicketStatus
 from hotline.errors import HotlineError, NotFoundError
 from hotline.paths import project_dir
 from hotline.phrasebook.model import Phrasebook, load_phrasebook
 from hotline.server.services import Services
 from hotline.store.models import Operator
-from hotline.store.tickets_repo import NewTicket
 from hotline.store.users_repo import Role
 from hotline.web.auth import USERS, require, session_of
 from hotline.web.console import SUPERVISING, json_ok, local, page, tz, visible_call

@@ -1,6 +1,7 @@
 """The supervisor's review: statistics (page and GET /api/stats), the inspection list of
-forbidden phrases in operator transcripts, the audit log (read-only), and the call log as
-JSON (GET /api/calls, same visibility rules as the pages)."""
+forbidden phrases in operator transcripts, the audit log (read-only), the queries the
+directory had nothing registered for, and the call log as JSON (GET /api/calls, same
+visibility rules as the pages)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 from aiohttp import web
 from openpyxl import Workbook
 
+from hotline.directory.unmatched import DEFAULT_DAYS, since_day
 from hotline.domain.etiquette import flag
 from hotline.errors import HotlineError
 from hotline.reports.ledger import month_bounds, month_ledger
@@ -126,6 +128,24 @@ async def audit_page(request: web.Request) -> web.Response:
              "target": a.target, "detail": a.detail}
             for a in await request.app[USERS].audit_log(500)]
     return page(request, "audit.html", rows=rows)
+
+
+@routes.get("/directory/unmatched")
+async def unmatched_page(request: web.Request) -> web.Response:
+    """What callers asked for that is not registered, for the directory keepers. Only the
+    queries and when they were asked: no caller numbers, so not audited (as /stats)."""
+    require(request, *SUPERVISING)
+    zone = tz(request)
+    given = request.query.get("since", "")
+    try:
+        since = since_day(given, zone)
+    except ValueError:
+        raise web.HTTPBadRequest(text="since: expected a date YYYY-MM-DD") from None
+    rows = await request.app[SERVICES].calls.unmatched_queries(since, limit=500)
+    return page(request, "unmatched.html", since=since.date().isoformat(), given=given[:10],
+                days=DEFAULT_DAYS, rows=[{"query": r.query, "count": r.count,
+                                          "first": local(r.first_at, zone),
+                                          "last": local(r.last_at, zone)} for r in rows])
 
 
 @routes.get("/api/calls")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import asyncio
 import json
 import os
@@ -69,8 +71,9 @@ async def test_a_caller_rates_the_service_and_calls_show_prints_the_record(
         entries, _ = parse_csv(SAMPLE.read_bytes())
         flow = services.controller.flow
         assert isinstance(flow, CallFlow)
-        flow.recognizer = ScriptedRecognizer(["帮我查一下 工行 的 电话", "对"])
-        flow.directory = DirectoryService(DirectoryIndex(entries, "万州区"))
+        flow.deps = dataclasses.replace(
+            flow.deps, recognizer=ScriptedRecognizer(["帮我查一下 工行 的 电话", "对"]),
+            directory=DirectoryService(DirectoryIndex(entries, "万州区")))
         result = await sipp(real.sandbox_sip_port, scenario="rating", timeout_s=120)
         assert result.successful == 1, result.output[-3000:]
         [row] = await wait_for_records(services, 1)

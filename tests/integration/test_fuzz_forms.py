@@ -30,9 +30,9 @@ raw_bytes = st.binary(max_size=300)
 FORMS = ["/calls/{id}/record", "/calls/{id}/tickets", "/calls/{id}/transfer", "/desk/duty",
          "/desk/phone"]
 QUERIES = ["/api/directory", "/calls", "/api/calls", "/api/stats", "/ledger", "/stats",
-           "/tickets", "/desk"]
+           "/tickets", "/desk", "/directory/unmatched"]
 PARAMS = ["q", "from", "to", "operator", "disposition", "category", "caller", "days",
-          "month", "limit"]
+          "month", "limit", "since"]
 
 
 async def test_forms_and_apis_never_fail_and_refusals_change_nothing(

@@ -32,7 +32,7 @@ ACCESS = {
     ("GET", "/stats"): SUPERVISING, ("GET", "/api/stats"): SUPERVISING,
     ("GET", "/inspection"): SUPERVISING, ("GET", "/audit"): SUPERVISING,
     ("GET", "/wallboard"): SUPERVISING, ("GET", "/api/wallboard"): SUPERVISING,
-    ("GET", "/ledger"): SUPERVISING,
+    ("GET", "/ledger"): SUPERVISING, ("GET", "/directory/unmatched"): SUPERVISING,
 }
 PASSWORDS = {"8001": ("supervisor", "supervisor-pass-1"), "9001": ("admin", "admin-pass-1"),
              "1001": ("operator", "operator-pass-1")}

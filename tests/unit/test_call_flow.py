@@ -8,7 +8,7 @@ from pathlib import Path
 
 from hotline.domain.calls import ring_deadline, rings_elapsed
 from tests.fake_ari import FakeAri
-from tests.harness import FAST, running
+from tests.harness import FAST, attendant_for, running
 
 
 def phrases(fake: FakeAri, cid: str) -> list[str]:
@@ -105,8 +105,8 @@ async def test_hangup_mid_prompt_closes_the_record_at_once(fake_ari: FakeAri,
 
 
 async def test_long_wait_opens_with_an_apology(fake_ari: FakeAri, tmp_path: Path) -> None:
-    settings = replace(FAST, apology_after_rings=0)  # every call counts as a long wait
-    async with running(fake_ari, tmp_path, settings) as h:
+    # every call counts as a long wait
+    async with running(fake_ari, tmp_path, attendant=attendant_for(FAST, apology_after_rings=0)) as h:
         cid = await fake_ari.incoming_call()
         await h.record_for(cid)
     assert phrases(fake_ari, cid)[0] == "opening_after_wait"

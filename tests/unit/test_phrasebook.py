@@ -10,6 +10,10 @@ from hotline.prompts.speech_text import phone_words, to_pinyin
 GOOD = (project_dir("scripts") / "phrasebook.yaml").read_text(encoding="utf-8")
 
 
+def line_of(text: str) -> int:
+    return GOOD.splitlines().index(text) + 1
+
+
 def test_the_shipped_phrasebook_covers_every_situation() -> None:
     pb = load_phrasebook(project_dir("scripts") / "phrasebook.yaml")
     assert pb.phrases.keys() >= REQUIRED
@@ -19,9 +23,12 @@ def test_the_shipped_phrasebook_covers_every_situation() -> None:
 
 
 @pytest.mark.parametrize(("mutate", "line", "problem"), [
-    (lambda t: t.replace("id: low_volume\n", "id: opening\n", 1), 27, "duplicate id"),
-    (lambda t: t.replace("是{organisation}，对吗", "是{orgname}，对吗"), 58,
-     "unknown placeholders"),
+    (lambda t: t.replace("id: low_volume\n", "id: opening\n", 1), line_of("  - id: low_volume"),
+     "duplicate id"),
+    (lambda t: t.replace("是{organisation}，对吗", "是{orgname}，对吗"),
+     line_of("    text: 您好，您要查询的是{organisation}，对吗？"), "unknown placeholders"),
+    (lambda t: t.replace("    panel: true\n", "    panel: maybe\n", 1),
+     GOOD.splitlines().index("    panel: true") + 1, "panel is true or false"),
     (lambda t: t.replace("  - id: goodbye", "  - id: Goodbye", 1), None, "bad or missing id"),
     (lambda t: t + "  - id: extra\n    situation: x\n    text: [1, 2]\n", None, "must be text"),
     (lambda t: t.replace("phrases:", "phrases: [", 1), None, "not valid YAML"),

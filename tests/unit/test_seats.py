@@ -95,8 +95,8 @@ async def test_a_post_answers_and_talks(fake_ari: FakeAri, tmp_path: Path) -> No
         row = await h.record_for(cid)
         record = await h.calls.get(row.id)
         flow = h.controller.flow
-        assert isinstance(flow, CallFlow) and isinstance(flow.recognizer, ScriptedRecognizer)
-        heard = flow.recognizer
+        assert isinstance(flow, CallFlow) and isinstance(flow.deps.recognizer, ScriptedRecognizer)
+        heard = flow.deps.recognizer
     # both sides are transcribed while bridged (the operator's for the inspection list)
     assert cid in heard.on_segment and seat_chan in heard.on_segment
     assert seat_chan in heard.detached and cid in heard.detached
@@ -212,8 +212,8 @@ async def test_without_speech_the_attendant_hands_the_call_to_a_seat(
     fake_ari.seats = {"PJSIP/1001": "no_answer"}
     async with running(fake_ari, tmp_path, SEATED, seats=[("1001", None, ON)]) as h:
         flow = h.controller.flow
-        assert isinstance(flow, CallFlow) and isinstance(flow.recognizer, ScriptedRecognizer)
-        flow.recognizer.available = False  # type: ignore[misc]
+        assert isinstance(flow, CallFlow) and isinstance(flow.deps.recognizer, ScriptedRecognizer)
+        flow.deps.recognizer.available = False  # type: ignore[misc]
         cid = await fake_ari.incoming_call()
         await wait_played(fake_ari, cid, "opening", timeout_s=8)
         fake_ari.seats = {"PJSIP/1001": "answer"}

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from hotline.directory.records import Entry
-from hotline.errors import CallerHungUp, SpeechModelError
+from hotline.errors import CallerGone, SpeechModelError
 from hotline.speech.endpointing import Edge, Endpointer, EndpointSettings, level_dbfs
 from hotline.speech.engine import Heard, Transcriber
 from hotline.speech.fetch import MODELS, fetch_model
@@ -223,7 +223,7 @@ async def test_the_recogniser_hears_a_call_and_lets_go_of_it() -> None:
     assert await rec.listen(leg, 3) == "工行"  # type: ignore[arg-type]
     assert segments == ["工行"] and rec.latencies_ms
     leg.hang_up()
-    with pytest.raises(CallerHungUp):
+    with pytest.raises(CallerGone):
         await rec.listen(leg, 3)  # type: ignore[arg-type]
     await rec.detach(leg)  # type: ignore[arg-type]
     assert tap.closed == 1 and rec.streams == 0

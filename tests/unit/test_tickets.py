@@ -13,11 +13,18 @@ import pytest
 
 from hotline.cli import main
 from hotline.domain.calls import NewCall
-from hotline.domain.tickets import DEFAULT_DAYS, Move, TicketError, TicketKind, TicketStatus
+from hotline.domain.tickets import (
+    DEFAULT_DAYS,
+    Move,
+    NewTicket,
+    TicketError,
+    TicketKind,
+    TicketStatus,
+)
 from hotline.domain.workdays import WorkCalendar
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
-from hotline.store.tickets_repo import NewTicket, TicketRepository
+from hotline.store.tickets_repo import TicketRepository
 
 SH = ZoneInfo("Asia/Shanghai")
 CAL = WorkCalendar(SH)

@@ -1,0 +1,33 @@
+"""One call as the attendant's scripts see it: the caller's dialogue, the state machine, and
+the ports for what the attendant does on the caller's behalf."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hotline.attendant.port import Dialogue, Lookup, Operators, Record, Tickets, Transfers
+from hotline.domain.call_machine import CallMachine
+
+
+@dataclass(frozen=True)
+class AttendantSettings:
+    job_number: str = "9000"
+    goodbye_pause_s: float = 2.0  # 004: pause two seconds before hanging up a silent line
+    caller_hangup_wait_s: float = 5.0  # 003: wait for the caller to hang up first
+    rating_wait_s: float = 6.0
+    keep_alive_s: float = 3.0  # a search slower than this gets the keep-alive phrase, again
+    attempts: int = 2  # how often a lookup is asked again before a person or a callback
+    message_max_s: float = 60.0  # the longest words taken down for a callback
+    apology_after_rings: int = 5  # 003: more rings than this, apologise first
+
+
+@dataclass
+class AttendantCall:
+    d: Dialogue
+    machine: CallMachine
+    record: Record
+    tickets: Tickets
+    settings: AttendantSettings
+    directory: Lookup | None = None
+    operators: Operators | None = None  # None: no seats on this channel (text)
+    transfers: Transfers | None = None  # None: nobody can be put through (text)

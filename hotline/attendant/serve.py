@@ -1,0 +1,74 @@
+"""The attendant serves the caller's matters, up to three a call: what the caller wants, the
+script for it, then "还有其它可以帮到您的吗？", the rating and goodbye (004 篇10)."""
+
+from __future__ import annotations
+
+from hotline.attendant.call import AttendantCall
+from hotline.attendant.callback import hand_over
+from hotline.attendant.closing import close
+from hotline.attendant.lookup.script import LookupEnd, look_up
+from hotline.attendant.port import Expect, Heard
+from hotline.attendant.silent import caller_speaks
+from hotline.attendant.transfer import put_through
+from hotline.attendant.words import asks_for_person, more_matters
+from hotline.domain.call_machine import Matter, Served
+
+
+async def attend(c: AttendantCall) -> None:
+    """From the end of the greeting (or a seat that failed) to goodbye."""
+    c.machine.listen()
+    heard: Heard | None = None
+    while True:
+        if heard is None:
+            heard = await caller_speaks(c)
+            if heard is None:  # the silent line was ended
+                return
+        by_operator = await serve_matter(c, heard)
+        if c.machine.gave_up is not None:  # the script ended the line itself
+            return
+        if by_operator:  # an operator ended it: straight to the rating
+            break
+        heard = await anything_else(c)
+        if heard is None:
+            break
+        c.machine.another_matter()
+        if not heard.text:
+            heard = None
+    await close(c)
+
+
+async def anything_else(c: AttendantCall) -> Heard | None:
+    """Another matter (its words, or an empty Heard when the caller only said yes), or
+    None: no, silence, or the matters of one call are used up."""
+    if not c.machine.may_take_another:
+        return None
+    await c.d.say("anything_else", interruptible=True)
+    heard = await c.d.hear(Expect.FREE)
+    more = more_matters(heard.text)
+    if more is False or not heard.text:
+        return None
+    return Heard() if more else heard
+
+
+async def serve_matter(c: AttendantCall, heard: Heard) -> bool:
+    """Serve one matter; True when an operator took it (and has ended their talk)."""
+    text = heard.text.strip()
+    if not c.d.understands or c.directory is None or not text:
+        return await hand_over(c)  # what the caller wants cannot be made out here
+    if asks_for_person(text):
+        c.machine.matter(Matter.PERSON)
+        return await hand_over(c, text)
+    c.machine.matter(Matter.LOOKUP)
+    end, entry = await look_up(c, text)
+    await c.record.note("lookup_outcome", {"outcome": end.value})
+    if end is LookupEnd.TRANSFER and entry is not None:
+        await put_through(c, entry, text)
+    elif end in (LookupEnd.READ, LookupEnd.OFFERED):
+        c.machine.served(Served.RESOLVED)
+    elif end is LookupEnd.NOT_REGISTERED:
+        c.machine.served(Served.REFERRED)  # on the directory keepers' list
+    else:
+        if end is LookupEnd.PERSON:
+            c.machine.matter(Matter.PERSON)
+        return await hand_over(c, text)
+    return False

@@ -1,0 +1,44 @@
+"""The attendant's Record and Tickets ports over the call store and the ticket store, for one
+call. Both channels (phone and text) use them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hotline.attendant.port import Opened
+from hotline.domain.tickets import NewTicket, TicketKind
+from hotline.ports import CallStore, Clock, TicketStore
+
+
+class StoreRecord:
+    def __init__(self, store: CallStore, call_id: int) -> None:
+        self.store = store
+        self.call_id = call_id
+
+    async def note(self, kind: str, data: dict[str, Any]) -> None:
+        await self.store.add_event(self.call_id, kind, data)
+
+    async def update(self, **fields: Any) -> None:
+        await self.store.update_call(self.call_id, **fields)
+
+
+class CallTickets:
+    """Tickets raised on the call's behalf by ``by`` (the attendant's post, 9000); the call's
+    first-question owner stays on them."""
+
+    def __init__(self, tickets: TicketStore, clock: Clock, call_id: int, by: str) -> None:
+        self.tickets = tickets
+        self.clock = clock
+        self.call_id = call_id
+        self.by = by
+
+    def due(self, kind: TicketKind) -> Any:
+        return self.tickets.due(kind, self.clock.now())
+
+    async def open(self, kind: TicketKind, summary: str, *, department: str = "",
+                   fields: dict[str, Any] | None = None) -> Opened:
+        now = self.clock.now()
+        ticket_id = await self.tickets.open(NewTicket(
+            kind=kind, by=self.by, call_id=self.call_id, summary=summary,
+            department=department, fields=dict(fields or {})), now)
+        return Opened(ticket_id, self.tickets.due(kind, now))

@@ -1,0 +1,45 @@
+"""Ringing another party while the caller waits: the one dial path of every transfer (a seat,
+a colleague, a unit, later an emergency line). The caller is watched meanwhile; a caller who
+hangs up cancels the dial, and the ringing channel is hung up by the Telephony port."""
+
+from __future__ import annotations
+
+import asyncio
+
+from hotline.errors import CallerGone
+from hotline.ports import CallLeg, Telephony
+
+
+async def dial_while_caller_waits(telephony: Telephony, caller: CallLeg, endpoint: str,
+                                  timeout_s: float) -> CallLeg | None:
+    """The answered leg, or None if nobody answered in time. Raises CallerGone."""
+    task = asyncio.ensure_future(telephony.dial(endpoint, timeout_s, caller_id=caller.caller))
+    gone = asyncio.ensure_future(caller.wait_gone(None))
+    try:
+        await asyncio.wait({task, gone}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        gone.cancel()
+        if not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    if task.cancelled() or not task.done():
+        raise CallerGone(caller.id)
+    return task.result()
+
+
+async def talk_until_one_leaves(telephony: Telephony, caller: CallLeg, other: CallLeg) -> None:
+    """Bridge the two; return when ``other`` hangs up, raise CallerGone when the caller does.
+    The bridge is always taken down."""
+    bridge = await telephony.bridge([caller, other])
+    try:
+        caller_gone = asyncio.ensure_future(caller.wait_gone(None))
+        other_gone = asyncio.ensure_future(other.wait_gone(None))
+        try:
+            await asyncio.wait({caller_gone, other_gone}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            caller_gone.cancel()
+            other_gone.cancel()
+        if caller.gone:
+            raise CallerGone(caller.id)
+    finally:
+        await asyncio.shield(telephony.unbridge(bridge))

@@ -1,0 +1,84 @@
+"""The attendant's Dialogue port over the phone: phrases are played to the caller's channel,
+words are heard by the recogniser (or, without one, only noticed by talk detection), digits
+come as DTMF, and words taken down are recorded by Asterisk after a tone."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from hotline.attendant.port import Expect, Heard, Words
+from hotline.ports import CallLeg, CallStore, Prompts, Recognizer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Listening:
+    silence_s: float = 3.0  # no speech this long: the caller is silent (004: about 3 s)
+    listen_s: float = 8.0  # how long an answer to a question may take
+    message_silence_s: float = 3.0  # a pause this long ends the words taken down
+
+
+class PhoneDialogue:
+    channel = "phone"
+
+    def __init__(self, leg: CallLeg, record_id: int, store: CallStore, prompts: Prompts,
+                 recognizer: Recognizer | None, listening: Listening) -> None:
+        self.leg = leg
+        self.record_id = record_id
+        self.store = store
+        self.prompts = prompts
+        self.recognizer = recognizer
+        self.listening = listening
+        self.hearing = False  # set once the recogniser is attached to the caller
+        self._takes = 0
+
+    @property
+    def understands(self) -> bool:
+        return self.hearing and self.recognizer is not None
+
+    async def say(self, phrase_id: str, *, interruptible: bool = False, **values: str) -> bool:
+        media = await self.prompts.media(phrase_id, **values)
+        await self.store.add_event(self.record_id, "said", {"phrase": phrase_id})
+        interrupted = await self.leg.play([media], interruptible=interruptible)
+        if interrupted:
+            await self.store.add_event(self.record_id, "barge_in", {"phrase": phrase_id})
+        return interrupted
+
+    async def hear(self, expect: Expect) -> Heard:
+        window = self.listening.silence_s if expect is Expect.FREE else \
+            self.listening.listen_s
+        if not self.understands:
+            return Heard(spoke=await self.leg.wait_speech(window))
+        assert self.recognizer is not None
+        text = (await self.recognizer.listen(self.leg, window)).strip()
+        if text:
+            return Heard(text, spoke=True)
+        return Heard(spoke=await self.leg.wait_speech(0))
+
+    async def digit(self, timeout_s: float, max_digits: int = 1) -> str:
+        return await self.leg.collect_dtmf(timeout_s, max_digits)
+
+    async def take_down(self, max_s: float) -> Words:
+        self._takes += 1
+        name = f"words-{self.record_id}-{self._takes}"
+        seconds, left = await self.leg.record_message(name, max_s,
+                                                      self.listening.message_silence_s)
+        text = ""
+        if self.understands and not left:
+            assert self.recognizer is not None
+            text = (await self.recognizer.listen(self.leg, 0.5)).strip()
+        await self.store.add_event(self.record_id, "words_taken", {
+            "recording": name, "seconds": seconds, "caller_left": left})
+        return Words(recording=name if seconds > 0 else "", seconds=seconds, text=text,
+                     caller_left=left)
+
+    async def pause(self, seconds: float) -> None:
+        await self.leg.pause(seconds)
+
+    async def wait_gone(self, timeout_s: float) -> bool:
+        return await self.leg.wait_gone(timeout_s)
+
+    async def hang_up(self) -> None:
+        await self.leg.hangup()

@@ -1,0 +1,93 @@
+"""The attendant's Operators and Transfers ports on the phone: offer the caller to a seat,
+put the caller through to a unit. Every leg answered is put on the session's exit stack, so
+it is hung up whatever ends the call."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from contextlib import AsyncExitStack
+
+from hotline.calls.context import CallContext, FlowSettings
+from hotline.calls.dialing import dial_while_caller_waits, talk_until_one_leaves
+from hotline.calls.seat_steps import SeatSteps
+from hotline.directory.records import Entry
+from hotline.domain.call_machine import Served
+from hotline.errors import LegGone, TelephonyError
+from hotline.ports import CallLeg, CallStore, Clock, Prompts, Telephony
+
+log = logging.getLogger(__name__)
+
+
+class SeatOperators:
+    def __init__(self, steps: SeatSteps, call: CallContext, store: CallStore, clock: Clock,
+                 settings: FlowSettings) -> None:
+        self.steps = steps
+        self.call = call
+        self.store = store
+        self.clock = clock
+        self.s = settings
+
+    async def available(self) -> bool:
+        return bool(await self.steps.candidates())
+
+    async def take_over(self) -> bool:
+        machine = self.call.machine
+        machine.offer_seat()
+        seat = await self.steps.offer(self.call,
+                                      self.clock.monotonic() + self.s.seat_fault_offer_s)
+        if seat is None:
+            machine.seat_unanswered()
+            return False
+        await self.store.update_call(self.call.record_id, owner=seat.job_number)
+        machine.bridge_seat()
+        if await self.steps.talk(self.call, seat):
+            machine.served(Served.RESOLVED)
+            return True
+        return False
+
+
+class UnitConnection:
+    def __init__(self, telephony: Telephony, caller: CallLeg, other: CallLeg) -> None:
+        self.telephony, self.caller, self.other = telephony, caller, other
+
+    async def talk(self) -> None:
+        await talk_until_one_leaves(self.telephony, self.caller, self.other)
+
+
+class PhoneTransfers:
+    def __init__(self, telephony: Telephony, call: CallContext, store: CallStore,
+                 prompts: Prompts, stack: AsyncExitStack, settings: FlowSettings) -> None:
+        self.telephony = telephony
+        self.call = call
+        self.store = store
+        self.prompts = prompts
+        self.stack = stack
+        self.s = settings
+
+    async def reach(self, entry: Entry) -> UnitConnection | None:
+        caller = self.call.leg
+        await caller.ring()  # in-band ringing while the unit rings
+        try:
+            other = await dial_while_caller_waits(self.telephony, caller, entry.transfer_to,
+                                                  self.s.transfer_ring_s)
+        finally:
+            if not caller.gone:
+                await caller.ring_stop()
+        if other is None:
+            return None
+        self.stack.push_async_callback(_hang_up_quietly, other)
+        try:  # 003: the receiving side hears who is put through before the caller is
+            await other.play([await self.prompts.media(
+                "transfer_brief", organisation=entry.name)])
+        except LegGone:
+            log.info("call %s: %s hung up during the brief", self.call.record_id, entry.name)
+            return None
+        await self.store.add_event(self.call.record_id, "transferred", {
+            "id": entry.id, "name": entry.name, "to": entry.transfer_to, "channel": other.id})
+        return UnitConnection(self.telephony, caller, other)
+
+
+async def _hang_up_quietly(leg: CallLeg) -> None:
+    with contextlib.suppress(TelephonyError, LegGone):
+        await leg.hangup()

@@ -1,0 +1,25 @@
+"""The call flow's and the attendant's settings, read off the hotline's Settings (one place
+for the phone flow and the text channel)."""
+
+from __future__ import annotations
+
+from hotline.attendant.call import AttendantSettings
+from hotline.calls.context import FlowSettings
+from hotline.config import Settings
+
+
+def flow_settings(s: Settings) -> FlowSettings:
+    return FlowSettings(
+        attendant_job_number=s.attendant_job_number, ring_on_s=s.ring_on_s,
+        ring_off_s=s.ring_off_s, ring_budget=s.ring_budget,
+        silence_prompt_s=s.silence_prompt_s, goodbye_pause_s=s.goodbye_pause_s,
+        caller_hangup_wait_s=s.caller_hangup_wait_s, rating_wait_s=s.rating_wait_s,
+        seat_ring_s=s.seat_ring_s, seat_fault_offer_s=s.seat_fault_offer_s, node=s.node)
+
+
+def attendant_settings(s: Settings) -> AttendantSettings:
+    return AttendantSettings(
+        job_number=s.attendant_job_number, goodbye_pause_s=s.goodbye_pause_s,
+        caller_hangup_wait_s=s.caller_hangup_wait_s, rating_wait_s=s.rating_wait_s,
+        keep_alive_s=s.keep_alive_s, message_max_s=s.message_max_s,
+        apology_after_rings=s.apology_after_rings)
