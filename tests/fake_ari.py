@@ -267,7 +267,7 @@ class FakeAri:
         async def finish() -> None:
             while cid in self.channels and \
                     asyncio.get_running_loop().time() - started < self.record_s:
-                await asyncio.sleep(0.02)
+                await asyncio.sleep(0.02)  # noqa: ASYNC110 - polls the fake's channel table
             took = asyncio.get_running_loop().time() - started
             await self.emit({"type": "RecordingFinished", "recording": {
                 "name": name, "target_uri": f"channel:{cid}", "state": "done",

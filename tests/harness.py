@@ -12,12 +12,13 @@ from pathlib import Path
 
 from hotline.ari.rest import AriRest
 from hotline.ari.stream import Dispatcher, EventStream
+from hotline.attendant.call import AttendantSettings
 from hotline.calls.ari_telephony import AriTelephony
 from hotline.calls.commands import CallRequests
-from hotline.calls.controller import CallController
-from hotline.attendant.call import AttendantSettings
 from hotline.calls.context import FlowSettings
+from hotline.calls.controller import CallController
 from hotline.calls.flow import CallDeps, CallFlow
+from hotline.config import Settings
 from hotline.directory.index import DirectoryIndex
 from hotline.directory.records import parse_csv
 from hotline.directory.service import DirectoryService
@@ -29,7 +30,6 @@ from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
 from hotline.store.models import Call
 from hotline.store.operators_repo import OperatorRepository
-from hotline.config import Settings
 from hotline.store.tickets_repo import TicketRepository
 from hotline.tickets.setup import deadline_days, work_calendar
 from tests.fake_ari import PASSWORD, USER, FakeAri

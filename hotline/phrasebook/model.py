@@ -20,7 +20,8 @@ REQUIRED = {
     "lookup_confirm", "lookup_found", "lookup_not_registered", "lookup_offer_related",
     "lookup_related", "lookup_which_industry", "lookup_which_district", "transfer",
     "transfer_not_registered", "transfer_offer", "transfer_brief", "transfer_failed",
-    "operator_handover", "callback_take", "callback_ticket", "message_take", "message_readback", "complaint_ack",
+    "operator_handover", "callback_take", "callback_ticket", "message_take",
+    "message_readback", "complaint_ack",
     "out_of_scope", "seat_fault_transfer", "seat_fault_goodbye", "anything_else",
     "rating_request", "rating_thanks", "goodbye", "nuisance_prompt", "ask_again",
 }

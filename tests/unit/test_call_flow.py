@@ -106,7 +106,8 @@ async def test_hangup_mid_prompt_closes_the_record_at_once(fake_ari: FakeAri,
 
 async def test_long_wait_opens_with_an_apology(fake_ari: FakeAri, tmp_path: Path) -> None:
     # every call counts as a long wait
-    async with running(fake_ari, tmp_path, attendant=attendant_for(FAST, apology_after_rings=0)) as h:
+    long_wait = attendant_for(FAST, apology_after_rings=0)
+    async with running(fake_ari, tmp_path, attendant=long_wait) as h:
         cid = await fake_ari.incoming_call()
         await h.record_for(cid)
     assert phrases(fake_ari, cid)[0] == "opening_after_wait"
