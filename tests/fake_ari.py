@@ -266,8 +266,8 @@ class FakeAri:
 
         async def finish() -> None:
             while cid in self.channels and \
-                    asyncio.get_running_loop().time() - started < self.record_s:
-                await asyncio.sleep(0.02)  # noqa: ASYNC110 - polls the fake's channel table
+                    asyncio.get_running_loop().time() - started < self.record_s:  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
             took = asyncio.get_running_loop().time() - started
             await self.emit({"type": "RecordingFinished", "recording": {
                 "name": name, "target_uri": f"channel:{cid}", "state": "done",
