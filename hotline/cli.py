@@ -16,6 +16,7 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from hotline.calls import chat_cli
     from hotline.directory import cli as directory_cli
     from hotline.prompts import cli as prompts_cli
     from hotline.reports import ledger as report_cli
@@ -31,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hotline", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     for module in (sandbox_cli, server_cli, store_cli, seats_cli, directory_cli,
-                   prompts_cli, speech_cli, tickets_cli, report_cli, users_cli, doctor):
+                   prompts_cli, speech_cli, tickets_cli, report_cli, users_cli, doctor, chat_cli):
         module.register(sub)
     return parser
 

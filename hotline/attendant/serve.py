@@ -10,7 +10,7 @@ from hotline.attendant.lookup.script import LookupEnd, look_up
 from hotline.attendant.port import Expect, Heard
 from hotline.attendant.silent import caller_speaks
 from hotline.attendant.transfer import put_through
-from hotline.attendant.words import asks_for_person, more_matters
+from hotline.attendant.words import asks_for_person, more_matters, new_request
 from hotline.domain.call_machine import Matter, Served
 
 
@@ -47,7 +47,7 @@ async def anything_else(c: AttendantCall) -> Heard | None:
     more = more_matters(heard.text)
     if more is False or not heard.text:
         return None
-    return Heard() if more else heard
+    return Heard() if more else Heard(new_request(heard.text), spoke=True)
 
 
 async def serve_matter(c: AttendantCall, heard: Heard) -> bool:

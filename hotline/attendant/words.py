@@ -8,7 +8,8 @@ from datetime import datetime
 _SPACE = re.compile(r"[\s,，。.!！?？、~]+")
 _NO = re.compile(r"不是|不对|不用|不要|没有|没了|错了|不需要|算了|^不$|^否|^没$")
 _YES = re.compile(r"是|对|嗯|好|行|可以|没错|要|需要|转")
-_MORE = re.compile(r"^(有|还有|有的|有啊|嗯有|是的?有|还有一个|还要|还想)")
+_MORE = re.compile(r"(嗯|是的?|对)?(有|还有|有的|有啊|还有一个|有一个|还要|还想|还有问题)(的|啊|呀)?")
+_AGAIN = re.compile(r"^(还有|还要|还想|另外|那再|再)(一个|一家|帮我|给我)?(查一下|问一下|查查|查|问)?")
 _PERSON = re.compile(r"人工|接线员|话务员|真人|转人|客服")
 
 
@@ -34,9 +35,15 @@ def more_matters(text: str) -> bool | None:
         return False
     if _NO.search(t) or t in ("谢谢", "谢谢你", "好的谢谢", "再见"):
         return False
-    if _MORE.match(t) and len(t) <= 4:
+    if _MORE.fullmatch(t):
         return True
     return None
+
+
+def new_request(text: str) -> str:
+    """"还有 建行" / "再查一下农行": the request itself, without the words that say it is
+    another one."""
+    return _AGAIN.sub("", squeeze(text)) or text
 
 
 def asks_for_person(text: str) -> bool:

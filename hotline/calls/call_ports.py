@@ -31,6 +31,7 @@ class CallTickets:
         self.clock = clock
         self.call_id = call_id
         self.by = by
+        self.opened: list[int] = []
 
     def due(self, kind: TicketKind) -> Any:
         return self.tickets.due(kind, self.clock.now())
@@ -41,4 +42,5 @@ class CallTickets:
         ticket_id = await self.tickets.open(NewTicket(
             kind=kind, by=self.by, call_id=self.call_id, summary=summary,
             department=department, fields=dict(fields or {})), now)
+        self.opened.append(ticket_id)
         return Opened(ticket_id, self.tickets.due(kind, now))

@@ -4,6 +4,7 @@ is not registered, with related units."""
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import re
 
@@ -34,6 +35,27 @@ def wants_transfer(text: str) -> bool:
     return bool(_TRANSFER.search(squeeze(text)))
 
 
+def _bare(entry: Entry) -> str:
+    """The name without its district (万州区老年大学 -> 老年大学)."""
+    for form in (entry.district, entry.district[:-1]):
+        if form and entry.name.startswith(form):
+            return entry.name[len(form):]
+    return entry.name
+
+
+def home_pick(result: SearchResult) -> SearchResult | None:
+    """A name shared by several districts, asked for without one: the first is the home
+    district's (the index ranks it first); it is confirmed as such, and on "no" the caller
+    is asked which district. This is a local centre's line."""
+    if result.confident or result.district is not None or len(result.hits) < 2:
+        return None
+    top = [h.entry for h in result.hits[:3] if h.score >= result.hits[0].score - 8]
+    if len(top) < 2 or len({_bare(e) for e in top}) != 1 or \
+            len({e.district for e in top}) != len(top):
+        return None
+    return dataclasses.replace(result, confident=True)
+
+
 def _shared_elsewhere(result: SearchResult, entry: Entry) -> list[str]:
     """Other districts where a unit of much the same name is listed."""
     return list(dict.fromkeys(
@@ -52,12 +74,12 @@ async def look_up(c: AttendantCall, text: str) -> tuple[LookupEnd, Entry | None]
                 return LookupEnd.UNHEARD, None
         if asks_for_person(text):
             return LookupEnd.PERSON, None
-        result = await search(c, text)
+        result = await search(c, _TRANSFER.sub("", squeeze(text)) or text)
         if result.category:
             if await offer_category(c, result):
                 return LookupEnd.OFFERED, None
             return await _not_registered(c, text, result)
-        result = await narrow(c, result, text)
+        result = home_pick(result) or await narrow(c, result, text)
         if not result.confident:
             return await _not_registered(c, text, result)
         entry = result.hits[0].entry

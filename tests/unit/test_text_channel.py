@@ -1,0 +1,183 @@
+"""The attendant's scripts on the text channel: the real directory index, phrasebook, work
+calendar and SQLite store; the caller is a list of lines."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from hotline.attendant.call import AttendantSettings
+from hotline.calls.text_session import Ended, TextDeps, run_text_call
+from hotline.config import Settings
+from hotline.directory.index import DirectoryIndex
+from hotline.directory.records import parse_csv
+from hotline.directory.service import DirectoryService
+from hotline.paths import project_dir
+from hotline.phrasebook.model import load_phrasebook
+from hotline.store.calls_repo import CallRepository
+from hotline.store.database import Database
+from hotline.tickets.setup import ticket_repository
+from tests.harness import WallClock
+
+CSV = """id,name,aliases,industry,district,address,phone,transfer_to
+1,中国工商银行重庆万州分行,工行|工商银行,银行,万州区,万州区白岩路1号,02358221111,
+2,重庆市万州区人力资源和社会保障局,人社局|社保局,政府机关,万州区,万州区北山大道1888号,02358123456,PJSIP/departments
+3,中国建设银行重庆万州分行,建行,银行,万州区,万州区高笋塘2号,02358222222,
+4,中国农业银行重庆万州分行,农行,银行,万州区,万州区沙龙路3号,02358223333,
+5,万州区老年大学,,教育,万州区,万州区江南新区4号,02358224444,
+6,涪陵区老年大学,,教育,涪陵区,涪陵区兴华路5号,02372224444,
+7,雾都宾馆,雾都,住宿,渝中区,渝中区民族路1号,02363801234,
+"""
+
+
+class Script:
+    """The caller's side: answers to each listen, in order; what was said is kept."""
+
+    def __init__(self, answers: list[dict[str, object]]) -> None:
+        self.answers = [json.dumps(a, ensure_ascii=False) for a in answers]
+        self.out: list[dict[str, str]] = []
+
+    async def read(self) -> str | None:
+        return self.answers.pop(0) if self.answers else None
+
+    def write(self, line: str) -> None:
+        self.out.append(json.loads(line))
+
+    @property
+    def said(self) -> list[str]:
+        return [o["say"] for o in self.out if "say" in o]
+
+    def text_of(self, phrase: str) -> str:
+        return next(o["text"] for o in self.out if o.get("say") == phrase)
+
+
+@pytest.fixture
+async def deps(tmp_path: Path) -> AsyncIterator[TextDeps]:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'text.db'}")
+    await db.upgrade()
+    entries, problems = parse_csv(CSV.encode())
+    assert not problems
+    yield TextDeps(store=CallRepository(db), tickets=ticket_repository(db, Settings()),
+                   clock=WallClock(), unit="12345热线",
+                   phrasebook=load_phrasebook(project_dir("scripts") / "phrasebook.yaml"),
+                   settings=AttendantSettings(keep_alive_s=1.0),
+                   directory=DirectoryService(DirectoryIndex(entries, "万州区")))
+    await db.close()
+
+
+async def talk(deps: TextDeps, *answers: dict[str, object]) -> tuple[Ended, Script]:
+    script = Script(list(answers))
+    errors: list[str] = []
+    ended = await run_text_call(deps, script, "13900000001", errors.append)
+    assert not errors
+    return ended, script
+
+
+T = "text"
+SILENCE = {"silence": True}
+
+
+async def test_confirmed_lookup_reads_the_number_then_rates(deps: TextDeps) -> None:
+    ended, s = await talk(deps, {T: "帮我查一下 工行 的 电话"}, {T: "对的"}, SILENCE,
+                          {"digit": "5"})
+    assert s.said == ["opening", "please_hold", "lookup_confirm", "lookup_found",
+                      "anything_else", "rating_request", "rating_thanks", "goodbye"]
+    assert "02358221111" in s.text_of("lookup_found")
+    assert (ended.disposition, ended.category) == ("resolved", "查询")
+    row = await deps.store.get(ended.record)  # type: ignore[attr-defined]
+    assert row.channel == "text" and row.satisfaction == 5 and row.answered_by == "9000"
+
+
+async def test_unclear_confirmation_is_asked_again_and_never_read_out(deps: TextDeps) -> None:
+    ended, s = await talk(deps, {T: "工行"}, {T: "啊"}, SILENCE, {T: "那个那个"},
+                          {T: "我要投诉"})
+    assert "lookup_found" not in s.said, "no number without a clear yes"
+    assert s.said[:6] == ["opening", "please_hold", "lookup_confirm", "ask_again", "not_heard",
+                          "callback_take"]
+    assert ended.disposition == "callback" and len(ended.tickets) == 1
+
+
+async def test_no_then_a_new_request(deps: TextDeps) -> None:
+    ended, s = await talk(deps, {T: "工行"}, {T: "不是"}, {T: "建设银行"}, {T: "是的"},
+                          {T: "没有了"}, SILENCE)
+    assert s.said.count("lookup_confirm") == 2
+    assert "02358222222" in s.text_of("lookup_found")
+    assert ended.disposition == "resolved"
+
+
+async def test_a_category_is_asked_for_units_never_not_registered(deps: TextDeps) -> None:
+    ended, s = await talk(deps, {T: "万州的银行"}, SILENCE, SILENCE)
+    assert "lookup_not_registered" not in s.said
+    assert s.said.count("lookup_related") == 3
+    assert ended.disposition == "resolved"
+
+
+async def test_a_shared_name_is_the_home_districts_then_asks_which(deps: TextDeps) -> None:
+    ended, s = await talk(deps, {T: "老年大学"}, {T: "不是"}, {T: "涪陵区"}, {T: "对"},
+                          {T: "没有"}, SILENCE)
+    confirms = [o["text"] for o in s.out if o.get("say") == "lookup_confirm"]
+    assert "万州区老年大学" in confirms[0]
+    assert "lookup_which_district" in s.said
+    assert "02372224444" in s.text_of("lookup_found")
+
+
+async def test_an_absent_name_is_not_registered_and_kept_for_the_keepers(
+        deps: TextDeps) -> None:
+    ended, s = await talk(deps, {T: "星辰量子计算研究院"}, SILENCE, SILENCE)
+    assert "lookup_not_registered" in s.said
+    assert ended.disposition == "referred"
+    row = await deps.store.get(ended.record)  # type: ignore[attr-defined]
+    assert [e.data["query"] for e in row.events if e.kind == "unmatched_query"] == \
+        ["星辰量子计算研究院"]
+
+
+async def test_a_transfer_nobody_can_take_here_becomes_a_referral(deps: TextDeps) -> None:
+    ended, s = await talk(deps, {T: "人社局"}, {T: "对"}, {T: "好的转过去"}, SILENCE, SILENCE)
+    assert s.said[3:6] == ["lookup_found", "transfer_offer", "transfer"]
+    assert "transfer_failed" in s.said
+    assert f"工单号是{ended.tickets[0]}" in s.text_of("transfer_failed")
+    assert ended.disposition == "referred"
+
+
+async def test_asking_to_be_put_through_to_a_unit_without_transfers(deps: TextDeps) -> None:
+    ended, s = await talk(deps, {T: "帮我转接雾都宾馆"}, {T: "对"}, SILENCE, SILENCE)
+    assert s.said[3:5] == ["transfer_not_registered", "lookup_found"]
+
+
+async def test_a_person_asked_for_with_nobody_here_takes_it_down(deps: TextDeps) -> None:
+    ended, s = await talk(deps, {T: "我要找人工"}, {T: "我家门口的路灯坏了三天了电话13900000001"},
+                          SILENCE)
+    assert s.said[1:3] == ["callback_take", "callback_ticket"]
+    [ticket] = ended.tickets
+    assert f"工单号是{ticket}" in s.text_of("callback_ticket")
+    assert "前回复您" in s.text_of("callback_take") and "月" in s.text_of("callback_take")
+    assert ended.disposition == "callback" and ended.category == "咨询"
+    found = await deps.tickets.get(ticket)  # type: ignore[attr-defined]
+    assert found.kind == "callback" and found.owner == "9000"
+    assert "路灯" in found.fields["transcript"]
+
+
+async def test_up_to_three_matters_then_the_rating(deps: TextDeps) -> None:
+    ended, s = await talk(
+        deps, {T: "工行"}, {T: "对"}, {T: "还有 建行"}, {T: "是"}, {T: "再查一下农行"},
+        {T: "对的"}, {"digit": "4"})
+    assert s.said.count("lookup_found") == 3
+    assert s.said.count("anything_else") == 2, "the third matter goes straight to the rating"
+    assert s.said[-3:] == ["rating_request", "rating_thanks", "goodbye"]
+
+
+async def test_hanging_up_mid_dialogue_is_abandoned(deps: TextDeps) -> None:
+    ended, s = await talk(deps, {T: "工行"}, {"hangup": True})
+    assert ended.disposition == "abandoned"
+
+
+async def test_malformed_lines_are_reported_and_taken_as_silence(deps: TextDeps) -> None:
+    script = Script([])
+    script.answers = ["not json", '{"txt": 1}', '{"text": 5}']
+    errors: list[str] = []
+    ended = await run_text_call(deps, script, "13900000001", errors.append)
+    assert len(errors) == 3 and "not JSON" in errors[0]
+    assert ended.disposition == "silent"
