@@ -116,7 +116,7 @@ async def test_a_category_is_asked_for_units_never_not_registered(deps: TextDeps
 
 
 async def test_a_shared_name_is_the_home_districts_then_asks_which(deps: TextDeps) -> None:
-    ended, s = await talk(deps, {T: "老年大学"}, {T: "不是"}, {T: "涪陵区"}, {T: "对"},
+    _ended, s = await talk(deps, {T: "老年大学"}, {T: "不是"}, {T: "涪陵区"}, {T: "对"},
                           {T: "没有"}, SILENCE)
     confirms = [o["text"] for o in s.out if o.get("say") == "lookup_confirm"]
     assert "万州区老年大学" in confirms[0]
@@ -143,7 +143,7 @@ async def test_a_transfer_nobody_can_take_here_becomes_a_referral(deps: TextDeps
 
 
 async def test_asking_to_be_put_through_to_a_unit_without_transfers(deps: TextDeps) -> None:
-    ended, s = await talk(deps, {T: "帮我转接雾都宾馆"}, {T: "对"}, SILENCE, SILENCE)
+    _ended, s = await talk(deps, {T: "帮我转接雾都宾馆"}, {T: "对"}, SILENCE, SILENCE)
     assert s.said[3:5] == ["transfer_not_registered", "lookup_found"]
 
 
@@ -161,7 +161,7 @@ async def test_a_person_asked_for_with_nobody_here_takes_it_down(deps: TextDeps)
 
 
 async def test_up_to_three_matters_then_the_rating(deps: TextDeps) -> None:
-    ended, s = await talk(
+    _ended, s = await talk(
         deps, {T: "工行"}, {T: "对"}, {T: "还有 建行"}, {T: "是"}, {T: "再查一下农行"},
         {T: "对的"}, {"digit": "4"})
     assert s.said.count("lookup_found") == 3
@@ -170,7 +170,7 @@ async def test_up_to_three_matters_then_the_rating(deps: TextDeps) -> None:
 
 
 async def test_hanging_up_mid_dialogue_is_abandoned(deps: TextDeps) -> None:
-    ended, s = await talk(deps, {T: "工行"}, {"hangup": True})
+    ended, _s = await talk(deps, {T: "工行"}, {"hangup": True})
     assert ended.disposition == "abandoned"
 
 
