@@ -37,18 +37,15 @@ from tests.scripted import ScriptedRecognizer
 
 SAMPLE = Path(__file__).parents[1] / "directory" / "sample.csv"
 
-FAST = FlowSettings(ring_on_s=0.05, ring_off_s=0.2, silence_prompt_s=0.1, goodbye_pause_s=0.05,
-                    caller_hangup_wait_s=0.2, rating_wait_s=0.3, seat_ring_s=1.0,
+FAST = FlowSettings(ring_on_s=0.05, ring_off_s=0.2, silence_prompt_s=0.1, seat_ring_s=1.0,
                     seat_fault_offer_s=3.0, listen_s=0.3, message_silence_s=1.0)
+FAST_ATTENDANT = AttendantSettings(goodbye_pause_s=0.05, caller_hangup_wait_s=0.2,
+                                   rating_wait_s=0.3, keep_alive_s=1.0, message_max_s=5.0)
 
 
-def attendant_for(flow: FlowSettings, **changes: object) -> AttendantSettings:
-    """The attendant's timings to go with the flow's (short ones in tests)."""
-    base = AttendantSettings(goodbye_pause_s=flow.goodbye_pause_s,
-                             caller_hangup_wait_s=flow.caller_hangup_wait_s,
-                             rating_wait_s=flow.rating_wait_s, keep_alive_s=1.0,
-                             message_max_s=5.0)
-    return replace(base, **changes)  # type: ignore[arg-type]
+def attendant_for(**changes: object) -> AttendantSettings:
+    """The attendant's short test timings, with some changed."""
+    return replace(FAST_ATTENDANT, **changes)  # type: ignore[arg-type]
 
 
 class FakePrompts:
@@ -109,7 +106,7 @@ async def running(fake: FakeAri, tmp: Path, settings: FlowSettings = FAST,
     tickets = TicketRepository(db, work_calendar(Settings()), deadline_days(Settings()))
     flow = CallFlow(CallDeps(
         store=PublishingCallStore(calls, hub), prompts=FakePrompts(), clock=WallClock(),
-        tickets=tickets, settings=settings, attendant=attendant or attendant_for(settings),
+        tickets=tickets, settings=settings, attendant=attendant or FAST_ATTENDANT,
         telephony=telephony, seats=SeatRoster(operators, max_age_s=0),
         directory=DirectoryService(DirectoryIndex(entries, home_district="万州区")),
         recognizer=recognizer if recognizer is not None else ScriptedRecognizer(utterances),

@@ -3,11 +3,23 @@ call. Both channels (phone and text) use them."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from hotline.attendant.port import Opened
+from hotline.domain.call_machine import CallMachine
 from hotline.domain.tickets import NewTicket, TicketKind
 from hotline.ports import CallStore, Clock, TicketStore
+
+
+def closing_fields(machine: CallMachine, now: datetime) -> dict[str, Any]:
+    """What the record says once the call is over: derived from the machine, never set by
+    hand (the category only once the caller's matter is known)."""
+    fields: dict[str, Any] = {"ended_at": now, "state": machine.state.value,
+                              "disposition": machine.disposition.value}
+    if machine.category:
+        fields["category"] = machine.category
+    return fields
 
 
 class StoreRecord:

@@ -12,14 +12,10 @@ from hotline.ports import CallLeg
 
 @dataclass(frozen=True)
 class FlowSettings:
-    attendant_job_number: str = "9000"
     ring_on_s: float = 1.0
     ring_off_s: float = 4.0
     ring_budget: int = 3
-    silence_prompt_s: float = 3.0
-    goodbye_pause_s: float = 2.0
-    caller_hangup_wait_s: float = 5.0
-    rating_wait_s: float = 6.0
+    silence_prompt_s: float = 3.0  # no speech this long: the caller is silent (004: ~3 s)
     seat_ring_s: float = 5.0
     seat_fault_offer_s: float = 15.0
     transfer_ring_s: float = 20.0  # how long a transfer target (department, colleague) rings

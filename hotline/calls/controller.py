@@ -149,16 +149,14 @@ class CallController:
             leg.on_talking(False)
 
     async def on_PlaybackFinished(self, event: PlaybackFinished) -> None:
-        if event.target_uri.startswith("channel:"):
-            leg = self.legs.get(event.target_uri.split(":", 1)[1])
-            if leg is not None:
-                leg.on_playback_finished(event.playback_id)
+        leg = self._leg_at(event.target_uri)
+        if leg is not None:
+            leg.on_playback_finished(event.playback_id)
 
     async def on_RecordingFinished(self, event: RecordingFinished) -> None:
-        if event.target_uri.startswith("channel:"):
-            leg = self.legs.get(event.target_uri.split(":", 1)[1])
-            if leg is not None:
-                leg.on_recording_finished(event.name, event.duration_s)
+        leg = self._leg_at(event.target_uri)
+        if leg is not None:
+            leg.on_recording_finished(event.name, event.duration_s)
 
     async def on_UnknownEvent(self, event: UnknownEvent) -> None:
         self.unknown_events += 1
@@ -166,6 +164,11 @@ class CallController:
 
     async def on_unhandled(self, event: Event) -> None:
         log.debug("no handler for ARI event %s", event.type)
+
+    def _leg_at(self, target_uri: str) -> AriCallLeg | None:
+        """The leg a playback or recording is on ("channel:ID")."""
+        kind, _, channel_id = target_uri.partition(":")
+        return self.legs.get(channel_id) if kind == "channel" else None
 
     def _gone(self, channel_id: str, cause: int = 0, destroyed: bool = False) -> None:
         leg = self.legs.get(channel_id)

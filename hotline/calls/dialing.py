@@ -7,7 +7,12 @@ from __future__ import annotations
 import asyncio
 
 from hotline.errors import CallerGone
-from hotline.ports import CallLeg, Telephony
+from hotline.ports import CallLeg, Prompts, Telephony
+
+
+async def brief(prompts: Prompts, leg: CallLeg, organisation: str) -> None:
+    """003: the receiving side hears who is being put through before the caller is."""
+    await leg.play([await prompts.media("transfer_brief", organisation=organisation)])
 
 
 async def dial_while_caller_waits(telephony: Telephony, caller: CallLeg, endpoint: str,

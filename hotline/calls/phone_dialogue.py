@@ -4,33 +4,22 @@ come as DTMF, and words taken down are recorded by Asterisk after a tone."""
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
-
 from hotline.attendant.port import Expect, Heard, Words
+from hotline.calls.context import FlowSettings
 from hotline.ports import CallLeg, CallStore, Prompts, Recognizer
-
-log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Listening:
-    silence_s: float = 3.0  # no speech this long: the caller is silent (004: about 3 s)
-    listen_s: float = 8.0  # how long an answer to a question may take
-    message_silence_s: float = 3.0  # a pause this long ends the words taken down
 
 
 class PhoneDialogue:
     channel = "phone"
 
     def __init__(self, leg: CallLeg, record_id: int, store: CallStore, prompts: Prompts,
-                 recognizer: Recognizer | None, listening: Listening) -> None:
+                 recognizer: Recognizer | None, settings: FlowSettings) -> None:
         self.leg = leg
         self.record_id = record_id
         self.store = store
         self.prompts = prompts
         self.recognizer = recognizer
-        self.listening = listening
+        self.s = settings
         self.hearing = False  # set once the recogniser is attached to the caller
         self._takes = 0
 
@@ -47,8 +36,7 @@ class PhoneDialogue:
         return interrupted
 
     async def hear(self, expect: Expect) -> Heard:
-        window = self.listening.silence_s if expect is Expect.FREE else \
-            self.listening.listen_s
+        window = self.s.silence_prompt_s if expect is Expect.FREE else self.s.listen_s
         if not self.understands:
             return Heard(spoke=await self.leg.wait_speech(window))
         assert self.recognizer is not None
@@ -64,7 +52,7 @@ class PhoneDialogue:
         self._takes += 1
         name = f"words-{self.record_id}-{self._takes}"
         seconds, left = await self.leg.record_message(name, max_s,
-                                                      self.listening.message_silence_s)
+                                                      self.s.message_silence_s)
         text = ""
         if self.understands and not left:
             assert self.recognizer is not None

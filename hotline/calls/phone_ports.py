@@ -9,7 +9,7 @@ import logging
 from contextlib import AsyncExitStack
 
 from hotline.calls.context import CallContext, FlowSettings
-from hotline.calls.dialing import dial_while_caller_waits, talk_until_one_leaves
+from hotline.calls.dialing import brief, dial_while_caller_waits, talk_until_one_leaves
 from hotline.calls.seat_steps import SeatSteps
 from hotline.directory.records import Entry
 from hotline.domain.call_machine import Served
@@ -77,9 +77,8 @@ class PhoneTransfers:
         if other is None:
             return None
         self.stack.push_async_callback(_hang_up_quietly, other)
-        try:  # 003: the receiving side hears who is put through before the caller is
-            await other.play([await self.prompts.media(
-                "transfer_brief", organisation=entry.name)])
+        try:
+            await brief(self.prompts, other, entry.name)
         except LegGone:
             log.info("call %s: %s hung up during the brief", self.call.record_id, entry.name)
             return None

@@ -19,9 +19,10 @@ from hotline.attendant.callback import take_for_callback
 from hotline.attendant.closing import close
 from hotline.attendant.greeting import greet, opening_phrase
 from hotline.attendant.serve import attend
-from hotline.calls.call_ports import CallTickets, StoreRecord
+from hotline.calls.call_ports import CallTickets, StoreRecord, closing_fields
 from hotline.calls.context import CallContext, FlowSettings, SeatLeg
-from hotline.calls.phone_dialogue import Listening, PhoneDialogue
+from hotline.calls.dialing import brief
+from hotline.calls.phone_dialogue import PhoneDialogue
 from hotline.calls.phone_ports import PhoneTransfers, SeatOperators
 from hotline.calls.seat_steps import SeatSteps
 from hotline.domain.call_machine import CallMachine, CallState, Served
@@ -76,18 +77,17 @@ class CallSession:
         self.steps: SeatSteps | None = None
         self.dialogue: PhoneDialogue | None = None
         self.fields: dict[str, object] = {}
-        self._seats: list[Seat] = []
 
     # -- the whole call ---------------------------------------------------------------------
     async def run(self, adopted: bool = False) -> None:
         started = self.deps.clock.monotonic()
         try:
-            await self._open(started, adopted)
+            seats = await self._open(adopted)
             if adopted:  # its place in the script was lost with the restart
                 await self.deps.store.add_event(self.call.record_id, "adopted",
                                                 {"channel": self.leg.id})
                 raise _Fault("adopted after a restart")
-            await self._script(started)
+            await self._script(started, seats)
             self.machine.end()
         except CallerGone:
             if self.machine.state is not CallState.ENDED:
@@ -105,7 +105,7 @@ class CallSession:
         finally:
             await asyncio.shield(self._finish())
 
-    async def _open(self, started: float, adopted: bool) -> None:
+    async def _open(self, adopted: bool) -> list[Seat]:
         """The record is written on arrival, while the seats on duty are looked up; ringing
         only when there is a seat to offer (with nobody on duty the attendant answers)."""
         d = self.deps
@@ -129,16 +129,16 @@ class CallSession:
             d.requests.open(self.call.record_id)
             self.stack.callback(d.requests.forget, self.call.record_id)
         log.info("call %s from %s arrived", self.call.record_id, mask_number(self.leg.caller))
-        self._seats = seats
+        return seats
 
-    async def _script(self, started: float) -> None:
+    async def _script(self, started: float, seats: list[Seat]) -> None:
         d, m, s = self.deps, self.machine, self.deps.settings
         seat: SeatLeg | None = None
-        if self._seats and self.steps is not None:  # A post, then B posts, until ring 3
+        if seats and self.steps is not None:  # A post, then B posts, until ring 3
             m.ring()
             m.offer_seat()
             deadline = started + ring_deadline(s.ring_budget, s.ring_on_s, s.ring_off_s)
-            seat = await self.steps.offer(self.call, deadline, seats=self._seats)
+            seat = await self.steps.offer(self.call, deadline, seats=seats)
             if seat is None:
                 m.seat_unanswered()
         self.call.seat = seat
@@ -149,8 +149,7 @@ class CallSession:
         await d.store.update_call(self.call.record_id, answered_at=d.clock.now(), rings=rings,
                                   answered_by=job, owner=job, state=m.state.value)
         dialogue = self.dialogue = PhoneDialogue(
-            self.leg, self.call.record_id, d.store, d.prompts, d.recognizer,
-            Listening(s.silence_prompt_s, s.listen_s, s.message_silence_s))
+            self.leg, self.call.record_id, d.store, d.prompts, d.recognizer, s)
         await self._start_hearing(dialogue)
         await self._start_recording()
         c = self._attendant_call(dialogue)
@@ -271,10 +270,7 @@ class CallSession:
         m = self.machine
         if m.state is not CallState.ENDED:
             m.end()
-        fields: dict[str, object] = {"ended_at": self.deps.clock.now(), "state": m.state.value,
-                                     "disposition": m.disposition.value}
-        if m.category:
-            fields["category"] = m.category
+        fields = closing_fields(m, self.deps.clock.now())
         if "recording" in self.fields:
             fields["recording"] = self.fields["recording"]
         if self.call.record_id:
@@ -311,5 +307,4 @@ class _SeatSide:
             await self.session._let_go(rec, seat.leg)
 
     async def brief(self, leg: CallLeg, organisation: str) -> None:
-        await leg.play([await self.session.deps.prompts.media(
-            "transfer_brief", organisation=organisation)])
+        await brief(self.session.deps.prompts, leg, organisation)

@@ -12,7 +12,7 @@ from hotline.attendant.call import AttendantCall, AttendantSettings
 from hotline.attendant.greeting import greet
 from hotline.attendant.serve import attend
 from hotline.attendant.text_channel import Lines, TextDialogue
-from hotline.calls.call_ports import CallTickets, StoreRecord
+from hotline.calls.call_ports import CallTickets, StoreRecord, closing_fields
 from hotline.domain.call_machine import CallMachine, CallState
 from hotline.domain.calls import NewCall
 from hotline.errors import CallerGone
@@ -70,9 +70,5 @@ async def run_text_call(deps: TextDeps, lines: Lines, caller: str,
         if machine.state is not CallState.ENDED:
             machine.fault()
             machine.end()
-        fields: dict[str, object] = {"ended_at": clock.now(), "state": machine.state.value,
-                                     "disposition": machine.disposition.value}
-        if machine.category:
-            fields["category"] = machine.category
-        await store.update_call(record_id, **fields)
+        await store.update_call(record_id, **closing_fields(machine, clock.now()))
     return Ended(record_id, machine.disposition.value, machine.category, tickets.opened)

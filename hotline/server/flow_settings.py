@@ -10,11 +10,9 @@ from hotline.config import Settings
 
 def flow_settings(s: Settings) -> FlowSettings:
     return FlowSettings(
-        attendant_job_number=s.attendant_job_number, ring_on_s=s.ring_on_s,
-        ring_off_s=s.ring_off_s, ring_budget=s.ring_budget,
-        silence_prompt_s=s.silence_prompt_s, goodbye_pause_s=s.goodbye_pause_s,
-        caller_hangup_wait_s=s.caller_hangup_wait_s, rating_wait_s=s.rating_wait_s,
-        seat_ring_s=s.seat_ring_s, seat_fault_offer_s=s.seat_fault_offer_s, node=s.node)
+        ring_on_s=s.ring_on_s, ring_off_s=s.ring_off_s, ring_budget=s.ring_budget,
+        silence_prompt_s=s.silence_prompt_s, seat_ring_s=s.seat_ring_s,
+        seat_fault_offer_s=s.seat_fault_offer_s, node=s.node)
 
 
 def attendant_settings(s: Settings) -> AttendantSettings:

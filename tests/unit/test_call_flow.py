@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from pathlib import Path
 
 from hotline.domain.calls import ring_deadline, rings_elapsed
 from tests.fake_ari import FakeAri
-from tests.harness import FAST, attendant_for, running
+from tests.harness import attendant_for, running
 
 
 def phrases(fake: FakeAri, cid: str) -> list[str]:
@@ -55,7 +54,7 @@ async def test_record_exists_before_the_call_is_answered(fake_ari: FakeAri,
 
 async def test_caller_speaks_then_rates_with_dtmf(fake_ari: FakeAri, tmp_path: Path) -> None:
     """The scripted lookup of 004 篇10: 工行 is found, confirmed, read out; then the rating."""
-    async with running(fake_ari, tmp_path, replace(FAST, rating_wait_s=3),
+    async with running(fake_ari, tmp_path, attendant=attendant_for(rating_wait_s=3),
                        utterances=["帮我查一下 工行 的 电话", "对的"]) as h:
         cid = await fake_ari.incoming_call()
         await wait_played(fake_ari, cid, "opening")
@@ -106,7 +105,7 @@ async def test_hangup_mid_prompt_closes_the_record_at_once(fake_ari: FakeAri,
 
 async def test_long_wait_opens_with_an_apology(fake_ari: FakeAri, tmp_path: Path) -> None:
     # every call counts as a long wait
-    long_wait = attendant_for(FAST, apology_after_rings=0)
+    long_wait = attendant_for(apology_after_rings=0)
     async with running(fake_ari, tmp_path, attendant=long_wait) as h:
         cid = await fake_ari.incoming_call()
         await h.record_for(cid)

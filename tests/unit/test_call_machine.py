@@ -69,10 +69,10 @@ LEGAL = {
 }
 
 
-def machine_in(state: CallState, answered: bool = True) -> CallMachine:
-    m = CallMachine(state=state, answered_by="9000" if answered and state not in (
-        S.ARRIVED, S.RINGING, S.OFFERED) else "")
-    return m
+def machine_in(state: CallState) -> CallMachine:
+    """A machine in ``state``, answered once past the ring."""
+    return CallMachine(state=state, answered_by="" if state in (
+        S.ARRIVED, S.RINGING, S.OFFERED) else "9000")
 
 
 @pytest.mark.parametrize("state", [s for s in CallState if s is not S.ENDED])

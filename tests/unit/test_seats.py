@@ -18,14 +18,15 @@ from hotline.live.hub import Happening
 from hotline.store.database import Database
 from hotline.store.operators_repo import OperatorRepository
 from tests.fake_ari import FakeAri
-from tests.harness import FAST, running
+from tests.harness import FAST, attendant_for, running
 from tests.scripted import ScriptedRecognizer
 from tests.unit.test_call_flow import phrases, wait_played
 
 ON, BREAK, OFF = DutyState.ON_DUTY, DutyState.BREAK, DutyState.OFF
 # Rings of 0.5 s on / 1 s off: the third ring ends 3.5 s after arrival; a seat rings 1 s.
-SEATED = replace(FAST, ring_on_s=0.5, ring_off_s=1.0, seat_ring_s=1.0, seat_fault_offer_s=3.0,
-                 rating_wait_s=0.5)
+SEATED = replace(FAST, ring_on_s=0.5, ring_off_s=1.0, seat_ring_s=1.0, seat_fault_offer_s=3.0)
+SEATED_ATTENDANT = attendant_for(rating_wait_s=0.5)
+RATED = attendant_for(rating_wait_s=3)
 
 
 def seat(job: str, backup_of: str | None = None, duty: DutyState = ON,
@@ -84,7 +85,7 @@ async def test_repository_rejects_bad_seats(tmp_path: Path) -> None:
 
 async def test_a_post_answers_and_talks(fake_ari: FakeAri, tmp_path: Path) -> None:
     fake_ari.seats = {"PJSIP/1001": "answer", "PJSIP/1002": "answer"}
-    async with running(fake_ari, tmp_path, SEATED,
+    async with running(fake_ari, tmp_path, SEATED, attendant=SEATED_ATTENDANT,
                        seats=[("1001", None, ON), ("1002", "1001", ON)]) as h:
         cid = await fake_ari.incoming_call()
         await wait_played(fake_ari, cid, "opening")
@@ -116,7 +117,7 @@ async def test_a_post_answers_and_talks(fake_ari: FakeAri, tmp_path: Path) -> No
 
 async def test_b_post_answers_when_a_does_not(fake_ari: FakeAri, tmp_path: Path) -> None:
     fake_ari.seats = {"PJSIP/1001": "no_answer", "PJSIP/1002": "answer"}
-    async with running(fake_ari, tmp_path, SEATED,
+    async with running(fake_ari, tmp_path, SEATED, attendant=SEATED_ATTENDANT,
                        seats=[("1001", None, ON), ("1002", "1001", ON)]) as h:
         cid = await fake_ari.incoming_call()
         await _until(lambda: fake_ari.in_bridge(cid))
@@ -134,7 +135,7 @@ async def test_b_post_answers_when_a_does_not(fake_ari: FakeAri, tmp_path: Path)
 
 async def test_away_a_post_goes_straight_to_b(fake_ari: FakeAri, tmp_path: Path) -> None:
     fake_ari.seats = {"PJSIP/1001": "answer", "PJSIP/1002": "answer"}
-    async with running(fake_ari, tmp_path, SEATED,
+    async with running(fake_ari, tmp_path, SEATED, attendant=SEATED_ATTENDANT,
                        seats=[("1001", None, BREAK), ("1002", "1001", ON)]) as h:
         cid = await fake_ari.incoming_call()
         await _until(lambda: fake_ari.in_bridge(cid))
@@ -147,7 +148,7 @@ async def test_away_a_post_goes_straight_to_b(fake_ari: FakeAri, tmp_path: Path)
 async def test_attendant_answers_by_the_third_ring(fake_ari: FakeAri, tmp_path: Path) -> None:
     fake_ari.seats = {"PJSIP/1001": "no_answer", "PJSIP/1002": "no_answer",
                       "PJSIP/1003": "no_answer"}
-    async with running(fake_ari, tmp_path, SEATED, seats=[
+    async with running(fake_ari, tmp_path, SEATED, attendant=SEATED_ATTENDANT, seats=[
             ("1001", None, ON), ("1002", "1001", ON), ("1003", "1001", ON)]) as h:
         cid = await fake_ari.incoming_call()
         row = await h.record_for(cid, ended=False)
@@ -163,7 +164,7 @@ async def test_attendant_answers_by_the_third_ring(fake_ari: FakeAri, tmp_path: 
 async def test_seat_fault_is_apologised_and_offered_to_another_seat(
         fake_ari: FakeAri, tmp_path: Path) -> None:
     fake_ari.seats = {"PJSIP/1001": "answer", "PJSIP/1002": "answer"}
-    async with running(fake_ari, tmp_path, SEATED,
+    async with running(fake_ari, tmp_path, SEATED, attendant=SEATED_ATTENDANT,
                        seats=[("1001", None, ON), ("1002", "1001", ON)]) as h:
         cid = await fake_ari.incoming_call()
         await _until(lambda: fake_ari.in_bridge(cid))
@@ -189,7 +190,7 @@ async def test_seat_gone_during_the_greeting_is_a_seat_fault(
     the caller, still there, is offered to the next seat."""
     fake_ari.seats = {"PJSIP/1001": "answer", "PJSIP/1002": "answer"}
     fake_ari.playback_s = 1.0
-    async with running(fake_ari, tmp_path, SEATED,
+    async with running(fake_ari, tmp_path, SEATED, attendant=SEATED_ATTENDANT,
                        seats=[("1001", None, ON), ("1002", "1001", ON)]) as h:
         cid = await fake_ari.incoming_call()
         await wait_played(fake_ari, cid, "opening")
@@ -210,7 +211,8 @@ async def test_without_speech_the_attendant_hands_the_call_to_a_seat(
     """No seat answered within three rings, so the attendant did; with no speech model the
     caller, once they speak, is offered to the seats again, and one now answers."""
     fake_ari.seats = {"PJSIP/1001": "no_answer"}
-    async with running(fake_ari, tmp_path, SEATED, seats=[("1001", None, ON)]) as h:
+    async with running(fake_ari, tmp_path, SEATED, attendant=SEATED_ATTENDANT,
+                       seats=[("1001", None, ON)]) as h:
         flow = h.controller.flow
         assert isinstance(flow, CallFlow) and isinstance(flow.deps.recognizer, ScriptedRecognizer)
         flow.deps.recognizer.available = False  # type: ignore[misc]
@@ -228,7 +230,7 @@ async def test_without_speech_the_attendant_hands_the_call_to_a_seat(
 
 async def test_operator_hangs_up_and_the_caller_rates(fake_ari: FakeAri, tmp_path: Path) -> None:
     fake_ari.seats = {"PJSIP/1001": "answer"}
-    async with running(fake_ari, tmp_path, replace(SEATED, rating_wait_s=3),
+    async with running(fake_ari, tmp_path, SEATED, attendant=RATED,
                        seats=[("1001", None, ON)]) as h:
         cid = await fake_ari.incoming_call()
         await _until(lambda: fake_ari.in_bridge(cid))
@@ -246,7 +248,8 @@ async def test_operator_hangs_up_and_the_caller_rates(fake_ari: FakeAri, tmp_pat
 
 async def test_caller_gone_while_seat_rings(fake_ari: FakeAri, tmp_path: Path) -> None:
     fake_ari.seats = {"PJSIP/1001": "no_answer"}
-    async with running(fake_ari, tmp_path, SEATED, seats=[("1001", None, ON)]) as h:
+    async with running(fake_ari, tmp_path, SEATED, attendant=SEATED_ATTENDANT,
+                       seats=[("1001", None, ON)]) as h:
         cid = await fake_ari.incoming_call()
         await _until(lambda: bool(fake_ari.seat_channels("PJSIP/1001")))
         await fake_ari.caller_hangs_up(cid)
@@ -272,7 +275,7 @@ async def test_warm_transfer_to_a_colleague_with_a_written_summary(
     colleague's desk pops it up) while the first operator keeps the caller; once 1002
     answers, the caller is bridged to 1002, 1001's leg ends, and 1001 stays the owner."""
     fake_ari.seats = {"PJSIP/1001": "answer", "PJSIP/1002": "answer"}
-    async with running(fake_ari, tmp_path, SEATED,
+    async with running(fake_ari, tmp_path, SEATED, attendant=SEATED_ATTENDANT,
                        seats=[("1001", None, ON), ("1002", "1001", ON)]) as h:
         async with h.hub.subscribe() as feed:
             cid = await fake_ari.incoming_call()
