@@ -31,10 +31,10 @@ from hotline.directory.records import Entry
 from hotline.directory.service import DirectoryService
 from hotline.paths import project_dir
 from hotline.phrasebook.model import load_phrasebook
+from hotline.server.root import SystemClock
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
 from hotline.tickets.setup import ticket_repository
-from tests.harness import WallClock
 
 
 class Caller:
@@ -87,7 +87,7 @@ async def run(entries: list[Entry], queries: list[Query], tmp: Path) -> dict[str
     db = Database(f"sqlite+aiosqlite:///{tmp / 'bench.db'}")
     await db.upgrade()
     deps = TextDeps(store=CallRepository(db), tickets=ticket_repository(db, Settings()),
-                    clock=WallClock(), unit="12345热线",
+                    clock=SystemClock(), unit="12345热线",
                     phrasebook=load_phrasebook(project_dir("scripts") / "phrasebook.yaml"),
                     settings=AttendantSettings(), directory=DirectoryService(
                         DirectoryIndex(entries, home_district="万州区")))
