@@ -51,7 +51,7 @@ class CallLeg(Protocol):
     async def pause(self, seconds: float) -> None: ...
     async def record_message(self, name: str, max_s: float,
                              silence_s: float) -> tuple[float, bool]:
-        """After a tone, record the caller under ``name`` until a pause of silence_s, # or
+        """Record the caller under ``name`` until a pause of silence_s, # or
         max_s: (seconds kept, whether the caller hung up meanwhile)."""
         ...
     async def wait_gone(self, timeout_s: float | None) -> bool: ...
@@ -63,6 +63,9 @@ class CallLeg(Protocol):
 
 class Prompts(Protocol):
     async def media(self, phrase_id: str, **values: str) -> str: ...
+    async def tone(self) -> str:
+        """The tone after which the caller speaks (提示音)."""
+        ...
 
 
 class Telephony(Protocol):

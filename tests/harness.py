@@ -53,6 +53,9 @@ class FakePrompts:
         extra = ",".join(f"{k}={v}" for k, v in sorted(values.items()))
         return f"sound:test/{phrase_id}" + (f"?{extra}" if extra else "")
 
+    async def tone(self) -> str:
+        return "sound:test/tone"
+
 
 class WallClock:
     def now(self) -> datetime:

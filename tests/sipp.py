@@ -58,11 +58,12 @@ def _result(returncode: int, out: bytes) -> SippResult:
 
 
 @contextlib.asynccontextmanager
-async def sipp_seat(scenario: str, *, calls: int = 1,
-                    timeout_s: int = 90) -> AsyncIterator[tuple[int, asyncio.Future[SippResult]]]:
-    """An operator's phone: sipp as a UAS on a free loopback port, running ``scenario``
-    (seat_answer, seat_no_answer, seat_silent). Yields the port and the future result."""
-    port = free_udp_port()
+async def sipp_seat(scenario: str, *, calls: int = 1, timeout_s: int = 90,
+                    port: int = 0) -> AsyncIterator[tuple[int, asyncio.Future[SippResult]]]:
+    """An operator's phone (or a department's): sipp as a UAS on a loopback port (a free
+    one unless given), running ``scenario`` (seat_answer, seat_no_answer, seat_silent).
+    Yields the port and the future result."""
+    port = port or free_udp_port()
     cmd = ["sipp", "-sf", str(SCENARIOS / f"{scenario}.xml"), "-i", "127.0.0.1",
            "-p", str(port), "-mp", str(free_udp_port()), "-m", str(calls),
            "-timeout", f"{timeout_s}s", "-timeout_error", "-nostdin"]

@@ -134,11 +134,11 @@ class AriRest:
         await self.request("DELETE", f"/playbacks/{playback_id}")
 
     async def record(self, channel_id: str, name: str, fmt: str = "wav",
-                     max_duration_s: int = 0, max_silence_s: int = 0, beep: bool = False,
+                     max_duration_s: int = 0, max_silence_s: int = 0,
                      terminate_on: str = "none") -> JSON:
         return await self.request("POST", f"/channels/{channel_id}/record", params={
             "name": name, "format": fmt, "maxDurationSeconds": max_duration_s,
-            "maxSilenceSeconds": max_silence_s, "ifExists": "overwrite", "beep": beep,
+            "maxSilenceSeconds": max_silence_s, "ifExists": "overwrite", "beep": False,
             "terminateOn": terminate_on})
 
     async def stop_recording(self, name: str) -> None:

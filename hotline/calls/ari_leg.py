@@ -162,16 +162,16 @@ class AriCallLeg:
 
     async def record_message(self, name: str, max_s: float,
                              silence_s: float) -> tuple[float, bool]:
-        """After a beep, record the caller until silence_s of silence, # or max_s: (seconds
-        kept, whether the caller hung up meanwhile). What was said before a hang-up is kept
-        by Asterisk, and its length still reported."""
+        """Record the caller until silence_s of silence, # or max_s: (seconds kept, whether
+        the caller hung up meanwhile); the tone before it is the dialogue's to play. What
+        was said before a hang-up is kept by Asterisk, and its length still reported."""
         fut: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         self._recordings[name] = fut
         try:
             try:
                 await self._rest_call(self._rest.record(
                     self.id, name, max_duration_s=max(1, round(max_s)),
-                    max_silence_s=max(1, round(silence_s)), beep=True, terminate_on="#"))
+                    max_silence_s=max(1, round(silence_s)), terminate_on="#"))
                 done, seconds = await self._until(asyncio.shield(fut), max_s + 5)
                 if not done:  # no word from Asterisk: stop it and keep what there is
                     with contextlib.suppress(AriNotFound):

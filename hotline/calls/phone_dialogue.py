@@ -51,6 +51,7 @@ class PhoneDialogue:
     async def take_down(self, max_s: float) -> Words:
         self._takes += 1
         name = f"words-{self.record_id}-{self._takes}"
+        await self.leg.play([await self.prompts.tone()])
         seconds, left = await self.leg.record_message(name, max_s,
                                                       self.s.message_silence_s)
         text = ""

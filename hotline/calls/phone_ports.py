@@ -82,6 +82,8 @@ class PhoneTransfers:
         except LegGone:
             log.info("call %s: %s hung up during the brief", self.call.record_id, entry.name)
             return None
+        await self.store.add_event(self.call.record_id, "unit_briefed",
+                                   {"id": entry.id, "channel": other.id})
         await self.store.add_event(self.call.record_id, "transferred", {
             "id": entry.id, "name": entry.name, "to": entry.transfer_to, "channel": other.id})
         return UnitConnection(self.telephony, caller, other)

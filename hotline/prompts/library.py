@@ -111,6 +111,21 @@ class PromptLibrary:
                 report.cached += 1
         return report
 
+    def tone_sync(self) -> str:
+        """Make sure the tone's audio exists; its file base (rendered once)."""
+        key = "tone-1000"
+        if not (self.cache / f"{key}.wav").exists():
+            tts.tone(self.cache / key)
+        return key
+
+    async def tone(self) -> str:
+        """The media URI of the tone after which the caller speaks (提示音)."""
+        uri = self._resolved.get("|tone")
+        if uri is None:
+            key = await asyncio.to_thread(self.tone_sync)
+            uri = self._resolved["|tone"] = f"sound:{self.asterisk_dir}/cache/{key}"
+        return uri
+
     async def media(self, phrase_id: str, **values: str) -> str:
         """The ARI media URI for a phrase, rendering it off the event loop if needed."""
         wanted = f"{phrase_id}|{sorted(values.items())}"

@@ -38,6 +38,17 @@ def convert(source: Path, target_base: Path) -> list[Path]:
     return outputs
 
 
+def tone(target_base: Path, hz: int = 1000, seconds: float = 0.4) -> list[Path]:
+    """The tone after which a caller speaks (提示音): a sine, into .wav and .wav16."""
+    check_tools()
+    target_base.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "tone.wav"
+        _run(["sox", "-n", "-r", "16000", "-c", "1", "-b", "16", str(raw), "synth",
+              str(seconds), "sine", str(hz), "vol", "0.5"])
+        return convert(raw, target_base)
+
+
 def synthesise(text: str, target_base: Path, voice: str = "cmn-latn-pinyin",
                speed: int = 150) -> list[Path]:
     """Speak Mandarin text into target_base.wav and .wav16."""

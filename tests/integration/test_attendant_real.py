@@ -1,0 +1,119 @@
+"""The attendant through the real sandbox Asterisk with sipp callers: the after-hours
+callback (the caller's words recorded by Asterisk, a ticket, its number said) and a transfer
+to a unit the caller accepts (a sipp UAS stands in for the department)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hotline.attendant.words import spoken_time
+from hotline.calls.flow import CallFlow
+from hotline.config import Settings, replace
+from hotline.directory.index import DirectoryIndex
+from hotline.directory.records import parse_csv
+from hotline.directory.service import DirectoryService
+from hotline.domain.tickets import TicketKind
+from hotline.prompts.library import PromptLibrary
+from hotline.sandbox.instance import DEPT_PORT
+from hotline.server.pbx_access import resolve_pbx
+from tests.harness import SAMPLE
+from tests.integration.conftest import serving, wait_for_records, wait_seat_bridged
+from tests.integration.test_seats_real import events
+from tests.pcap_audio import silence as quiet
+from tests.pcap_audio import speak_alaw, write_pcap
+from tests.scripted import ScriptedRecognizer
+from tests.sipp import SCENARIOS, sipp, sipp_seat
+
+WORDS = "wo3 jia1 men2 kou3 de5 lu4 deng1 huai4 le5 san1 tian1 le5 , qing3 bang1 wo3 fan3 ying4"
+
+
+def seconds_of(wav: Path) -> float:
+    return float(subprocess.run(["soxi", "-D", str(wav)], capture_output=True, text=True,
+                                check=True).stdout)
+
+
+def caller_scenario(tmp: Path, pcap: Path) -> Path:
+    scenario = tmp / "speak.xml"
+    scenario.write_text((SCENARIOS / "speak.xml").read_text().replace("@PCAP@", str(pcap)))
+    return scenario
+
+
+async def test_after_hours_the_caller_is_taken_down_for_a_callback(
+        settings: Settings, tmp_path: Path) -> None:
+    """Nobody on duty and no speech model: the caller speaks, hears that the matter is
+    taken for a callback, speaks for about 5 s after the tone, and is told the ticket number;
+    never the seat-fault apology."""
+    prompts = PromptLibrary.from_settings(settings, resolve_pbx(settings).prompts)
+    async with serving(settings) as (services, _):
+        # the caller's timing follows the prompt they hear before the tone (rendered now)
+        due = services.tickets.due(TicketKind.CALLBACK, datetime.now(UTC))
+        due_words = spoken_time(due)
+        key, _ = await asyncio.to_thread(prompts.render_sync, "callback_take",
+                                         {"due": due_words})
+        take_s = seconds_of(prompts.cache / f"{key}.wav")
+        hello = speak_alaw("ni3 hao3", voice="cmn-latn-pinyin")
+        words = speak_alaw(WORDS, voice="cmn-latn-pinyin")
+        assert len(words) / 8000 >= 4.5
+        pcap = tmp_path / "caller.pcap"
+        write_pcap(pcap, quiet(1.0) + hello + quiet(take_s + 1.2) + words + quiet(60))
+        result = await sipp(settings.sandbox_sip_port,
+                            scenario=str(caller_scenario(tmp_path, pcap)), timeout_s=120)
+        assert result.successful == 1, result.output[-3000:]
+        [row] = await wait_for_records(services, 1)
+        [ticket_id] = (await services.tickets.by_calls([row.id]))[row.id]
+        ticket = await services.tickets.get(ticket_id)
+        stored = await services.rest.request("GET", "/recordings/stored")
+    evs = await events(settings, row)
+    said = [d["phrase"] for k, d in evs if k == "said"]
+    assert row.disposition == "callback" and row.answered_by == "9000", said
+    assert row.category == "留言"
+    assert "seat_fault_goodbye" not in said
+    assert said.index("callback_take") < said.index("callback_ticket")
+    assert ticket.kind == "callback" and ticket.owner == "9000"
+    assert ticket.fields["recording_s"] >= 4.0, ticket.fields
+    assert ticket.fields["recording"] in {r["name"] for r in stored}
+    taken = [d for k, d in evs if k == "words_taken"]
+    assert taken and taken[-1]["seconds"] >= 4.0 and not taken[-1]["caller_left"]
+
+
+async def test_a_transfer_the_caller_accepts_is_bridged_to_the_unit(
+        settings: Settings, tmp_path: Path) -> None:
+    """A scripted recogniser (no Chinese model here): 人社局, yes, put me through. The
+    department (a sipp UAS on the sandbox's department contact) answers, hears the brief,
+    and is bridged to the caller; the caller hangs up and the department's leg is ended."""
+    real = replace(settings, seat_rtp_timeout_s=120)
+    entries, _ = parse_csv(SAMPLE.read_bytes())
+    pcap = tmp_path / "caller.pcap"
+    write_pcap(pcap, quiet(1.0) + speak_alaw("ren2 she4 ju2", voice="cmn-latn-pinyin")
+               + quiet(180))
+    # the unit is reached after the whole lookup is read out (about 70 s, names rendered
+    # at call time), so the department's phone waits long enough
+    async with sipp_seat("seat_answer", port=DEPT_PORT, timeout_s=300) as (_, dept_done):
+        async with serving(real) as (services, _):
+            flow = services.controller.flow
+            assert isinstance(flow, CallFlow)
+            flow.deps = dataclasses.replace(
+                flow.deps, recognizer=ScriptedRecognizer(["人社局", "对", "好的"]),
+                directory=DirectoryService(DirectoryIndex(entries, "万州区")))
+            caller = asyncio.ensure_future(sipp(
+                real.sandbox_sip_port, scenario=str(caller_scenario(tmp_path, pcap)),
+                timeout_s=300))
+            await wait_seat_bridged(services.rest, "PJSIP/departments-", timeout_s=180)
+            [open_call] = await services.calls.open_calls()
+            await services.rest.hangup(open_call.channel_id)  # the caller is done
+            result = await caller
+            assert result.successful == 1, result.output[-3000:]
+            [row] = await wait_for_records(services, 1)
+        dept = await asyncio.wait_for(dept_done, 15)
+    assert dept.successful == 1, dept.output[-2000:]
+    evs = await events(real, row)
+    kinds = [k for k, _ in evs]
+    said = [d["phrase"] for k, d in evs if k == "said"]
+    assert said[-1] == "transfer" and "transfer_offer" in said
+    assert kinds.index("unit_briefed") < kinds.index("transferred"), \
+        "the department heard the brief before the bridge"
+    assert row.disposition == "resolved" and row.category == "查询"
