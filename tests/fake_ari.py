@@ -35,6 +35,11 @@ class FakeAri:
     connected: asyncio.Event = field(default_factory=asyncio.Event)
     connections: int = 0
     fail_next: dict[str, int] = field(default_factory=dict)
+    # Fault injection over a whole call: the Nth request (the event socket not counted)
+    # fails with a 500, or the channel it names hangs up just before it is served.
+    fail_at: int = 0
+    hang_up_at: int = 0
+    counted: int = 0
     # Operator seats by endpoint ("PJSIP/1001"): "answer", "no_answer" or "unreachable".
     seats: dict[str, str] = field(default_factory=dict)
     seat_answer_s: float = 0.05
@@ -86,6 +91,13 @@ class FakeAri:
         if self.fail_next.get(key, 0) > 0:
             self.fail_next[key] -= 1
             return web.json_response({"message": "injected failure"}, status=500)
+        if request.path != "/ari/events":
+            self.counted += 1
+            if self.counted == self.fail_at:
+                return web.json_response({"message": "injected failure"}, status=500)
+            cid = request.match_info.get("id", "")
+            if self.counted == self.hang_up_at and cid in self.channels:
+                await self.caller_hangs_up(cid)  # the leg this request names hangs up now
         return await handler(request)
 
     # -- test controls ------------------------------------------------------------------------

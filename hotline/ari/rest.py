@@ -3,6 +3,7 @@ recordings, snoop, externalMedia, dynamic configuration)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from typing import Any
@@ -11,9 +12,10 @@ from urllib.parse import quote
 import aiohttp
 
 from hotline.ari.events import Channel
-from hotline.errors import AriError, AriNotFound, AriUnavailable
+from hotline.errors import AriError, AriNotFound, AriUnavailable, TelephonyError
 
 JSON = Any
+HANGUP_TRIES = 3
 
 
 class AriRest:
@@ -111,8 +113,22 @@ class AriRest:
     async def ring_stop(self, channel_id: str) -> None:
         await self.request("DELETE", f"/channels/{channel_id}/ring")
 
-    async def hangup(self, channel_id: str, reason: str = "normal") -> None:
-        await self.request("DELETE", f"/channels/{channel_id}", params={"reason": reason})
+    async def hangup(self, channel_id: str, reason: str = "normal",
+                     tries: int = HANGUP_TRIES) -> None:
+        """Hang a channel up. It is the one request that must not be lost (a leg left up
+        holds a seat or a unit's line), so a failure is tried again; a channel already gone
+        (404) is done."""
+        for attempt in range(tries):
+            try:
+                await self.request("DELETE", f"/channels/{channel_id}",
+                                   params={"reason": reason})
+                return
+            except AriNotFound:
+                raise
+            except TelephonyError:
+                if attempt == tries - 1:
+                    raise
+                await asyncio.sleep(0.1 * 3 ** attempt)
 
     async def set_var(self, channel_id: str, name: str, value: str) -> None:
         await self.request("POST", f"/channels/{channel_id}/variable",

@@ -5,14 +5,21 @@ hangs up cancels the dial, and the ringing channel is hung up by the Telephony p
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
-from hotline.errors import CallerGone
+from hotline.errors import CallerGone, LegGone, TelephonyError
 from hotline.ports import CallLeg, Prompts, Telephony
 
 
 async def brief(prompts: Prompts, leg: CallLeg, organisation: str) -> None:
     """003: the receiving side hears who is being put through before the caller is."""
     await leg.play([await prompts.media("transfer_brief", organisation=organisation)])
+
+
+async def hang_up_quietly(leg: CallLeg) -> None:
+    """End a leg that may be gone already; what cannot be helped is left to reconciliation."""
+    with contextlib.suppress(TelephonyError, LegGone):
+        await leg.hangup()
 
 
 async def dial_while_caller_waits(telephony: Telephony, caller: CallLeg, endpoint: str,

@@ -4,16 +4,20 @@ it is hung up whatever ends the call."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from contextlib import AsyncExitStack
 
 from hotline.calls.context import CallContext, FlowSettings
-from hotline.calls.dialing import brief, dial_while_caller_waits, talk_until_one_leaves
+from hotline.calls.dialing import (
+    brief,
+    dial_while_caller_waits,
+    hang_up_quietly,
+    talk_until_one_leaves,
+)
 from hotline.calls.seat_steps import SeatSteps
 from hotline.directory.records import Entry
 from hotline.domain.call_machine import Served
-from hotline.errors import LegGone, TelephonyError
+from hotline.errors import LegGone
 from hotline.ports import CallLeg, CallStore, Clock, Prompts, Telephony
 
 log = logging.getLogger(__name__)
@@ -71,12 +75,13 @@ class PhoneTransfers:
         try:
             other = await dial_while_caller_waits(self.telephony, caller, entry.transfer_to,
                                                   self.s.transfer_ring_s)
+            if other is not None:  # the session ends it, whatever happens from here
+                self.stack.push_async_callback(hang_up_quietly, other)
         finally:
             if not caller.gone:
                 await caller.ring_stop()
         if other is None:
             return None
-        self.stack.push_async_callback(_hang_up_quietly, other)
         try:
             await brief(self.prompts, other, entry.name)
         except LegGone:
@@ -87,8 +92,3 @@ class PhoneTransfers:
         await self.store.add_event(self.call.record_id, "transferred", {
             "id": entry.id, "name": entry.name, "to": entry.transfer_to, "channel": other.id})
         return UnitConnection(self.telephony, caller, other)
-
-
-async def _hang_up_quietly(leg: CallLeg) -> None:
-    with contextlib.suppress(TelephonyError, LegGone):
-        await leg.hangup()

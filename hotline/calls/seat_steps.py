@@ -19,11 +19,15 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NoReturn, Protocol
+from typing import Protocol
 
 from hotline.calls.commands import TransferRequest
 from hotline.calls.context import CallContext, FlowSettings, SeatLeg
-from hotline.calls.dialing import dial_while_caller_waits
+from hotline.calls.dialing import (
+    dial_while_caller_waits,
+    hang_up_quietly,
+    talk_until_one_leaves,
+)
 from hotline.domain.seats import DutyState, Seat, is_seat_fault
 from hotline.errors import CallerGone, LegGone, TelephonyError
 from hotline.ports import CallLeg, CallStore, Clock, Requests, SeatBoard, Telephony
@@ -55,15 +59,13 @@ class Handover:
     seat: SeatLeg | None
 
 
-async def stay_bridged(telephony: Telephony, call: CallContext, other: CallLeg) -> NoReturn:
-    """The caller talks to ``other`` (a department) until the caller hangs up."""
-    bridge = await telephony.bridge([call.leg, other])
+async def stay_bridged(telephony: Telephony, call: CallContext, other: CallLeg) -> None:
+    """The caller talks to ``other`` (a department) until one of them hangs up (CallerGone
+    if the caller); the department's leg is ended on every path."""
     try:
-        await call.leg.wait_gone(None)
+        await talk_until_one_leaves(telephony, call.leg, other)
     finally:
-        await asyncio.shield(telephony.unbridge(bridge))
-        await asyncio.shield(other.hangup())
-    raise CallerGone(call.leg.id)
+        await asyncio.shield(hang_up_quietly(other))
 
 
 class SeatSteps:
@@ -106,29 +108,36 @@ class SeatSteps:
         return None
 
     async def talk(self, call: CallContext, seat: SeatLeg) -> bool:
-        """Caller and operator talk. True when the operator ended the call normally (the
-        closing follows); False when no seat is left after a fault (the attendant goes on).
+        """Caller and operator talk. True when the operator (or the department the call was
+        handed to) ended the talk normally (the closing follows); False when no seat is left
+        after a fault (the attendant goes on).
         Raises CallerGone when the caller hangs up."""
         current: SeatLeg | None = seat
         while current is not None:
             call.seat = current
             outcome = await self._bridged(call, current)
             if isinstance(outcome, Handover):
-                call.seat = None
-                await self._leg_ended(call, current, 16, False, ended_by="transfer")
-                with contextlib.suppress(TelephonyError):
-                    await current.leg.hangup()
-                if outcome.seat is None:
+                call.seat = outcome.seat  # a colleague is the session's to release now
+                try:
+                    await self._leg_ended(call, current, 16, False, ended_by="transfer")
+                    with contextlib.suppress(TelephonyError):
+                        await current.leg.hangup()
+                except BaseException:
+                    if outcome.seat is None:
+                        await asyncio.shield(hang_up_quietly(outcome.leg))
+                    raise
+                if outcome.seat is None:  # the department talks to the caller now
                     await stay_bridged(self.telephony, call, outcome.leg)
+                    return True  # the department hung up first: the caller goes on
                 current = outcome.seat
                 continue
             fault = outcome
             cause = 0 if call.leg.gone else await current.leg.end_cause(1.0)
             fault = fault or (not call.leg.gone and is_seat_fault(cause))
             call.seat = None
+            await asyncio.shield(hang_up_quietly(current.leg))  # up still if a bridge failed
             await self._leg_ended(call, current, cause, fault)
             if call.leg.gone:
-                await current.leg.hangup()
                 raise CallerGone(call.leg.id)
             if not fault:
                 return True
@@ -140,6 +149,7 @@ class SeatSteps:
             current = await self.offer(
                 call, self.clock.monotonic() + self.s.seat_fault_offer_s,
                 exclude=[current.job_number])
+            call.seat = current  # the session's to release if anything fails from here
             await call.leg.ring_stop()
             if current is None:
                 call.machine.seat_unanswered()
@@ -195,14 +205,21 @@ class SeatSteps:
             await self.store.add_event(call.record_id, "transfer_failed",
                                        {**info, "reason": "no_answer"})
             return None
-        if not req.seat:
-            try:
-                await self.side.brief(leg, req.organisation)
-            except LegGone:  # the department hung up during the brief: the operator goes on
-                await self.store.add_event(call.record_id, "transfer_failed",
-                                           {**info, "reason": "hung_up"})
-                return None
-        await self.store.add_event(call.record_id, "transferred", {**info, "channel": leg.id})
+        try:  # until the handover is the talk's, the answered leg is this step's to end
+            if not req.seat:
+                try:
+                    await self.side.brief(leg, req.organisation)
+                except LegGone:  # the department hung up during the brief: operator goes on
+                    await self.store.add_event(call.record_id, "transfer_failed",
+                                               {**info, "reason": "hung_up"})
+                    return None
+            await self.store.add_event(call.record_id, "transferred",
+                                       {**info, "channel": leg.id})
+        except BaseException:
+            await asyncio.shield(hang_up_quietly(leg))
+            if req.seat:
+                self.board.release(req.seat)
+            raise
         colleague = (SeatLeg(Seat(req.seat, "", DutyState.ON_DUTY), leg, self.clock.now())
                      if req.seat else None)
         return Handover(leg, req, colleague)
