@@ -224,13 +224,19 @@ async def call_recording(request: web.Request) -> web.Response:
     call = await visible_call(request, session)
     if not call.recording:
         raise web.HTTPNotFound(text="this call was not recorded")
+    return await recording(request, session, call.recording, "play_recording", str(call.id))
+
+
+async def recording(request: web.Request, session: Session, name: str, action: str,
+                    target: str) -> web.Response:
+    """A stored recording's audio, the play audited."""
     try:
-        audio = await request.app[SERVICES].recorder.fetch(call.recording)
+        audio = await request.app[SERVICES].recorder.fetch(name)
     except AriNotFound:
         raise web.HTTPNotFound(text="the recording is not (yet) stored") from None
     except TelephonyError as exc:
         raise web.HTTPServiceUnavailable(text=f"Asterisk: {exc}") from None
-    await request.app[USERS].audit(session.user, "play_recording", str(call.id))
+    await request.app[USERS].audit(session.user, action, target)
     return web.Response(body=audio, content_type="audio/wav")
 
 
@@ -245,6 +251,25 @@ async def tickets_page(request: web.Request) -> web.Response:
         rows = [t for t in rows if session.user in (t.owner, t.assignee)]
     tickets = [{"id": t.id, "kind": t.kind, "status": t.status, "due": local(t.due_at, zone),
                 "owner": t.owner, "assignee": t.assignee, "summary": t.summary,
+                "recorded": bool(t.fields.get("recording")),
                 "overdue": is_overdue(TicketStatus(t.status), t.due_at, now)} for t in rows]
     tickets.sort(key=lambda t: (not t["overdue"], t["due"]))
     return page(request, "tickets.html", tickets=tickets, kinds=KIND_NAMES)
+
+
+@routes.get("/tickets/{id}/recording")
+async def ticket_recording(request: web.Request) -> web.Response:
+    """The caller's words taken down for a callback: for supervisors, and for the ticket's
+    owner and assignee (404 to anyone else, as for records)."""
+    session = session_of(request)
+    try:
+        ticket = await request.app[SERVICES].tickets.get(int(request.match_info["id"]))
+    except (ValueError, NotFoundError):
+        raise web.HTTPNotFound(text="no such ticket") from None
+    if session.role not in SUPERVISING and session.user not in (ticket.owner,
+                                                                 ticket.assignee):
+        raise web.HTTPNotFound(text="no such ticket")
+    name = str(ticket.fields.get("recording") or "")
+    if not name:
+        raise web.HTTPNotFound(text="this ticket has no recording")
+    return await recording(request, session, name, "play_ticket_recording", str(ticket.id))

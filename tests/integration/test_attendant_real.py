@@ -10,6 +10,8 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
+import aiohttp
+
 from hotline.attendant.words import spoken_time
 from hotline.calls.flow import CallFlow
 from hotline.config import Settings, replace
@@ -20,9 +22,11 @@ from hotline.domain.tickets import TicketKind
 from hotline.prompts.library import PromptLibrary
 from hotline.sandbox.instance import DEPT_PORT
 from hotline.server.pbx_access import resolve_pbx
+from hotline.store.users_repo import Role
 from tests.harness import SAMPLE
 from tests.integration.conftest import serving, wait_for_records, wait_seat_bridged
 from tests.integration.test_seats_real import events
+from tests.integration.test_security_matrix import login
 from tests.pcap_audio import silence as quiet
 from tests.pcap_audio import speak_alaw, write_pcap
 from tests.scripted import ScriptedRecognizer
@@ -48,7 +52,7 @@ async def test_after_hours_the_caller_is_taken_down_for_a_callback(
     taken for a callback, speaks for about 5 s after the tone, and is told the ticket number;
     never the seat-fault apology."""
     prompts = PromptLibrary.from_settings(settings, resolve_pbx(settings).prompts)
-    async with serving(settings) as (services, _):
+    async with serving(settings) as (services, server):
         # the caller's timing follows the prompt they hear before the tone (rendered now)
         due = services.tickets.due(TicketKind.CALLBACK, datetime.now(UTC))
         due_words = spoken_time(due)
@@ -67,6 +71,19 @@ async def test_after_hours_the_caller_is_taken_down_for_a_callback(
         [ticket_id] = (await services.tickets.by_calls([row.id]))[row.id]
         ticket = await services.tickets.get(ticket_id)
         stored = await services.rest.request("GET", "/recordings/stored")
+        # the supervisor plays the caller's words from the ticket board (audited)
+        await services.users.add("8001", Role.SUPERVISOR, "supervisor-pass-1")
+        base = str(server.make_url("")).rstrip("/")
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            assert await login(http, base, "8001", "supervisor-pass-1") == 302
+            async with http.get(f"{base}/tickets") as r:
+                board = await r.text()
+            async with http.get(f"{base}/tickets/{ticket_id}/recording") as r:
+                status, audio = r.status, await r.read()
+        audits = [(a.actor, a.action, a.target) for a in await services.users.audit_log()]
+    assert f'href="/tickets/{ticket_id}/recording"' in board
+    assert status == 200 and audio[:4] == b"RIFF" and len(audio) > 8000 * 2 * 4
+    assert ("8001", "play_ticket_recording", str(ticket_id)) in audits
     evs = await events(settings, row)
     said = [d["phrase"] for k, d in evs if k == "said"]
     assert row.disposition == "callback" and row.answered_by == "9000", said

@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestServer
 
 from hotline.config import Settings
 from hotline.domain.calls import NewCall
+from hotline.domain.tickets import NewTicket, TicketKind
 from hotline.store.users_repo import Role
 from tests.integration.conftest import serving
 
@@ -28,7 +29,7 @@ ACCESS = {
     ("GET", "/api/directory"): LOGIN, ("GET", "/api/calls"): LOGIN,
     ("GET", "/calls/{id}"): RECORD, ("GET", "/calls/{id}/recording"): RECORD,
     ("POST", "/calls/{id}/record"): RECORD, ("POST", "/calls/{id}/tickets"): RECORD,
-    ("POST", "/calls/{id}/transfer"): RECORD,
+    ("POST", "/calls/{id}/transfer"): RECORD, ("GET", "/tickets/{id}/recording"): RECORD,
     ("GET", "/stats"): SUPERVISING, ("GET", "/api/stats"): SUPERVISING,
     ("GET", "/inspection"): SUPERVISING, ("GET", "/audit"): SUPERVISING,
     ("GET", "/wallboard"): SUPERVISING, ("GET", "/api/wallboard"): SUPERVISING,
@@ -74,6 +75,10 @@ async def world(settings: Settings):  # type: ignore[no-untyped-def]
         others = await services.calls.open_call(NewCall("m-1", "13900000001", "12345", now))
         await services.calls.update_call(others, answered_by="1002", owner="1002",
                                          answered_at=now, ended_at=now, disposition="resolved")
+        ticket = await services.tickets.open(NewTicket(  # 1002's, with the same id
+            TicketKind.CALLBACK, by="1002", call_id=others, summary="回电",
+            fields={"recording": "words-0-1"}), now)
+        assert ticket == others
         yield services, server, others
 
 
