@@ -45,7 +45,8 @@ async def drive(h: Harness, cid: str, seat: bool) -> None:
     await fake.caller_hangs_up(cid)
 
 
-async def one_call(tmp: Path, *, seat: bool, fail_at: int = 0, hang_up_at: int = 0) -> None:
+async def one_call(tmp: Path, *, seat: bool, fail_at: int = 0,
+                   hang_up_at: int = 0) -> FakeAri:
     fake = FakeAri(fail_at=fail_at, hang_up_at=hang_up_at)
     fake.seats = {DEPT: "answer", "PJSIP/1001": "answer"}
     await fake.start()
@@ -66,11 +67,17 @@ async def one_call(tmp: Path, *, seat: bool, fail_at: int = 0, hang_up_at: int =
             assert board.take("1001"), "the seat is still taken"
     finally:
         await fake.close()
+    return fake
 
 
 @pytest.mark.parametrize("seat", [True, False], ids=["seat+transfer", "lookup+transfer"])
 async def test_the_whole_call_runs_without_faults(tmp_path: Path, seat: bool) -> None:
-    await one_call(tmp_path, seat=seat)
+    fake = await one_call(tmp_path, seat=seat)
+    briefed = [r.params.get("media", "") for r in fake.requests
+               if r.path.startswith("/ari/channels/seat-") and "/play/" in r.path]
+    assert any(m.startswith("sound:test/transfer_brief") for m in briefed), \
+        "the department hears the brief"
+    assert fake.bridges == {}
 
 
 @settings(max_examples=40, deadline=None,

@@ -228,6 +228,24 @@ async def test_without_speech_the_attendant_hands_the_call_to_a_seat(
     assert row.disposition == "resolved"
 
 
+async def test_a_caller_who_asks_for_a_person_is_handed_to_a_seat(
+        fake_ari: FakeAri, tmp_path: Path) -> None:
+    """The attendant answered (the seat did not within three rings); the caller asks for a
+    person, hears operator_handover, and is bridged to the seat that answers now."""
+    fake_ari.seats = {"PJSIP/1001": "no_answer"}
+    async with running(fake_ari, tmp_path, SEATED, attendant=SEATED_ATTENDANT,
+                       seats=[("1001", None, ON)], utterances=["我要转人工"]) as h:
+        cid = await fake_ari.incoming_call()
+        await wait_played(fake_ari, cid, "opening", timeout_s=8)
+        fake_ari.seats = {"PJSIP/1001": "answer"}
+        await wait_played(fake_ari, cid, "operator_handover")
+        await _until(lambda: fake_ari.in_bridge(cid), 8)
+        await fake_ari.caller_hangs_up(cid)
+        row = await h.record_for(cid)
+    assert row.answered_by == "9000" and row.owner == "1001"
+    assert (row.disposition, row.category) == ("resolved", "咨询")
+
+
 async def test_operator_hangs_up_and_the_caller_rates(fake_ari: FakeAri, tmp_path: Path) -> None:
     fake_ari.seats = {"PJSIP/1001": "answer"}
     async with running(fake_ari, tmp_path, SEATED, attendant=RATED,

@@ -3,7 +3,10 @@ calendar and SQLite store; the caller is a list of lines."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import json
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,8 +15,8 @@ import pytest
 from hotline.attendant.call import AttendantSettings
 from hotline.calls.text_session import Ended, TextDeps, run_text_call
 from hotline.config import Settings
-from hotline.directory.index import DirectoryIndex
-from hotline.directory.records import parse_csv
+from hotline.directory.index import DirectoryIndex, SearchResult
+from hotline.directory.records import Entry, parse_csv
 from hotline.directory.service import DirectoryService
 from hotline.paths import project_dir
 from hotline.phrasebook.model import load_phrasebook
@@ -30,6 +33,9 @@ CSV = """id,name,aliases,industry,district,address,phone,transfer_to
 5,万州区老年大学,,教育,万州区,万州区江南新区4号,02358224444,
 6,涪陵区老年大学,,教育,涪陵区,涪陵区兴华路5号,02372224444,
 7,雾都宾馆,雾都,住宿,渝中区,渝中区民族路1号,02363801234,
+8,三峡旅行社,,旅游,万州区,万州区滨江路8号,02358228888,
+9,三峡电力公司,,能源,万州区,万州区电力路9号,02358229999,
+10,三峡电子厂,,电子,万州区,万州区工业园10号,02358220010,
 """
 
 
@@ -181,3 +187,74 @@ async def test_malformed_lines_are_reported_and_taken_as_silence(deps: TextDeps)
     ended = await run_text_call(deps, script, "13900000001", errors.append)
     assert len(errors) == 3 and "not JSON" in errors[0]
     assert ended.disposition == "silent"
+
+
+class SlowLookup:
+    """The directory behind a slow link: each search takes ``delay_s``."""
+
+    def __init__(self, inner: DirectoryService, delay_s: float) -> None:
+        self.inner, self.delay_s = inner, delay_s
+
+    async def lookup(self, text: str) -> SearchResult:
+        await asyncio.sleep(self.delay_s)
+        return await self.inner.lookup(text)
+
+    async def related(self, entry: Entry) -> list[Entry]:
+        return await self.inner.related(entry)
+
+
+async def test_a_slow_search_keeps_the_caller_company_then_thanks_them(
+        deps: TextDeps) -> None:
+    assert isinstance(deps.directory, DirectoryService)
+    slow = dataclasses.replace(deps, directory=SlowLookup(deps.directory, 2.5),
+                               settings=AttendantSettings(keep_alive_s=1.0))
+    _, s = await talk(slow, {T: "工行"}, {T: "对"}, SILENCE, SILENCE)
+    assert s.said[:6] == ["opening", "please_hold", "keep_alive", "keep_alive",
+                          "thanks_for_waiting", "lookup_confirm"]
+
+
+async def test_competing_industries_are_asked_which(deps: TextDeps) -> None:
+    _, s = await talk(deps, {T: "三峡"}, {T: "旅游"}, {T: "对"}, SILENCE, SILENCE)
+    assert "lookup_which_industry" in s.said
+    assert "02358228888" in s.text_of("lookup_found")
+
+
+async def test_an_absent_unit_with_related_units_offers_them(deps: TextDeps) -> None:
+    _, s = await talk(deps, {T: "万州招商银行"}, {T: "好的"}, SILENCE, SILENCE)
+    assert s.said[2:5] == ["lookup_not_registered", "lookup_offer_related", "lookup_related"]
+    assert s.said.count("lookup_related") == 2
+
+
+# Spoken only on the phone (seats, Asterisk's legs), by the tests named here.
+PHONE_ONLY = {"opening_after_wait": "test_call_flow.py", "seat_fault_transfer": "test_seats.py",
+              "seat_fault_goodbye": "test_call_flow.py", "transfer_brief": "test_faults.py",
+              "no_speech_model": "test_seats.py", "operator_handover": "test_seats.py"}
+
+
+async def test_every_scripted_phrase_is_spoken(deps: TextDeps) -> None:
+    """Every phrase not for the operators' panel is spoken by a script: on the text channel
+    here, or on the phone in the test file named in PHONE_ONLY."""
+    slow = dataclasses.replace(deps, directory=SlowLookup(deps.directory, 1.5),  # type: ignore[arg-type]
+                               settings=AttendantSettings(keep_alive_s=1.0))
+    dialogues = [
+        (deps, [{T: "工行"}, {T: "对的"}, SILENCE, {"digit": "5"}]),
+        (deps, [{T: "工行"}, {T: "啊"}, SILENCE, {T: "那个"}, {T: "路灯坏了"}]),
+        (deps, [SILENCE, SILENCE, SILENCE]),
+        (deps, [{T: "万州的银行"}, SILENCE, SILENCE]),
+        (deps, [{T: "老年大学"}, {T: "不是"}, {T: "涪陵区"}, {T: "对"}, SILENCE, SILENCE]),
+        (deps, [{T: "三峡"}, {T: "旅游"}, {T: "对"}, SILENCE, SILENCE]),
+        (deps, [{T: "人社局"}, {T: "对"}, {T: "好的"}, SILENCE, SILENCE]),
+        (deps, [{T: "帮我转接雾都宾馆"}, {T: "对"}, SILENCE, SILENCE]),
+        (deps, [{T: "万州招商银行"}, {T: "好的"}, SILENCE, SILENCE]),
+        (slow, [{T: "工行"}, {T: "对"}, SILENCE, SILENCE]),
+    ]
+    spoken: set[str] = set()
+    for d, answers in dialogues:
+        _, s = await talk(d, *answers)
+        spoken |= set(s.said)
+    scripted = {p.id for p in deps.phrasebook if not p.panel}
+    assert scripted - spoken == set(PHONE_ONLY), scripted - spoken - set(PHONE_ONLY)
+    here = Path(__file__).parent
+    for phrase, test_file in PHONE_ONLY.items():
+        assert re.search(rf"\b{phrase}\b", (here / test_file).read_text(encoding="utf-8")), \
+            phrase
