@@ -39,6 +39,27 @@ async def dial_while_caller_waits(telephony: Telephony, caller: CallLeg, endpoin
     return task.result()
 
 
+async def put_through(telephony: Telephony, prompts: Prompts, caller: CallLeg, endpoint: str,
+                      ring_s: float, organisation: str = "") -> tuple[CallLeg | None, str]:
+    """The one transfer, for every kind (a unit for the attendant, a colleague or a
+    department for an operator): ring while the caller waits and is watched; a unit
+    (``organisation``) hears the brief before anyone is bridged. (the answered leg, "") or
+    (None, why: "no_answer" or "hung_up" during the brief). The leg is ended here if
+    anything fails before it is handed back. Raises CallerGone."""
+    other = await dial_while_caller_waits(telephony, caller, endpoint, ring_s)
+    if other is None:
+        return None, "no_answer"
+    try:
+        if organisation:
+            await brief(prompts, other, organisation)
+    except LegGone:
+        return None, "hung_up"
+    except BaseException:
+        await asyncio.shield(hang_up_quietly(other))
+        raise
+    return other, ""
+
+
 async def talk_until_one_leaves(telephony: Telephony, caller: CallLeg, other: CallLeg) -> None:
     """Bridge the two; return when ``other`` hangs up, raise CallerGone when the caller does.
     The bridge is always taken down."""

@@ -9,15 +9,13 @@ from contextlib import AsyncExitStack
 
 from hotline.calls.context import CallContext, FlowSettings
 from hotline.calls.dialing import (
-    brief,
-    dial_while_caller_waits,
     hang_up_quietly,
+    put_through,
     talk_until_one_leaves,
 )
 from hotline.calls.seat_steps import SeatSteps
 from hotline.directory.records import Entry
 from hotline.domain.call_machine import Served
-from hotline.errors import LegGone
 from hotline.ports import CallLeg, CallStore, Clock, Prompts, Telephony
 
 log = logging.getLogger(__name__)
@@ -71,21 +69,18 @@ class PhoneTransfers:
 
     async def reach(self, entry: Entry) -> UnitConnection | None:
         caller = self.call.leg
-        await caller.ring()  # in-band ringing while the unit rings
+        await caller.ring()  # in-band ringing while the unit rings and hears the brief
         try:
-            other = await dial_while_caller_waits(self.telephony, caller, entry.transfer_to,
-                                                  self.s.transfer_ring_s)
+            other, why = await put_through(self.telephony, self.prompts, caller,
+                                           entry.transfer_to, self.s.transfer_ring_s,
+                                           entry.name)
             if other is not None:  # the session ends it, whatever happens from here
                 self.stack.push_async_callback(hang_up_quietly, other)
         finally:
             if not caller.gone:
                 await caller.ring_stop()
         if other is None:
-            return None
-        try:
-            await brief(self.prompts, other, entry.name)
-        except LegGone:
-            log.info("call %s: %s hung up during the brief", self.call.record_id, entry.name)
+            log.info("call %s: %s not reached (%s)", self.call.record_id, entry.name, why)
             return None
         await self.store.add_event(self.call.record_id, "unit_briefed",
                                    {"id": entry.id, "channel": other.id})

@@ -24,13 +24,13 @@ from typing import Protocol
 from hotline.calls.commands import TransferRequest
 from hotline.calls.context import CallContext, FlowSettings, SeatLeg
 from hotline.calls.dialing import (
-    dial_while_caller_waits,
     hang_up_quietly,
+    put_through,
     talk_until_one_leaves,
 )
 from hotline.domain.seats import DutyState, Seat, is_seat_fault
-from hotline.errors import CallerGone, LegGone, TelephonyError
-from hotline.ports import CallLeg, CallStore, Clock, Requests, SeatBoard, Telephony
+from hotline.errors import CallerGone, TelephonyError
+from hotline.ports import CallLeg, CallStore, Clock, Prompts, Requests, SeatBoard, Telephony
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +45,6 @@ class SeatSide(Protocol):
         """The operator is bridged: their words are transcribed too (inspection)."""
         ...
     async def operator_left(self, seat: SeatLeg) -> None: ...
-    async def brief(self, leg: CallLeg, organisation: str) -> None:
-        """The spoken brief to a department a call is handed to (003)."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -70,8 +67,9 @@ async def stay_bridged(telephony: Telephony, call: CallContext, other: CallLeg) 
 
 class SeatSteps:
     def __init__(self, store: CallStore, telephony: Telephony, board: SeatBoard, clock: Clock,
-                 settings: FlowSettings, side: SeatSide,
+                 settings: FlowSettings, side: SeatSide, prompts: Prompts,
                  requests: Requests | None = None) -> None:
+        self.prompts = prompts
         self.requests = requests
         self.side = side
         self.store = store
@@ -97,8 +95,8 @@ class SeatSteps:
                 continue
             await self.store.add_event(call.record_id, "seat_offered",
                                        {"job_number": seat.job_number})
-            leg = await self._ring(call, seat.endpoint, min(self.s.seat_ring_s, left),
-                                   seat.job_number)
+            leg, _ = await self._ring(call, seat.endpoint, min(self.s.seat_ring_s, left),
+                                      seat.job_number)
             if leg is None:
                 await self.store.add_event(call.record_id, "seat_no_answer",
                                            {"job_number": seat.job_number})
@@ -200,19 +198,13 @@ class SeatSteps:
                                        {**info, "reason": "busy"})
             return None
         await self.store.add_event(call.record_id, "transfer_offered", info)
-        leg = await self._ring(call, req.endpoint, self.s.transfer_ring_s, req.seat)
-        if leg is None:
+        leg, why = await self._ring(call, req.endpoint, self.s.transfer_ring_s, req.seat,
+                                    "" if req.seat else req.organisation)
+        if leg is None:  # nobody answered, or the department hung up: the operator goes on
             await self.store.add_event(call.record_id, "transfer_failed",
-                                       {**info, "reason": "no_answer"})
+                                       {**info, "reason": why})
             return None
         try:  # until the handover is the talk's, the answered leg is this step's to end
-            if not req.seat:
-                try:
-                    await self.side.brief(leg, req.organisation)
-                except LegGone:  # the department hung up during the brief: operator goes on
-                    await self.store.add_event(call.record_id, "transfer_failed",
-                                               {**info, "reason": "hung_up"})
-                    return None
             await self.store.add_event(call.record_id, "transferred",
                                        {**info, "channel": leg.id})
         except BaseException:
@@ -224,19 +216,20 @@ class SeatSteps:
                      if req.seat else None)
         return Handover(leg, req, colleague)
 
-    async def _ring(self, call: CallContext, endpoint: str, timeout_s: float,
-                    taken: str) -> CallLeg | None:
-        """Dial while the caller is still there; the seat ``taken`` for it (if any) is free
-        again unless it answered."""
+    async def _ring(self, call: CallContext, endpoint: str, timeout_s: float, taken: str,
+                    organisation: str = "") -> tuple[CallLeg | None, str]:
+        """Put through while the caller is still there; the seat ``taken`` for it (if any)
+        is free again unless it answered."""
         try:
-            leg = await dial_while_caller_waits(self.telephony, call.leg, endpoint, timeout_s)
+            leg, why = await put_through(self.telephony, self.prompts, call.leg, endpoint,
+                                         timeout_s, organisation)
         except BaseException:
             if taken:
                 self.board.release(taken)
             raise
         if leg is None and taken:
             self.board.release(taken)
-        return leg
+        return leg, why
 
     async def _leg_ended(self, call: CallContext, seat: SeatLeg, cause: int,
                          fault: bool, ended_by: str = "") -> None:

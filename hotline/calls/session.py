@@ -21,7 +21,6 @@ from hotline.attendant.greeting import greet, opening_phrase
 from hotline.attendant.serve import attend
 from hotline.calls.call_ports import CallTickets, StoreRecord, closing_fields
 from hotline.calls.context import CallContext, FlowSettings, SeatLeg
-from hotline.calls.dialing import brief
 from hotline.calls.phone_dialogue import PhoneDialogue
 from hotline.calls.phone_ports import PhoneTransfers, SeatOperators
 from hotline.calls.seat_steps import SeatSteps
@@ -117,7 +116,7 @@ class CallSession:
         try:
             if d.telephony is not None and d.seats is not None:
                 self.steps = SeatSteps(d.store, d.telephony, d.seats, d.clock, d.settings,
-                                       _SeatSide(self), d.requests)
+                                       _SeatSide(self), d.prompts, d.requests)
                 self.stack.push_async_callback(self.steps.release_on_exit, self.call)
                 if not adopted:
                     seats = await self.steps.candidates()
@@ -306,5 +305,3 @@ class _SeatSide:
         if rec is not None and rec.available:
             await self.session._let_go(rec, seat.leg)
 
-    async def brief(self, leg: CallLeg, organisation: str) -> None:
-        await brief(self.session.deps.prompts, leg, organisation)
