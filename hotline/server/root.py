@@ -198,6 +198,15 @@ async def _telephony_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 def make_app(services: Services) -> web.Application:
+    """The console with the telephony it serves (the controller, the event stream...)."""
+    app = console_app(services)
+    app.cleanup_ctx.append(_telephony_ctx)
+    return app
+
+
+def console_app(services: Services) -> web.Application:
+    """The console alone: its middlewares, sessions, templates and routes over ``services``
+    (make_app adds the telephony; tests of pages may use this with only the stores)."""
     app = web.Application(middlewares=[bad_input_middleware, auth_middleware],
                           client_max_size=256 * 1024)
     app[SERVICES] = services
@@ -216,7 +225,6 @@ def make_app(services: Services) -> web.Application:
     app.add_routes(metrics_view.routes)
     app.router.add_static("/static", STATIC, follow_symlinks=False)
     app[PHRASES] = phrasebook()
-    app.cleanup_ctx.append(_telephony_ctx)
     return app
 
 

@@ -17,27 +17,15 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from hotline.cli import main
 from hotline.directory.unmatched import DEFAULT_DAYS, since_day
 from hotline.domain.calls import NewCall
+from hotline.server.root import console_app
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
 from hotline.store.users_repo import Role, UserRepository
-from hotline.web import console, review
-from hotline.web.auth import (
-    LIMITER,
-    SESSIONS,
-    USERS,
-    RateLimit,
-    Sessions,
-    auth_middleware,
-    bad_input_middleware,
-)
-from hotline.web.console import TEMPLATES, templates
-from hotline.web.keys import SERVICES
 
 SH = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
@@ -167,14 +155,9 @@ async def console_url(tmp_path: Path) -> AsyncIterator[str]:
     users = UserRepository(db)
     for user, (role, password) in USERS_.items():
         await users.add(user, role, password)
-    app = web.Application(middlewares=[bad_input_middleware, auth_middleware])
-    app[SERVICES] = SimpleNamespace(  # type: ignore[assignment]
-        calls=calls, unit_name="12345便民服务热线", timezone="Asia/Shanghai",
-        pbx=SimpleNamespace(sip_ws_origin=""))
-    app[SESSIONS], app[LIMITER], app[USERS] = Sessions(), RateLimit(), users
-    app[TEMPLATES] = templates()
-    app.add_routes(console.routes)
-    app.add_routes(review.routes)
+    app = console_app(SimpleNamespace(  # type: ignore[arg-type]
+        calls=calls, users=users, unit_name="12345便民服务热线", timezone="Asia/Shanghai",
+        pbx=SimpleNamespace(sip_ws_origin="")))
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     try:
