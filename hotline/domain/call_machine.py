@@ -6,7 +6,7 @@ method checks that the event may happen in the current state and moves on; anyth
 an ``IllegalTransition``, a bug in the script, not something to paper over with self-loops.
 
 What the call achieved is kept as facts: the outcome of each matter served, why the
-attendant gave up on a line (silent, too quiet, nuisance), whether a fault ended it. The
+attendant gave up on a line (a silent one), whether a fault ended it. The
 disposition is computed from them when the call ends.
 """
 
@@ -57,7 +57,6 @@ class GaveUp(enum.StrEnum):
     """Why the attendant ended a line on which nothing could be served."""
 
     SILENT = "silent"
-    NUISANCE = "nuisance"
     FAULT = "fault"  # a real fault: the seat's channel or the PBX failed
 
 
@@ -66,8 +65,7 @@ class GaveUp(enum.StrEnum):
 _WEIGHT = {Served.CALLBACK: 3, Served.REFERRED: 2, Served.RESOLVED: 1}
 _DISPOSITION = {Served.CALLBACK: Disposition.CALLBACK, Served.REFERRED: Disposition.REFERRED,
                 Served.RESOLVED: Disposition.RESOLVED}
-_GAVE_UP = {GaveUp.SILENT: Disposition.SILENT, GaveUp.NUISANCE: Disposition.NUISANCE,
-            GaveUp.FAULT: Disposition.FAILED}
+_GAVE_UP = {GaveUp.SILENT: Disposition.SILENT, GaveUp.FAULT: Disposition.FAILED}
 MAX_MATTERS = 3  # "还有其它问题吗？": up to three matters in one call
 
 S = CallState

@@ -63,6 +63,7 @@ def call_json(row: Call, tz: str, full: bool = False,
         "answered_by": row.answered_by, "rings": row.rings, "ended_at": iso(row.ended_at, tz),
         "disposition": row.disposition, "satisfaction": row.satisfaction,
         "category": row.category, "summary": row.summary, "owner": row.owner, "node": row.node,
+        "channel": row.channel,
         "tickets": tickets or [],
     }
     if full:

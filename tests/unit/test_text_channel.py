@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -258,3 +262,37 @@ async def test_every_scripted_phrase_is_spoken(deps: TextDeps) -> None:
     for phrase, test_file in PHONE_ONLY.items():
         assert re.search(rf"\b{phrase}\b", (here / test_file).read_text(encoding="utf-8")), \
             phrase
+
+
+def test_the_jsonl_protocol_of_attendant_chat(tmp_path: Path) -> None:
+    """`hotline attendant chat --jsonl` as a program drives it: two dialogues in one process
+    ({"call": …} after end), a malformed line reported on stderr and taken as silence, EOF
+    mid-dialogue a hang-up; the records are in the real store with channel=text."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    env.update(HOTLINE_HOME=str(tmp_path), HOTLINE_HOME_DISTRICT="万州区")
+    csv_file = tmp_path / "directory.csv"
+    csv_file.write_text(CSV, encoding="utf-8")
+    run = functools.partial(subprocess.run, capture_output=True, text=True, env=env,
+                            timeout=120, check=False)
+    imported = run([sys.executable, "-m", "hotline", "directory", "import", str(csv_file)])
+    assert imported.returncode == 0, imported.stderr
+    lines = [{T: "帮我查一下工行的电话"}, {T: "对的"}, SILENCE, {"digit": "5"},
+             {"call": {"caller": "13800000002"}}, {T: "雾都"}]
+    stdin = "\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\nnot json\n"
+    chat = run([sys.executable, "-m", "hotline", "attendant", "chat", "--jsonl",
+                "--caller", "13900000001"], input=stdin)
+    assert chat.returncode == 0, chat.stderr
+    out = [json.loads(line) for line in chat.stdout.splitlines()]
+    ends = [o["end"] for o in out if "end" in o]
+    assert [(e["disposition"], e["category"]) for e in ends] == [("resolved", "查询"),
+                                                                 ("abandoned", "查询")]
+    first = out[:out.index({"end": ends[0]})]
+    assert [o.get("say") or o.get("listen") for o in first] == [
+        "opening", "free", "please_hold", "lookup_confirm", "yes_no", "lookup_found",
+        "anything_else", "free", "rating_request", "digits", "rating_thanks", "goodbye"]
+    assert "02358221111" in first[5]["text"]
+    assert "not JSON" in chat.stderr and "taken as silence" in chat.stderr
+    listed = run([sys.executable, "-m", "hotline", "calls", "list", "--json"])
+    rows = json.loads(listed.stdout)
+    assert {r["id"] for r in rows} == {e["record"] for e in ends}
+    assert [r["channel"] for r in rows] == ["text", "text"]
