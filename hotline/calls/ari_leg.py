@@ -127,11 +127,10 @@ class AriCallLeg:
 
     async def answer(self) -> None:
         await self._rest_call(self._rest.answer(self.id))
-        try:  # ChannelTalkingStarted/Finished events: the silent-line script and barge-in
-            await self._rest.set_var(self.id, "TALK_DETECT(set)", "")
-        except AriNotFound:
-            self.on_gone()
-            raise self._gone_error() from None
+
+    async def detect_talk(self) -> None:
+        """ChannelTalkingStarted/Finished from now on: the silent-line script, barge-in."""
+        await self._rest_call(self._rest.set_var(self.id, "TALK_DETECT(set)", ""))
 
     async def play(self, media: Sequence[str], *, interruptible: bool = False) -> bool:
         if not media:

@@ -145,8 +145,11 @@ class CallSession:
         job = seat.job_number if seat else d.attendant.job_number
         m.answer(job)
         rings = rings_elapsed(d.clock.monotonic() - started, s.ring_on_s, s.ring_off_s)
+        # written before anything else is asked of the leg: a caller who hangs up at once
+        # was still answered
         await d.store.update_call(self.call.record_id, answered_at=d.clock.now(), rings=rings,
                                   answered_by=job, owner=job, state=m.state.value)
+        await self.leg.detect_talk()
         dialogue = self.dialogue = PhoneDialogue(
             self.leg, self.call.record_id, d.store, d.prompts, d.recognizer, s)
         await self._start_hearing(dialogue)
