@@ -4,15 +4,17 @@ finishes the file; its name goes on the record (``recording``) for playback."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 
 from hotline.ari.rest import AriRest
-from hotline.errors import TelephonyError
+from hotline.errors import AriError, TelephonyError
 
 log = logging.getLogger(__name__)
 
 REC_PREFIX = "rec-"
+START_TRIES = 20  # the snoop enters the application a moment after it is created
 
 
 class AriRecorder:
@@ -24,13 +26,19 @@ class AriRecorder:
         snoop_id = f"{REC_PREFIX}{name}"
         await self.rest.snoop(channel_id, self.app, spy="both", snoop_id=snoop_id,
                               app_args="recording")
-        try:
-            await self.rest.record(snoop_id, name)
-        except TelephonyError:
-            with contextlib.suppress(TelephonyError):
-                await self.rest.hangup(snoop_id)
-            raise
-        return snoop_id
+        for attempt in range(1, START_TRIES + 1):
+            try:
+                await self.rest.record(snoop_id, name)
+                return snoop_id
+            except TelephonyError as exc:
+                # 409: the snoop is not in the application quite yet
+                if isinstance(exc, AriError) and exc.status == 409 and attempt < START_TRIES:
+                    await asyncio.sleep(0.05)
+                    continue
+                with contextlib.suppress(TelephonyError):
+                    await self.rest.hangup(snoop_id)
+                raise
+        return snoop_id  # not reached: the last try returns or raises
 
     async def stop(self, handle: str) -> None:
         with contextlib.suppress(TelephonyError):

@@ -13,6 +13,7 @@ import contextlib
 import logging
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from typing import Any
 
 from hotline.attendant.call import AttendantCall, AttendantSettings
 from hotline.attendant.callback import take_for_callback
@@ -153,7 +154,7 @@ class CallSession:
         dialogue = self.dialogue = PhoneDialogue(
             self.leg, self.call.record_id, d.store, d.prompts, d.recognizer, s)
         await self._start_hearing(dialogue)
-        await self._start_recording()
+        self._start_recording()
         c = self._attendant_call(dialogue)
         if seat is None:
             await greet(c, rings, job)
@@ -214,18 +215,24 @@ class CallSession:
             return
         dialogue.hearing = True
 
-    async def _start_recording(self) -> None:
+    def _start_recording(self) -> None:
+        """The whole call recorded, started beside the greeting (not before it)."""
         recorder = self.deps.recorder
         if recorder is None:
             return
         name = f"call-{self.call.record_id}-{self.leg.id.replace('.', '-')}"
+        self.fields["recording"] = name
+        starting = asyncio.ensure_future(recorder.start(self.leg.id, name))
+        self.stack.push_async_callback(self._stop_recording, recorder, starting)
+
+    async def _stop_recording(self, recorder: Recorder, starting: asyncio.Future[Any]) -> None:
         try:
-            handle = await recorder.start(self.leg.id, name)
+            handle = await starting
         except HotlineError as exc:
             log.warning("call %s: not recorded: %s", self.call.record_id, exc)
+            self.fields.pop("recording", None)
             return
-        self.fields["recording"] = name
-        self.stack.push_async_callback(recorder.stop, handle)
+        await recorder.stop(handle)
 
     def transcript(self, speaker: str, job_number: str = "") -> OnSegment:
         """Final segments go on the record as transcript events."""
