@@ -52,6 +52,15 @@ class Settings:
     vosk_grammar: str = ""  # a phrase list (one per line) to restrict recognition to; empty: open
     vosk_models_url: str = "https://alphacephei.com/vosk/models"  # for `hotline asr fetch`
     asr_threads: int = 0  # recogniser threads; 0: two per core
+    # whisper | vosk; empty: vosk if HOTLINE_VOSK_MODEL is set, else whisper with the
+    # installed base model ($HOTLINE_HOME/models/whisper-base); neither: speech to operators
+    asr_engine: str = ""
+    asr_model: str = ""  # the engine's model folder; empty: as above
+    asr_device: str = "auto"  # whisper: cpu, cuda or auto (a GPU where there is one)
+    asr_workers: int = 1  # whisper: utterances decoded at once (each on its share of cores)
+    asr_no_speech_max: float = 0.6  # whisper: drop a segment this likely silence...
+    asr_logprob_min: float = -1.0  # ...if its average log-probability is also below this
+    whisper_models_url: str = "https://huggingface.co"  # for `hotline asr fetch whisper-*`
     asr_end_ms: int = 220  # trailing silence that ends a caller's utterance
     prompts_voice: str = "cmn-latn-pinyin"
     asterisk_prompts_dir: str = ""  # where Asterisk sees $HOTLINE_HOME/prompts (production)
@@ -167,6 +176,16 @@ def _validate(s: Settings) -> None:
         raise bad("asr_threads", "must be between 0 (automatic) and 256")
     if not 60 <= s.asr_end_ms <= 5000:
         raise bad("asr_end_ms", "must be between 60 and 5000 ms")
+    if s.asr_engine not in ("", "whisper", "vosk"):
+        raise bad("asr_engine", "whisper or vosk (or empty: chosen by the installed model)")
+    if s.asr_device not in ("auto", "cpu", "cuda"):
+        raise bad("asr_device", "auto, cpu or cuda")
+    if not 1 <= s.asr_workers <= 64:
+        raise bad("asr_workers", "must be between 1 and 64")
+    if not 0 <= s.asr_no_speech_max <= 1:
+        raise bad("asr_no_speech_max", "a probability between 0 and 1")
+    if not -10 <= s.asr_logprob_min <= 0:
+        raise bad("asr_logprob_min", "a log-probability between -10 and 0")
     if s.ring_on_s + s.ring_off_s <= 0:
         raise bad("ring_off_s", "a ring cycle must last longer than 0 s")
     if not 1 <= s.ring_budget <= 10:

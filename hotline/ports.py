@@ -118,9 +118,12 @@ class Recognizer(Protocol):
         """Start hearing the caller (at answer); segments go to on_segment as they come."""
         ...
     async def detach(self, leg: CallLeg) -> None: ...
-    async def listen(self, leg: CallLeg, timeout_s: float) -> str:
+    async def listen(self, leg: CallLeg, timeout_s: float, hint: str = "") -> str:
         """What the caller said since the last answer was taken, or '' after timeout_s of
-        silence."""
+        silence. ``hint``: the words the step expects (a recogniser's bias)."""
+        ...
+    def decoding(self, leg: CallLeg) -> bool:
+        """The caller's words have ended and are still being recognised."""
         ...
 
 

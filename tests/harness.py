@@ -26,6 +26,7 @@ from hotline.domain.seats import DutyState
 from hotline.live.hub import LiveHub
 from hotline.live.publishing_store import PublishingCallStore
 from hotline.seats.board import SeatRoster
+from hotline.speech.vocabulary import Vocabularies, vocabulary_of
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
 from hotline.store.models import Call
@@ -113,7 +114,7 @@ async def running(fake: FakeAri, tmp: Path, settings: FlowSettings = FAST,
         telephony=telephony, seats=SeatRoster(operators, max_age_s=0),
         directory=DirectoryService(DirectoryIndex(entries, home_district="万州区")),
         recognizer=recognizer if recognizer is not None else ScriptedRecognizer(utterances),
-        requests=requests))
+        requests=requests, vocabulary=Vocabularies(vocabulary_of(entries))))
     controller = CallController(rest, "hotline", flow, telephony)
     stream = EventStream(base, USER, PASSWORD, "hotline", Dispatcher(controller),
                          on_connected=controller.resync, backoff_initial_s=0.05,

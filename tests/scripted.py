@@ -26,6 +26,9 @@ class ScriptedRecognizer:
         self.heard: list[str] = []
         self.on_segment: dict[str, OnSegment | None] = {}
         self.detached: list[str] = []
+        self.hints: list[str] = []  # the vocabulary each listen was given
+        self.decode_s = 0.0  # how long recognition takes once the caller stops (a busy pool)
+        self._decoding = False
 
     async def attach(self, leg: CallLeg, on_segment: OnSegment | None = None) -> None:
         self.on_segment[leg.id] = on_segment
@@ -33,12 +36,22 @@ class ScriptedRecognizer:
     async def detach(self, leg: CallLeg) -> None:
         self.detached.append(leg.id)
 
-    async def listen(self, leg: CallLeg, timeout_s: float) -> str:
+    def decoding(self, leg: CallLeg) -> bool:
+        return self._decoding
+
+    async def listen(self, leg: CallLeg, timeout_s: float, hint: str = "") -> str:
+        self.hints.append(hint)
         await asyncio.sleep(0.01)
         if not self.utterances:
             await asyncio.sleep(min(timeout_s, 0.05))
             return ""
         text = self.utterances.pop(0)
+        if self.decode_s:
+            self._decoding = True
+            try:
+                await asyncio.sleep(self.decode_s)
+            finally:
+                self._decoding = False
         self.heard.append(text)
         handler = self.on_segment.get(leg.id)
         if handler is not None:

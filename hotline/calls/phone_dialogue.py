@@ -4,22 +4,29 @@ come as DTMF, and words taken down are recorded by Asterisk after a tone."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 from hotline.attendant.port import Expect, Heard, Words
 from hotline.calls.context import FlowSettings
 from hotline.ports import CallLeg, CallStore, Prompts, Recognizer
+from hotline.speech.normalise import normalise
+from hotline.speech.vocabulary import Vocabulary
 
 
 class PhoneDialogue:
     channel = "phone"
 
     def __init__(self, leg: CallLeg, record_id: int, store: CallStore, prompts: Prompts,
-                 recognizer: Recognizer | None, settings: FlowSettings) -> None:
+                 recognizer: Recognizer | None, settings: FlowSettings,
+                 vocabulary: Vocabulary | None = None) -> None:
         self.leg = leg
         self.record_id = record_id
         self.store = store
         self.prompts = prompts
         self.recognizer = recognizer
         self.s = settings
+        self.vocabulary = vocabulary or Vocabulary()
         self.hearing = False  # set once the recogniser is attached to the caller
         self._takes = 0
 
@@ -39,11 +46,34 @@ class PhoneDialogue:
         window = self.s.silence_prompt_s if expect is Expect.FREE else self.s.listen_s
         if not self.understands:
             return Heard(spoke=await self.leg.wait_speech(window))
-        assert self.recognizer is not None
-        text = (await self.recognizer.listen(self.leg, window)).strip()
+        text = normalise(await self._listen(window, self.vocabulary.hint(expect)),
+                         digits=expect is Expect.DIGITS)
         if text:
             return Heard(text, spoke=True)
         return Heard(spoke=await self.leg.wait_speech(0))
+
+    async def _listen(self, window: float, hint: str) -> str:
+        """The recogniser's answer; while it is still decoding the caller's words after
+        ``keep_alive_s`` (every worker busy), the caller hears the keep-alive phrase once."""
+        assert self.recognizer is not None
+        listening = asyncio.ensure_future(self.recognizer.listen(self.leg, window, hint))
+        waited_from = 0.0
+        try:
+            while True:
+                done, _ = await asyncio.wait({listening}, timeout=self.s.keep_alive_s)
+                if done:
+                    break
+                if not waited_from and self.recognizer.decoding(self.leg):
+                    waited_from = time.perf_counter()
+                    await self.say("keep_alive")
+            text = listening.result()
+        finally:
+            if not listening.done():
+                listening.cancel()
+        if waited_from:
+            await self.store.add_event(self.record_id, "asr_wait", {
+                "after_keep_alive_ms": round((time.perf_counter() - waited_from) * 1000)})
+        return text
 
     async def digit(self, timeout_s: float, max_digits: int = 1) -> str:
         return await self.leg.collect_dtmf(timeout_s, max_digits)
@@ -57,7 +87,7 @@ class PhoneDialogue:
         text = ""
         if self.understands and not left:
             assert self.recognizer is not None
-            text = (await self.recognizer.listen(self.leg, 0.5)).strip()
+            text = normalise(await self.recognizer.listen(self.leg, 0.5))
         await self.store.add_event(self.record_id, "words_taken", {
             "recording": name, "seconds": seconds, "caller_left": left})
         return Words(recording=name if seconds > 0 else "", seconds=seconds, text=text,

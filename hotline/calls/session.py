@@ -45,6 +45,7 @@ from hotline.ports import (
     Utterance,
 )
 from hotline.privacy import mask_number
+from hotline.speech.vocabulary import Vocabularies
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ class CallDeps:
     recognizer: Recognizer | None = None
     recorder: Recorder | None = None
     requests: Requests | None = None
+    vocabulary: Vocabularies | None = None  # what the recogniser is biased toward, per step
 
 
 class CallSession:
@@ -152,7 +154,8 @@ class CallSession:
                                   answered_by=job, owner=job, state=m.state.value)
         await self.leg.detect_talk()
         dialogue = self.dialogue = PhoneDialogue(
-            self.leg, self.call.record_id, d.store, d.prompts, d.recognizer, s)
+            self.leg, self.call.record_id, d.store, d.prompts, d.recognizer, s,
+            d.vocabulary.current if d.vocabulary else None)
         await self._start_hearing(dialogue)
         self._start_recording()
         c = self._attendant_call(dialogue)

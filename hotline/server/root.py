@@ -32,10 +32,10 @@ from hotline.server.flow_settings import attendant_settings, flow_settings
 from hotline.server.pbx_access import PbxAccess, resolve_pbx
 from hotline.server.services import Services
 from hotline.speech.ari_tap import AriSpeechTap
+from hotline.speech.choice import build_engine, choose_engine, describe
 from hotline.speech.endpointing import EndpointSettings
-from hotline.speech.engine import VoskEngine
-from hotline.speech.grammar import read_grammar
 from hotline.speech.recognizer import StreamingRecognizer
+from hotline.speech.vocabulary import Vocabularies
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
 from hotline.store.journal import JournalingCallStore
@@ -79,21 +79,19 @@ class SystemClock:
 
 
 def build_recognizer(settings: Settings, rest: AriRest) -> StreamingRecognizer | None:
-    """Vosk on a snoop of each caller, if a model is configured and loads; else None, and
-    the speech steps hand calls to an operator (said loudly at startup)."""
-    if not settings.vosk_model:
-        log.warning("no speech model configured (HOTLINE_VOSK_MODEL): speech steps hand the "
-                    "call to an operator. `hotline asr fetch small-cn` downloads one.")
-        return None
+    """Whisper or Vosk on a snoop of each caller, if a model is installed or configured and
+    verifies; else None, and the speech steps hand calls to an operator (said at startup)."""
     try:
-        grammar = read_grammar(settings.vosk_grammar) if settings.vosk_grammar else []
-        engine = VoskEngine(settings.vosk_model, grammar=grammar,
-                            threads=settings.asr_threads or 2 * (os.cpu_count() or 1))
+        choice = choose_engine(settings)
+        if choice is None:
+            log.warning("no speech model (run `hotline asr install whisper-base`, or set "
+                        "HOTLINE_ASR_MODEL): speech steps hand the call to an operator")
+            return None
+        engine = build_engine(choice, settings, os.cpu_count() or 1)
     except SpeechModelError as exc:
         log.error("speech model unusable, speech steps hand the call to an operator: %s", exc)
         return None
-    log.info("speech model %s (%d Hz, %s)", engine.info.path, engine.rate,
-             f"grammar of {len(grammar)} phrases" if grammar else "open vocabulary")
+    log.info("speech: %s, %s", describe(engine), choice.why)
     return StreamingRecognizer(engine, AriSpeechTap(rest, settings.ari_app),
                                EndpointSettings(end_ms=settings.asr_end_ms))
 
@@ -114,6 +112,7 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
     directory = DirectoryService()
     operators = OperatorRepository(db)
     speech = build_recognizer(settings, rest)
+    vocabulary = Vocabularies()
     recorder = AriRecorder(rest, settings.ari_app)
     provisioner = seat_provisioner(rest, pbx, settings)
     hub, requests, roster = LiveHub(), CallRequests(), SeatRoster(operators)
@@ -127,7 +126,7 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
         store=PublishingCallStore(journal, hub), prompts=prompts, clock=SystemClock(),
         tickets=tickets, settings=flow_settings(settings),
         attendant=attendant_settings(settings), telephony=telephony, seats=roster,
-        directory=directory, recognizer=speech, requests=requests,
+        directory=directory, recognizer=speech, requests=requests, vocabulary=vocabulary,
         recorder=recorder if settings.record_calls == "yes" else None))
     controller = CallController(rest, settings.ari_app, flow, telephony)
 
@@ -153,7 +152,8 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
                         controller=controller,
                         ari_url=ari_url, unit_name=settings.unit_name,
                         public_number=settings.public_number,
-                        speech_model=settings.vosk_model, speech=speech,
+                        speech_model=describe(speech.engine) if speech else "",
+                        speech=speech, vocabulary=vocabulary,
                         tickets=tickets, users=UserRepository(db),
                         timezone=settings.timezone, recorder=recorder,
                         shutdown_timeout_s=settings.shutdown_timeout_s, pbx=pbx,
@@ -171,8 +171,10 @@ async def _telephony_ctx(app: web.Application) -> AsyncIterator[None]:
     services = app[SERVICES]
     await services.db.upgrade()
     await services.directory.refresh(services.db, services.home_district)
+    services.vocabulary.refresh(services.directory.index.entries)
     directory_task = asyncio.create_task(
-        services.directory.keep_fresh(services.db, services.home_district), name="directory")
+        services.directory.keep_fresh(services.db, services.home_district,
+                                      on_fresh=services.vocabulary.refresh), name="directory")
     controller_task = asyncio.create_task(services.controller.run(), name="controller")
     stream_task = asyncio.create_task(services.stream.run(), name="ari-events")
     metrics_task = asyncio.create_task(services.metrics.watch(services.hub), name="metrics")

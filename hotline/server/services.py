@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hotline.ari.rest import AriRest
 from hotline.ari.stream import EventStream
@@ -17,6 +17,7 @@ from hotline.seats.board import SeatRoster
 from hotline.seats.provision import SeatProvisioner
 from hotline.server.pbx_access import PbxAccess
 from hotline.speech.recognizer import StreamingRecognizer
+from hotline.speech.vocabulary import Vocabularies
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
 from hotline.store.journal import JournalingCallStore
@@ -56,3 +57,4 @@ class Services:
     unattended_sweep_s: float
     metrics_token: str  # /metrics from anywhere but loopback needs it as a bearer token
     speech: StreamingRecognizer | None = None  # None: no usable model, speech goes to seats
+    vocabulary: Vocabularies = field(default_factory=Vocabularies)  # the recogniser's bias

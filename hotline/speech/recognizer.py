@@ -13,15 +13,21 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from hotline.errors import CallerGone, TelephonyError
 from hotline.ports import CallLeg, OnSegment, SpeechTap
 from hotline.speech.endpointing import EndpointSettings
-from hotline.speech.engine import VoskEngine
-from hotline.speech.stream import SpeechStream, Utterance
+from hotline.speech.stream import Engine, SpeechStream, Utterance
 
 log = logging.getLogger(__name__)
+
+
+class SpeechEngine(Engine, Protocol):
+    """Vosk or Whisper, as the recogniser holds them."""
+
+    async def new_transcriber(self) -> Any: ...
+    def close(self) -> None: ...
 
 
 @dataclass
@@ -33,7 +39,7 @@ class _Attached:
 class StreamingRecognizer:
     available = True
 
-    def __init__(self, engine: VoskEngine, tap: SpeechTap,
+    def __init__(self, engine: SpeechEngine, tap: SpeechTap,
                  settings: EndpointSettings | None = None) -> None:
         self.engine = engine
         self.tap = tap
@@ -79,13 +85,21 @@ class StreamingRecognizer:
         with contextlib.suppress(TelephonyError):
             await self.tap.close(attached.tap)
 
-    async def listen(self, leg: CallLeg, timeout_s: float) -> str:
-        """What the caller said, or '' if they said nothing for timeout_s."""
+    def decoding(self, leg: CallLeg) -> bool:
+        """The caller's utterance has ended and its text is not back yet."""
+        attached = self._calls.get(leg.id)
+        return attached is not None and attached.stream.finishing
+
+    async def listen(self, leg: CallLeg, timeout_s: float, hint: str = "") -> str:
+        """What the caller said, or '' if they said nothing for timeout_s. ``hint``: the
+        words the step expects (Whisper's prompt; an utterance still open is decoded with it)."""
         attached = self._calls.get(leg.id)
         if attached is None:
             await self.attach(leg)
             attached = self._calls[leg.id]
         stream = attached.stream
+        if hasattr(stream.t, "hint"):
+            stream.t.hint = hint
         heard = _drain(stream)
         if heard:
             return heard

@@ -16,10 +16,10 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from hotline.speech.endpointing import Edge, Endpointer, EndpointSettings
-from hotline.speech.engine import Heard, Transcriber
+from hotline.speech.engine import Heard
 
 log = logging.getLogger(__name__)
 
@@ -37,17 +37,20 @@ class Utterance:
 
 
 class Engine(Protocol):
+    """Vosk (streaming: partial text as audio comes) or Whisper (the utterance decoded when
+    it ends); ``t`` is the engine's own per-call transcriber."""
+
     rate: int
 
-    async def accept(self, t: Transcriber, pcm: bytes) -> Heard: ...
-    async def finish(self, t: Transcriber) -> str: ...
+    async def accept(self, t: Any, pcm: bytes) -> Heard: ...
+    async def finish(self, t: Any) -> str: ...
 
 
 OnUtterance = Callable[[Utterance], Awaitable[None]]
 
 
 class SpeechStream:
-    def __init__(self, engine: Engine, transcriber: Transcriber,
+    def __init__(self, engine: Engine, transcriber: Any,
                  settings: EndpointSettings | None = None,
                  on_utterance: OnUtterance | None = None) -> None:
         self.engine = engine
@@ -69,6 +72,7 @@ class SpeechStream:
         self.frames_in = 0
         self._quiet = asyncio.Event()  # set while no utterance is open
         self._quiet.set()
+        self.finishing = False  # an utterance has ended and its final text is awaited
 
     @property
     def speaking(self) -> bool:
@@ -154,7 +158,11 @@ class SpeechStream:
                                        self.ep.started_ms / 1000, self.ep.audio_ms / 1000))
 
     async def _final(self) -> None:
-        tail = await self.engine.finish(self.t)
+        self.finishing = True
+        try:
+            tail = await self.engine.finish(self.t)
+        finally:
+            self.finishing = False
         text = " ".join(p for p in [*self._parts, tail] if p)
         self._parts.clear()
         self.partial = ""

@@ -1,0 +1,107 @@
+"""The words each step of the dialogue expects, as a recogniser's bias.
+
+Whisper takes them as its prompt (the text it believes came before), which makes it write the
+directory's names as the directory spells them; Vosk takes them as its grammar. For a free
+lookup: the most-asked names (the entries marked ``hot`` and the most looked up on record),
+then the districts and industries, capped to fit Whisper's prompt (224 tokens; a Chinese
+character is one or two). For yes/no, digits and so on, the short answers callers give.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from hotline.attendant.port import Expect
+
+MAX_HINT_CHARS = 160
+YES_NO = ("是的", "对", "对的", "不是", "不对", "好的", "可以", "不用了", "没有了", "要", "不要")
+DIGITS_HINT = "一三九一二三四五六七八"  # numbers spoken digit by digit, as written by Whisper
+
+
+def _capped(words: Iterable[str], limit: int, sep: str = "、") -> str:
+    out: list[str] = []
+    used = 0
+    for word in dict.fromkeys(w.strip() for w in words if w.strip()):
+        if used + len(word) + len(sep) > limit:
+            break
+        out.append(word)
+        used += len(word) + len(sep)
+    return sep.join(out)
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    names: Sequence[str] = ()  # most asked first
+    districts: Sequence[str] = ()
+    industries: Sequence[str] = ()
+    max_chars: int = MAX_HINT_CHARS
+    _hints: dict[Expect, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def hint(self, expect: Expect) -> str:
+        """Whisper's prompt for a step ('' for a message: the caller's own words)."""
+        if expect not in self._hints:
+            self._hints[expect] = self._build(expect)
+        return self._hints[expect]
+
+    def _build(self, expect: Expect) -> str:
+        if expect is Expect.YES_NO:
+            return "。".join(YES_NO) + "。"
+        if expect is Expect.DIGITS:
+            return DIGITS_HINT
+        if expect is Expect.DISTRICT:
+            return _capped(self.districts, self.max_chars)
+        if expect is Expect.INDUSTRY:
+            return _capped(self.industries, self.max_chars)
+        if expect is Expect.FREE:
+            lead = "帮我查一下电话。"
+            room = self.max_chars - len(lead)
+            names = _capped(self.names, room * 3 // 4)
+            rest = _capped([*self.districts, *self.industries], room - len(names) - 1)
+            return lead + "。".join(p for p in (names, rest) if p)
+        return ""
+
+    def words(self, expect: Expect) -> list[str]:
+        """The same lists as phrases (a grammar)."""
+        if expect is Expect.YES_NO:
+            return list(YES_NO)
+        if expect is Expect.DISTRICT:
+            return list(self.districts)
+        if expect is Expect.INDUSTRY:
+            return list(self.industries)
+        if expect is Expect.FREE:
+            return [*self.names, *self.districts, *self.industries]
+        return []
+
+
+def vocabulary_of(entries: Iterable[object], asked: Sequence[str] = ()) -> Vocabulary:
+    """From the directory's entries (``name``, ``aliases``, ``district``, ``industry``,
+    optional ``hot``) and the names most asked on record, most asked first."""
+    hot: list[str] = []
+    districts: dict[str, int] = {}
+    industries: dict[str, int] = {}
+    for e in entries:
+        if getattr(e, "hot", False):
+            aliases = list(getattr(e, "aliases", ()))
+            hot.append(aliases[0] if aliases else str(getattr(e, "name", "")))
+        for key, counts in (("district", districts), ("industry", industries)):
+            value = str(getattr(e, key, "") or "").strip()
+            if value:
+                counts[value] = counts.get(value, 0) + 1
+    return Vocabulary(names=tuple(dict.fromkeys([*hot, *asked])),
+                      districts=_by_count(districts), industries=_by_count(industries))
+
+
+def _by_count(counts: dict[str, int]) -> tuple[str, ...]:
+    return tuple(sorted(counts, key=lambda k: -counts[k]))
+
+
+class Vocabularies:
+    """The current vocabulary, remade when the directory changes (one per process)."""
+
+    def __init__(self, current: Vocabulary | None = None) -> None:
+        self.current = current or Vocabulary()
+
+    def refresh(self, entries: Iterable[object], asked: Sequence[str] = ()) -> Vocabulary:
+        self.current = vocabulary_of(entries, asked)
+        return self.current
