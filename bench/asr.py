@@ -4,6 +4,7 @@ Chinese one (none can be had here); the audio is espeak-ng Korean through an 8 k
 telephone path, like the end-to-end test.
 
     .venv/bin/python -m bench.asr [--streams 1,6,12] [--seconds 20]
+    .venv/bin/python -m bench.asr --engine whisper   (Mandarin: see bench/asr_whisper.py)
 
 Each stream is a SpeechStream fed one 20 ms frame every 20 ms (real time): a caller who says
 a phrase, then listens for about two seconds, over and over. Figures per configuration:
@@ -127,7 +128,14 @@ async def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--streams", default="1,6,12")
     ap.add_argument("--seconds", type=float, default=20.0)
+    ap.add_argument("--engine", choices=["vosk", "whisper"], default="vosk")
+    ap.add_argument("--utterances", type=int, default=200, help="whisper: accuracy set size")
     args = ap.parse_args()
+    if args.engine == "whisper":
+        from bench.asr_whisper import run as whisper
+
+        await whisper(args.utterances, args.seconds)
+        return
     counts = [int(n) for n in args.streams.split(",")]
     cores = os.cpu_count() or 1
     audio = caller_loop(args.seconds)

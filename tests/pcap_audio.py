@@ -12,9 +12,20 @@ ALAW_SILENCE = b"\xd5"
 FRAME = 160  # 20 ms at 8 kHz
 
 
+def pinyin(text: str) -> str:
+    """Chinese as espeak-ng's cmn-latn-pinyin voice reads it well (tone numbers), as the
+    prompts are made."""
+    from pypinyin import Style, lazy_pinyin
+
+    return " ".join(lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True))
+
+
 def speak_alaw(text: str, voice: str = "ko", speed: int = 130) -> bytes:
-    """espeak-ng's voice as 8 kHz A-law, as a telephone sends it."""
-    wav = subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "--stdout", text],
+    """espeak-ng's voice as 8 kHz A-law, as a telephone sends it ("cmn": Mandarin, spoken
+    from pinyin)."""
+    if voice == "cmn":
+        voice, text = "cmn-latn-pinyin", pinyin(text)
+    wav = subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "--stdout", "--", text],
                          capture_output=True, check=True).stdout
     return subprocess.run(["sox", "-t", "wav", "-", "-r", "8000", "-c", "1", "-e", "a-law",
                            "-t", "raw", "-"], input=wav, capture_output=True, check=True).stdout
@@ -49,7 +60,8 @@ def write_pcap(path: Path, audio: bytes, src_port: int = 6000, dst_port: int = 6
     return len(frames) * 0.02
 
 
-def speech_pcap(path: Path, script: Sequence[tuple[float, str]], tail_s: float = 1.0) -> float:
+def speech_pcap(path: Path, script: Sequence[tuple[float, str]], tail_s: float = 1.0,
+                voice: str = "ko", speed: int = 130) -> float:
     """A pcap of (pause before, words) pairs; returns its duration in seconds."""
-    audio = b"".join(silence(pause) + speak_alaw(words) for pause, words in script)
+    audio = b"".join(silence(pause) + speak_alaw(words, voice, speed) for pause, words in script)
     return write_pcap(path, audio + silence(tail_s))

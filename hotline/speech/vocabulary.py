@@ -2,9 +2,10 @@
 
 Whisper takes them as its prompt (the text it believes came before), which makes it write the
 directory's names as the directory spells them; Vosk takes them as its grammar. For a free
-lookup: the most-asked names (the entries marked ``hot`` and the most looked up on record),
-then the districts and industries, capped to fit Whisper's prompt (224 tokens; a Chinese
-character is one or two). For yes/no, digits and so on, the short answers callers give.
+lookup: the most-asked names (the entries marked ``hot`` and the most looked up on record,
+then the others while there is room), then the districts and industries, capped to fit
+Whisper's prompt (224 tokens; a Chinese character is one or two). For yes/no, digits and
+so on, the short answers callers give.
 """
 
 from __future__ import annotations
@@ -78,17 +79,18 @@ def vocabulary_of(entries: Iterable[object], asked: Sequence[str] = ()) -> Vocab
     """From the directory's entries (``name``, ``aliases``, ``district``, ``industry``,
     optional ``hot``) and the names most asked on record, most asked first."""
     hot: list[str] = []
+    rest: list[str] = []
     districts: dict[str, int] = {}
     industries: dict[str, int] = {}
     for e in entries:
-        if getattr(e, "hot", False):
-            aliases = list(getattr(e, "aliases", ()))
-            hot.append(aliases[0] if aliases else str(getattr(e, "name", "")))
+        aliases = list(getattr(e, "aliases", ()))
+        said = aliases[0] if aliases else str(getattr(e, "name", ""))
+        (hot if getattr(e, "hot", False) else rest).append(said)
         for key, counts in (("district", districts), ("industry", industries)):
             value = str(getattr(e, key, "") or "").strip()
             if value:
                 counts[value] = counts.get(value, 0) + 1
-    return Vocabulary(names=tuple(dict.fromkeys([*hot, *asked])),
+    return Vocabulary(names=tuple(dict.fromkeys([*hot, *asked, *rest])),  # capped in hint()
                       districts=_by_count(districts), industries=_by_count(industries))
 
 
