@@ -18,7 +18,7 @@ from hotline.directory.records import CsvProblems, Entry, parse_csv
 from hotline.errors import StoreError
 from hotline.store.database import Database
 
-SAMPLE = Path(__file__).parents[2] / "directory" / "sample.csv"
+SAMPLE = Path(__file__).parents[1] / "data" / "directory.csv"  # the five-entry fixture
 HEADER = "id,name,aliases,industry,district,address,phone,transfer_to\n"
 
 
