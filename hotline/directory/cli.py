@@ -103,7 +103,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     print(f"{args.query!r}: {mark} ({data['elapsed_ms']:.1f} ms)")
     for r in data["results"]:
         print(f"  {r['score']:6.1f}  {r['name']}  {r['phone']}  [{r['industry']} "
-              f"{r['district']}]")
+              f"{r['district']}]" + ("  hot" if r["hot"] else ""))
     return 0
 
 

@@ -60,10 +60,10 @@ async def import_csv(db: Database, path: Path, *, replace: bool = False,
     return len(entries)
 
 
-def _row(e: Entry) -> dict[str, str]:
+def _row(e: Entry) -> dict[str, str | bool]:
     return {"id": e.id, "name": e.name, "aliases": "|".join(e.aliases), "industry": e.industry,
             "district": e.district, "address": e.address, "phone": e.phone,
-            "transfer_to": e.transfer_to}
+            "transfer_to": e.transfer_to, "hot": e.hot}
 
 
 async def load_entries(db: Database) -> list[Entry]:
@@ -71,9 +71,9 @@ async def load_entries(db: Database) -> list[Entry]:
         result = await s.execute(select(
             DirectoryEntry.id, DirectoryEntry.name, DirectoryEntry.aliases,
             DirectoryEntry.industry, DirectoryEntry.district, DirectoryEntry.address,
-            DirectoryEntry.phone, DirectoryEntry.transfer_to))
+            DirectoryEntry.phone, DirectoryEntry.transfer_to, DirectoryEntry.hot))
         return [Entry(r[0], r[1], tuple(a for a in r[2].split("|") if a), r[3], r[4], r[5],
-                      r[6], r[7]) for r in result]
+                      r[6], r[7], bool(r[8])) for r in result]
 
 
 async def directory_version(db: Database) -> tuple[int, int]:

@@ -61,7 +61,7 @@ def result_json(r: SearchResult, elapsed_ms: float) -> dict[str, Any]:
     return {"query": r.query, "confident": r.confident, "elapsed_ms": round(elapsed_ms, 3),
             "results": [{"id": h.entry.id, "name": h.entry.name, "phone": h.entry.phone,
                          "industry": h.entry.industry, "district": h.entry.district,
-                         "score": h.score} for h in r.hits]}
+                         "hot": h.entry.hot, "score": h.score} for h in r.hits]}
 
 
 

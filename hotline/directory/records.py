@@ -1,8 +1,11 @@
 """Directory entries and the CSV they come in, validated row by row.
 
 The CSV is UTF-8 with the header ``id,name,aliases,industry,district,address,phone,
-transfer_to``; ``aliases`` is ``|``-separated; ``transfer_to`` is an Asterisk dial string or
-empty (not registered for transfer). Every problem is reported with its line number.
+transfer_to`` and optionally ``hot`` after them; ``aliases`` is ``|``-separated;
+``transfer_to`` is an Asterisk dial string or empty (not registered for transfer); ``hot``
+(1/0, yes/no, true/false, 是/否, or empty for no) marks what callers ask for most, for the
+recogniser's vocabulary. A line starting with ``#`` outside a quoted field is a comment.
+Every problem is reported with its line number in the file, comments counted.
 """
 
 from __future__ import annotations
@@ -10,11 +13,15 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from hotline.errors import HotlineError
 
 HEADER = ("id", "name", "aliases", "industry", "district", "address", "phone", "transfer_to")
+OPTIONAL = ("hot",)  # may follow HEADER
+_YES = frozenset({"1", "yes", "true", "是"})
+_NO = frozenset({"", "0", "no", "false", "否"})
 _PHONE = re.compile(r"^\+?[0-9][0-9\-]{2,19}$")
 _DIAL = re.compile(r"^[A-Za-z0-9_]+/[^\s,]+$")
 MAX_FIELD = 200
@@ -30,6 +37,7 @@ class Entry:
     address: str = ""
     phone: str = ""
     transfer_to: str = ""
+    hot: bool = False  # among what callers ask for most (the recogniser is told of it)
 
     @property
     def transferable(self) -> bool:
@@ -50,6 +58,23 @@ class CsvProblems(HotlineError):
         return f"{len(self.problems)} bad row(s), nothing imported:\n{shown}{tail}"
 
 
+class _Lines:
+    """The file's lines for the csv reader, a comment line (``#`` first, at the start of a
+    record) given as an empty line so that the reader's line numbers stay the file's."""
+
+    def __init__(self, text: str) -> None:
+        self._lines = iter(io.StringIO(text, newline=""))
+        self.at_record = True  # the reader's next line starts a record (the caller says)
+
+    def __iter__(self) -> Iterator[str]:
+        for line in self._lines:
+            if self.at_record and line.startswith("#"):
+                yield "\n"
+                continue
+            self.at_record = False
+            yield line
+
+
 def parse_csv(data: bytes, path: str = "<csv>") -> tuple[list[Entry], list[tuple[int, str]]]:
     problems: list[tuple[int, str]] = []
     try:
@@ -57,15 +82,22 @@ def parse_csv(data: bytes, path: str = "<csv>") -> tuple[list[Entry], list[tuple
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
         return [], [(line, f"not UTF-8 (byte {exc.start}: {data[exc.start]:#04x})")]
-    reader = csv.reader(io.StringIO(text, newline=""))
+    lines = _Lines(text)
+    reader = csv.reader(lines)
+    expected = ",".join(HEADER) + "[," + ",".join(OPTIONAL) + "]"
+    header: list[str] = []
     try:
-        header = next(reader)
+        while not any(c.strip() for c in header):  # comments and blank lines first
+            header = next(reader)
+            lines.at_record = True
     except StopIteration:
-        return [], [(1, "empty file: expected the header " + ",".join(HEADER))]
+        return [], [(reader.line_num or 1, "empty file: expected the header " + expected)]
     except csv.Error as exc:
-        return [], [(1, f"unreadable header: {exc}")]
-    if tuple(h.strip() for h in header) != HEADER:
-        return [], [(1, f"header must be {','.join(HEADER)}; found {','.join(header)}")]
+        return [], [(reader.line_num, f"unreadable header: {exc}")]
+    columns = tuple(h.strip() for h in header)
+    if columns[:len(HEADER)] != HEADER or columns[len(HEADER):] not in \
+            {OPTIONAL[:n] for n in range(len(OPTIONAL) + 1)}:
+        return [], [(reader.line_num, f"header must be {expected}; found {','.join(header)}")]
     entries: list[Entry] = []
     seen: dict[str, int] = {}
     while True:
@@ -75,14 +107,16 @@ def parse_csv(data: bytes, path: str = "<csv>") -> tuple[list[Entry], list[tuple
             break
         except csv.Error as exc:
             problems.append((reader.line_num, f"unreadable row: {exc}"))
+            lines.at_record = True
             continue
+        lines.at_record = True
         line = reader.line_num
         if not row or all(not c.strip() for c in row):
             continue
-        if len(row) != len(HEADER):
-            problems.append((line, f"expected {len(HEADER)} fields, found {len(row)}"))
+        if len(row) != len(columns):
+            problems.append((line, f"expected {len(columns)} fields, found {len(row)}"))
             continue
-        entry, problem = _entry(row)
+        entry, problem = _entry(dict(zip(columns, row, strict=True)))
         if problem:
             problems.append((line, problem))
             continue
@@ -95,14 +129,14 @@ def parse_csv(data: bytes, path: str = "<csv>") -> tuple[list[Entry], list[tuple
     return entries, problems
 
 
-def _entry(row: list[str]) -> tuple[Entry | None, str]:
-    v = [c.strip() for c in row]
-    rid, name, aliases, industry, district, address, phone, transfer = v
-    for column, value in zip(HEADER, v, strict=True):
+def _entry(row: dict[str, str]) -> tuple[Entry | None, str]:
+    v = {k: c.strip() for k, c in row.items()}
+    for column, value in v.items():
         if len(value) > MAX_FIELD:
             return None, f"{column}: longer than {MAX_FIELD} characters"
         if any(ord(ch) < 32 for ch in value):
             return None, f"{column}: contains control characters"
+    rid, name, phone, transfer = v["id"], v["name"], v["phone"], v["transfer_to"]
     if not rid:
         return None, "id: empty"
     if not name:
@@ -113,5 +147,9 @@ def _entry(row: list[str]) -> tuple[Entry | None, str]:
         return None, "phone: empty (an entry needs a phone number or a transfer target)"
     if transfer and not _DIAL.match(transfer):
         return None, f"transfer_to: {transfer!r} is not an Asterisk dial string (TECH/resource)"
-    alias_list = tuple(a.strip() for a in aliases.split("|") if a.strip())
-    return Entry(rid, name, alias_list, industry, district, address, phone, transfer), ""
+    hot = v.get("hot", "").lower()
+    if hot not in _YES and hot not in _NO:
+        return None, f"hot: {v['hot']!r} is not one of 1/0, yes/no, true/false, 是/否 (or empty)"
+    alias_list = tuple(a.strip() for a in v["aliases"].split("|") if a.strip())
+    return Entry(rid, name, alias_list, v["industry"], v["district"], v["address"], phone,
+                 transfer, hot in _YES), ""

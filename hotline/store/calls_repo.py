@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import String, case, func, insert, select, update
+from sqlalchemy import String, case, func, insert, select, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import selectinload
@@ -179,6 +179,28 @@ class CallRepository:
         async with self.db.unit() as s:
             rows = (await s.execute(query)).all()
         return [UnmatchedQuery(q, int(n), first, latest) for q, n, first, latest in rows]
+
+    async def asked_entries(self, since: datetime | None = None, limit: int = 100
+                            ) -> list[tuple[str, int]]:
+        """The directory entries callers asked for, as (entry id, calls), the most asked
+        first: a call counts once for an entry that was the confident top hit of one of its
+        ``lookup`` events or that the caller confirmed (``lookup_confirmed``, also after a
+        district was asked). Counted in SQL, on SQLite and PostgreSQL alike."""
+        top = select(CallEvent.call_id, CallEvent.data[("results", 0, "id")].as_string()
+                     .label("entry")).where(CallEvent.kind == "lookup",
+                                            CallEvent.data["confident"].as_boolean())
+        confirmed = select(CallEvent.call_id, CallEvent.data["id"].as_string().label("entry")) \
+            .where(CallEvent.kind == "lookup_confirmed")
+        if since is not None:
+            top = top.where(CallEvent.at >= since)
+            confirmed = confirmed.where(CallEvent.at >= since)
+        asked = union(top, confirmed).subquery()  # union: one (call, entry) pair once
+        calls = func.count()
+        query = select(asked.c.entry, calls).where(asked.c.entry.is_not(None)) \
+            .group_by(asked.c.entry).order_by(calls.desc(), asked.c.entry).limit(limit)
+        async with self.db.unit() as s:
+            rows = (await s.execute(query)).all()
+        return [(str(entry), int(n)) for entry, n in rows]
 
     async def between_with_events(self, start: datetime, end: datetime) -> list[Call]:
         query = select(Call).where(Call.arrived_at >= start, Call.arrived_at < end) \

@@ -111,6 +111,7 @@ class DirectoryEntry(Base):
     address: Mapped[str] = mapped_column(String(200), default="")
     phone: Mapped[str] = mapped_column(String(32), default="")
     transfer_to: Mapped[str] = mapped_column(String(200), default="")
+    hot: Mapped[bool] = mapped_column(default=False)  # most asked: the recogniser hears it
 
 
 class DirectoryImport(Base):

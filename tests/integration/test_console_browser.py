@@ -19,7 +19,6 @@ from hotline.config import Settings, replace
 from hotline.directory.importer import import_csv
 from hotline.domain.seats import BROWSER_PHONE, DutyState
 from hotline.live.hub import Happening
-from hotline.paths import project_dir
 from hotline.seats.provision import sip_digest
 from hotline.server.services import Services
 from hotline.store.users_repo import Role
@@ -267,7 +266,7 @@ async def test_an_operator_answers_in_the_browser_softphone(
 
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-SAMPLE_CSV = project_dir("directory") / "sample.csv"
+SAMPLE_CSV = Path(__file__).resolve().parents[1] / "data" / "directory.csv"  # five entries
 
 
 async def test_warm_transfer_pops_the_summary_up_at_the_colleague(

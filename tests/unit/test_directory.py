@@ -18,7 +18,7 @@ from hotline.directory.records import CsvProblems, Entry, parse_csv
 from hotline.errors import StoreError
 from hotline.store.database import Database
 
-SAMPLE = Path(__file__).parents[2] / "directory" / "sample.csv"
+SAMPLE = Path(__file__).parents[1] / "data" / "directory.csv"  # the five-entry fixture
 HEADER = "id,name,aliases,industry,district,address,phone,transfer_to\n"
 
 
@@ -172,7 +172,7 @@ def test_search_batch_prints_json_lines_in_order(tmp_path: Path) -> None:
     assert [r["query"] for r in rows] == ["人社局", "gsyh", "北京大学"]
     assert rows[0]["confident"] and rows[0]["results"][0]["name"].endswith("社会保障局")
     assert set(rows[0]["results"][0]) == {"id", "name", "phone", "industry", "district",
-                                          "score"}
+                                          "hot", "score"}
     assert rows[1]["confident"] and not rows[2]["confident"]
     assert all(r["elapsed_ms"] >= 0 for r in rows)
     bad = subprocess.run([*cli, "search", "--batch", "-"], input='{"q": 1}\n', env=env,
