@@ -54,11 +54,8 @@ class DirectoryService:
         log.info("directory: %d entries indexed", len(entries))
         return True
 
-    async def keep_fresh(self, db: Database, home_district: str, every_s: float = 30,
-                         on_fresh: Callable[[list[Entry]], object] | None = None) -> None:
-        """Check for a new import every ``every_s`` (call refresh() once at start-up);
-        ``on_fresh`` is given the entries of each new build."""
+    async def keep_fresh(self, db: Database, home_district: str, every_s: float = 30) -> None:
+        """Check for a new import every ``every_s`` (call refresh() once at start-up)."""
         while True:
             await asyncio.sleep(every_s)
-            if await self.refresh(db, home_district) and on_fresh is not None:
-                on_fresh(self.index.entries)
+            await self.refresh(db, home_district)

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 
 from aiohttp import web
@@ -20,6 +20,7 @@ from hotline.calls.controller import CallController
 from hotline.calls.flow import CallDeps, CallFlow
 from hotline.calls.reconcile import Reconciler
 from hotline.config import Settings
+from hotline.directory.asked import AskedNames
 from hotline.directory.service import DirectoryService
 from hotline.errors import SpeechModelError, StoreError
 from hotline.live.hub import LiveHub
@@ -171,10 +172,11 @@ async def _telephony_ctx(app: web.Application) -> AsyncIterator[None]:
     services = app[SERVICES]
     await services.db.upgrade()
     await services.directory.refresh(services.db, services.home_district)
-    services.vocabulary.refresh(services.directory.index.entries)
     directory_task = asyncio.create_task(
-        services.directory.keep_fresh(services.db, services.home_district,
-                                      on_fresh=services.vocabulary.refresh), name="directory")
+        services.directory.keep_fresh(services.db, services.home_district), name="directory")
+    vocabulary_task = asyncio.create_task(services.vocabulary.keep_fresh(
+        lambda: (services.directory.version, services.directory.index.entries),
+        _asked(services)), name="vocabulary")
     controller_task = asyncio.create_task(services.controller.run(), name="controller")
     stream_task = asyncio.create_task(services.stream.run(), name="ari-events")
     metrics_task = asyncio.create_task(services.metrics.watch(services.hub), name="metrics")
@@ -184,19 +186,35 @@ async def _telephony_ctx(app: web.Application) -> AsyncIterator[None]:
         lambda: set(services.controller.legs)), name="reconcile-sweep")
     yield
     metrics_task.cancel()
+    vocabulary_task.cancel()
     sweep_task.cancel()
     journal_task.cancel()
     await services.controller.stop(services.shutdown_timeout_s)
     stream_task.cancel()
     directory_task.cancel()
     for task in (stream_task, controller_task, directory_task, metrics_task, sweep_task,
-                 journal_task):
+                 journal_task, vocabulary_task):
         with contextlib.suppress(asyncio.CancelledError):
             await task
     if services.speech is not None:
         await services.speech.close()
     await services.rest.close()
     await services.db.close()
+
+
+def _asked(services: Services) -> Callable[[], Awaitable[list[str]]]:
+    """The names callers ask for most, for the recogniser's vocabulary (none while the
+    database is away)."""
+    names = AskedNames(services.db, services.calls)
+
+    async def asked() -> list[str]:
+        try:
+            return await names.most_asked(80)
+        except StoreError as exc:
+            log.warning("most-asked names unavailable: %s", exc)
+            return []
+
+    return asked
 
 
 def make_app(services: Services) -> web.Application:

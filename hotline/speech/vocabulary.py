@@ -10,7 +10,8 @@ so on, the short answers callers give.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from hotline.attendant.port import Expect
@@ -99,7 +100,8 @@ def _by_count(counts: dict[str, int]) -> tuple[str, ...]:
 
 
 class Vocabularies:
-    """The current vocabulary, remade when the directory changes (one per process)."""
+    """The current vocabulary (one per process), remade when the directory changes and, as
+    lookups accumulate, every ``asked_every_s``."""
 
     def __init__(self, current: Vocabulary | None = None) -> None:
         self.current = current or Vocabulary()
@@ -107,3 +109,24 @@ class Vocabularies:
     def refresh(self, entries: Iterable[object], asked: Sequence[str] = ()) -> Vocabulary:
         self.current = vocabulary_of(entries, asked)
         return self.current
+
+    async def remake(self, entries: Sequence[object],
+                     asked: Callable[[], Awaitable[Sequence[str]]]) -> Vocabulary:
+        """From the entries and the most-asked names (off the loop: a large directory)."""
+        names = await asked()
+        self.current = await asyncio.to_thread(vocabulary_of, entries, names)
+        return self.current
+
+    async def keep_fresh(self, entries: Callable[[], tuple[object, Sequence[object]]],
+                         asked: Callable[[], Awaitable[Sequence[str]]],
+                         every_s: float = 30, asked_every_s: float = 600) -> None:
+        """``entries()`` gives (version, entries) of the directory in use."""
+        version: object = None
+        since_asked = 0.0
+        while True:
+            now_version, now_entries = entries()
+            if now_version != version or since_asked >= asked_every_s:
+                await self.remake(now_entries, asked)
+                version, since_asked = now_version, 0.0
+            await asyncio.sleep(every_s)
+            since_asked += every_s

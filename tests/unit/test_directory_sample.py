@@ -1,5 +1,5 @@
 """The shipped demo directory (directory/sample.csv), the CSV's comment lines and its `hot`
-column, and the names the recogniser is told to expect (Vocabulary.most_asked), through the
+column, and the names the recogniser is told to expect (AskedNames.most_asked), through the
 real importer, index and store on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import delete
 
 from hotline.cli import main
+from hotline.directory.asked import AskedNames
 from hotline.directory.importer import import_csv, load_entries
 from hotline.directory.index import DirectoryIndex
 from hotline.directory.records import CsvProblems, parse_csv
-from hotline.directory.vocabulary import Vocabulary
 from hotline.domain.calls import NewCall
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
@@ -210,7 +210,7 @@ async def test_most_asked_is_hot_first_then_the_lookups_on_record(db: Database,
         await repo.add_event(call_id, kind, data, T0 + timedelta(minutes=calls.index(call_id)))
     assert await repo.asked_entries() == [("gone", 5), ("3", 3), ("2", 1), ("5", 1)]
 
-    vocab = Vocabulary(db, repo)
+    vocab = AskedNames(db, repo)
     assert await vocab.most_asked(20) == [
         "重庆市万州区医疗保障局", "医保局", "医保",        # hot, asked once
         "重庆市万州区人力资源和社会保障局", "人社局", "社保局",  # hot, never asked yet
@@ -235,8 +235,8 @@ async def test_most_asked_is_hot_first_then_the_lookups_on_record(db: Database,
 async def test_most_asked_on_the_shipped_sample(db: Database) -> None:
     """An empty record: the sample's hot entries, each name once, 人社局 among them."""
     await import_csv(db, SHIPPED, progress=False)
-    words = await Vocabulary(db).most_asked(1000)
-    names = await Vocabulary(db).most_asked(1000, aliases=False)
+    words = await AskedNames(db).most_asked(1000)
+    names = await AskedNames(db).most_asked(1000, aliases=False)
     assert len(names) == sum(e.hot for e in await load_entries(db))
     assert len(words) == len(set(words)) and "人社局" in words and "车管所" in words
-    assert len(await Vocabulary(db).most_asked(30)) == 30
+    assert len(await AskedNames(db).most_asked(30)) == 30

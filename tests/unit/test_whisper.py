@@ -311,3 +311,30 @@ def test_fetch_whisper_refuses_a_mismatch_and_leaves_nothing(
     assert list((tmp_path / "models").iterdir()) == []
     with pytest.raises(SpeechModelError, match="unknown model"):
         fetch_whisper("whisper-tiny", tmp_path / "models", base)
+
+
+async def test_the_vocabulary_is_remade_with_the_most_asked_names() -> None:
+    from hotline.directory.records import parse_csv
+    from hotline.speech.vocabulary import Vocabularies
+    from tests.harness import SAMPLE
+
+    entries, _ = parse_csv(SAMPLE.read_bytes())
+    book = Vocabularies()
+    asked_calls = 0
+
+    async def asked() -> list[str]:
+        nonlocal asked_calls
+        asked_calls += 1
+        return ["雾都火锅"]
+
+    versions = iter([(1, entries), (1, entries), (2, entries[:1])])
+    task = asyncio.create_task(book.keep_fresh(lambda: next(versions), asked, every_s=0.01,
+                                               asked_every_s=60))
+    for _ in range(100):
+        if asked_calls == 2:
+            break
+        await asyncio.sleep(0.01)
+    task.cancel()
+    assert asked_calls == 2  # the first build, then the new directory version (not the same)
+    assert book.current.names[0] == "雾都火锅" and len(book.current.names) == 2
+

@@ -14,7 +14,7 @@ from hotline.store.database import Database
 from hotline.store.models import DirectoryEntry
 
 
-class Vocabulary:
+class AskedNames:
     def __init__(self, db: Database, calls: CallRepository | None = None) -> None:
         self.db = db
         self.calls = calls or CallRepository(db)
