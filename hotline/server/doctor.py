@@ -19,7 +19,9 @@ from hotline.config import Settings
 from hotline.errors import HotlineError
 from hotline.prompts.library import PromptLibrary
 from hotline.server.pbx_access import PbxAccess, resolve_pbx
+from hotline.speech.choice import choose_engine
 from hotline.speech.model_check import check_model
+from hotline.speech.whisper_model import BASE, check_whisper
 from hotline.store.database import Database, alembic_config
 from hotline.store.models import DirectoryEntry, Operator, User
 
@@ -153,14 +155,22 @@ async def database(settings: Settings) -> list[Finding]:
 
 
 def speech(settings: Settings) -> Finding:
-    if not settings.vosk_model:
-        return Finding("speech model", WARN, "none configured: speech steps hand calls to "
-                       "operators", "hotline asr fetch small-cn, then set HOTLINE_VOSK_MODEL")
+    """The engine, its model and the model's verified hash (Whisper), or why there is none."""
+    install = f"hotline asr install {BASE}"
     try:
-        info = check_model(settings.vosk_model)
+        choice = choose_engine(settings)
+        if choice is None:
+            return Finding("speech model", WARN, "none installed: speech steps hand calls to "
+                           "operators", install)
+        if choice.engine == "whisper":
+            w = check_whisper(choice.model)
+            return Finding("speech model", OK, f"whisper {w.name} at {w.path} ({choice.why}), "
+                           f"model.bin sha256 {w.model_sha256} verified")
+        info = check_model(choice.model)
     except HotlineError as exc:
-        return Finding("speech model", FAIL, str(exc), "hotline asr fetch small-cn")
-    return Finding("speech model", OK, f"{info.path}")
+        return Finding("speech model", FAIL, str(exc), install)
+    return Finding("speech model", OK, f"vosk {info.path} ({info.sample_rate} Hz, "
+                   f"{'grammar' if info.dynamic_graph else 'static graph'})")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

@@ -121,6 +121,8 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
     directory.on_lookup_ms = metrics.lookup_ms
     if speech is not None:
         speech.on_latency_ms = metrics.asr_latency_ms
+        if hasattr(speech.engine, "on_wait_ms"):  # Whisper's bounded pool
+            speech.engine.on_wait_ms = metrics.asr_wait_ms
     journal = JournalingCallStore(calls, settings.journal_path)
     tickets = ticket_repository(db, settings)
     flow = CallFlow(CallDeps(

