@@ -71,6 +71,7 @@ class Settings:
     sandbox_rtp_end: int = 10199
     shutdown_timeout_s: float = 10.0
     journal: str = ""  # where record writes wait for the database; "": $HOTLINE_HOME/journal/
+    journal_max_mb: int = 256  # the journal's bound: writes past it are refused (and counted)
     unattended_sweep_s: float = 30.0  # how often calls answered while no controller was up
                                       # are looked for (besides at every reconnect)
     record_calls: str = "yes"  # yes: every answered call is recorded (both directions)
@@ -214,6 +215,8 @@ def _validate(s: Settings) -> None:
         raise bad("seat_ring_s", "a seat must ring for at least 1 s")
     if not s.sip_realm.replace("-", "").replace(".", "").isalnum():
         raise bad("sip_realm", "letters, digits, '.' and '-' only")
+    if s.journal_max_mb < 1:
+        raise bad("journal_max_mb", "the journal needs at least 1 MB")
     if not s.attendant_job_number.isdigit():
         raise bad("attendant_job_number", "a job number is digits only")
 

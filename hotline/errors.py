@@ -70,6 +70,16 @@ class StoreError(HotlineError):
     """The database could not be reached or refused a write."""
 
 
+class StoreUnavailable(StoreError):
+    """The database cannot be reached now: connection refused or reset, a timeout, the pool
+    exhausted. Worth waiting out (the flow journals its writes meanwhile)."""
+
+
+class StoreDataError(StoreError):
+    """The database refused this write for what it holds (a value too long for its column, a
+    constraint): a bug, which waiting will not mend."""
+
+
 class NotFoundError(HotlineError):
     """A record, ticket or user asked for does not exist."""
 

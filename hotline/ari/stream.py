@@ -45,7 +45,26 @@ class EventStream:
         return max(0, self.connects - 1)
 
     async def run(self) -> None:
-        """Run until cancelled. Never raises on a lost connection; it retries."""
+        """Run until cancelled. Never raises on a lost connection; it retries. Anything else
+        (the on_connected hook failing) ends it with that error, for its supervisor to start
+        it again; ``connected`` is never left set by a stream that is not running."""
+        try:
+            await self._connect_and_read()
+        except Exception as exc:
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            await self._lost()
+            raise
+        finally:
+            self.connected.clear()
+
+    async def _lost(self) -> None:
+        if self.connected.is_set():
+            self.connected.clear()
+            log.warning("ARI event stream lost: %s", self.last_error)
+            if self._on_disconnected is not None:
+                await self._on_disconnected()
+
+    async def _connect_and_read(self) -> None:
         delay = self._backoff[0]
         async with aiohttp.ClientSession() as session:
             while True:
@@ -62,11 +81,7 @@ class EventStream:
                         self.last_error = "the event stream closed"
                 except (aiohttp.ClientError, OSError, TimeoutError) as exc:
                     self.last_error = f"{type(exc).__name__}: {exc}"
-                if self.connected.is_set():
-                    self.connected.clear()
-                    log.warning("ARI event stream lost: %s", self.last_error)
-                    if self._on_disconnected is not None:
-                        await self._on_disconnected()
+                await self._lost()
                 await asyncio.sleep(delay * (1 + random.random() / 4))
                 delay = min(delay * 2, self._backoff[1])
 

@@ -56,6 +56,26 @@ class HotlineMetrics:
                                     registry=r)
         self.journal_pending = Gauge("hotline_journal_pending",
                                      "Record writes waiting for the database", registry=r)
+        self.journal_bytes = Gauge("hotline_journal_bytes",
+                                   "Size of the journal of writes waiting for the database",
+                                   registry=r)
+        self.journal_max_bytes = Gauge("hotline_journal_max_bytes",
+                                       "The journal's bound (HOTLINE_JOURNAL_MAX_MB)",
+                                       registry=r)
+        self.journal_refused = Counter(
+            "hotline_journal_refused_writes",
+            "Record writes lost because the journal was at its bound", registry=r)
+        self.journal_dead_letters = Gauge(
+            "hotline_journal_dead_letters",
+            "Writes the database refused, kept for `hotline journal list`", registry=r)
+        self.store_data_errors = Counter(
+            "hotline_store_data_errors",
+            "Record writes the database refused for what they hold (a bug)", registry=r)
+        self.tasks_down = Gauge("hotline_tasks_down",
+                                "Background tasks down, waiting to be restarted", registry=r)
+        self.task_restarts = Gauge("hotline_task_restarts",
+                                   "Restarts of a background task since start", ["task"],
+                                   registry=r)
         self._arrived_at: dict[int, datetime] = {}
 
     def on_happening(self, h: Happening) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -32,6 +31,7 @@ from hotline.seats.provision import SeatProvisioner
 from hotline.server.flow_settings import attendant_settings, flow_settings
 from hotline.server.pbx_access import PbxAccess, resolve_pbx
 from hotline.server.services import Services
+from hotline.server.supervisor import Supervisor
 from hotline.speech.ari_tap import AriSpeechTap
 from hotline.speech.choice import build_engine, choose_engine, describe
 from hotline.speech.endpointing import EndpointSettings
@@ -123,7 +123,10 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
         speech.on_latency_ms = metrics.asr_latency_ms
         if hasattr(speech.engine, "on_wait_ms"):  # Whisper's bounded pool
             speech.engine.on_wait_ms = metrics.asr_wait_ms
-    journal = JournalingCallStore(calls, settings.journal_path)
+    journal = JournalingCallStore(calls, settings.journal_path,
+                                  max_bytes=settings.journal_max_mb * 1024 * 1024)
+    journal.on_data_error = metrics.store_data_errors.inc
+    journal.on_refused = metrics.journal_refused.inc
     tickets = ticket_repository(db, settings)
     flow = CallFlow(CallDeps(
         store=PublishingCallStore(journal, hub), prompts=prompts, clock=SystemClock(),
@@ -164,40 +167,35 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
                         metrics=metrics, metrics_token=settings.metrics_token,
                         reconciler=reconciler, journal=journal,
                         unattended_sweep_s=max(1.0, settings.unattended_sweep_s),
+                        supervisor=Supervisor(SystemClock()),
                         try_page=(settings.try_page == "yes"
                                   or (settings.try_page == "auto" and pbx.sandbox)))
     return services, prompts
 
 
 async def _telephony_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Start the controller and the event stream with the app; stop them gracefully."""
+    """Start the controller, the event stream and the background work with the app, each
+    under the supervisor; stop them gracefully."""
     services = app[SERVICES]
     await services.db.upgrade()
     await services.directory.refresh(services.db, services.home_district)
-    directory_task = asyncio.create_task(
-        services.directory.keep_fresh(services.db, services.home_district), name="directory")
-    vocabulary_task = asyncio.create_task(services.vocabulary.keep_fresh(
+    start = services.supervisor.start
+    start("directory", lambda: services.directory.keep_fresh(
+        services.db, services.home_district, services.directory_refresh_s))
+    start("vocabulary", lambda: services.vocabulary.keep_fresh(
         lambda: (services.directory.version, services.directory.index.entries),
-        _asked(services)), name="vocabulary")
-    controller_task = asyncio.create_task(services.controller.run(), name="controller")
-    stream_task = asyncio.create_task(services.stream.run(), name="ari-events")
-    metrics_task = asyncio.create_task(services.metrics.watch(services.hub), name="metrics")
-    journal_task = asyncio.create_task(services.journal.keep_replaying(), name="journal")
-    sweep_task = asyncio.create_task(services.reconciler.keep_sweeping(
+        _asked(services)))
+    start("controller", services.controller.run)
+    start("ari-events", services.stream.run)
+    start("metrics", lambda: services.metrics.watch(services.hub))
+    start("journal", lambda: services.journal.keep_replaying(services.journal_replay_s))
+    start("reconcile-sweep", lambda: services.reconciler.keep_sweeping(
         services.stream.connected, services.unattended_sweep_s,
-        lambda: set(services.controller.legs)), name="reconcile-sweep")
+        lambda: set(services.controller.legs)))
     yield
-    metrics_task.cancel()
-    vocabulary_task.cancel()
-    sweep_task.cancel()
-    journal_task.cancel()
+    await services.supervisor.stop("metrics", "vocabulary", "reconcile-sweep", "journal")
     await services.controller.stop(services.shutdown_timeout_s)
-    stream_task.cancel()
-    directory_task.cancel()
-    for task in (stream_task, controller_task, directory_task, metrics_task, sweep_task,
-                 journal_task, vocabulary_task):
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await services.supervisor.stop("ari-events", "directory", "controller")
     if services.speech is not None:
         await services.speech.close()
     await services.rest.close()

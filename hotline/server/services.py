@@ -16,6 +16,7 @@ from hotline.observability.metrics import HotlineMetrics
 from hotline.seats.board import SeatRoster
 from hotline.seats.provision import SeatProvisioner
 from hotline.server.pbx_access import PbxAccess
+from hotline.server.supervisor import Supervisor
 from hotline.speech.recognizer import StreamingRecognizer
 from hotline.speech.vocabulary import Vocabularies
 from hotline.store.calls_repo import CallRepository
@@ -56,5 +57,8 @@ class Services:
     journal: JournalingCallStore  # the flow's record writes while the database is away
     unattended_sweep_s: float
     metrics_token: str  # /metrics from anywhere but loopback needs it as a bearer token
+    supervisor: Supervisor  # the long-lived tasks, restarted when they fail (/healthz)
     speech: StreamingRecognizer | None = None  # None: no usable model, speech goes to seats
     vocabulary: Vocabularies = field(default_factory=Vocabularies)  # the recogniser's bias
+    directory_refresh_s: float = 30.0  # how often a new directory import is looked for
+    journal_replay_s: float = 2.0  # how often the journal is replayed while it holds writes

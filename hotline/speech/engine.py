@@ -50,17 +50,17 @@ class Transcriber:
     def hint(self) -> str:
         return self._hint
 
-    @property
-    def applied(self) -> str:
-        """The hint the grammar holds now."""
-        return self._applied
-
     @hint.setter
     def hint(self, value: str) -> None:
         self._hint = value
         if self._idle:
             with self._lock:
                 self._apply()
+
+    @property
+    def applied(self) -> str:
+        """The hint the grammar holds now."""
+        return self._applied
 
     def _apply(self) -> None:
         if not self._grammar or self._hint == self._applied:

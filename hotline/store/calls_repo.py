@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import String, case, func, insert, select, union, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import selectinload
@@ -94,9 +96,19 @@ class CallRepository:
         await self.add_event(call_id, "annotated", {"by": by, "fields": sorted(fields)})
 
     async def add_event(self, call_id: int, kind: str, data: dict[str, Any],
-                        at: datetime | None = None) -> None:
+                        at: datetime | None = None, *, key: str | None = None) -> None:
+        """One event; with a ``key`` (the journal's), written once however often it is
+        written: the same key again is ignored."""
+        values = {"call_id": call_id, "at": at or datetime.now(UTC), "kind": kind,
+                  "data": data}
         async with self.db.unit() as s:
-            s.add(CallEvent(call_id=call_id, at=at or datetime.now(UTC), kind=kind, data=data))
+            if key is None:
+                s.add(CallEvent(**values))
+                return
+            dialect_insert = pg_insert if self.db.engine.dialect.name == "postgresql" \
+                else sqlite_insert
+            await s.execute(dialect_insert(CallEvent).values(**values, key=key)
+                            .on_conflict_do_nothing(index_elements=["key"]))
 
     async def get(self, call_id: int) -> Call:
         async with self.db.unit() as s:

@@ -10,7 +10,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -18,9 +19,32 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from hotline.errors import StoreError
+from hotline.errors import StoreDataError, StoreError, StoreUnavailable
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# What the database raises: connectivity (OSError, TimeoutError and the pool's TimeoutError
+# are not DBAPIErrors) and everything the driver reports.
+DB_ERRORS = (DBAPIError, PoolTimeout, OSError, TimeoutError)
+# SQLSTATE classes of a server that is away or overwhelmed, not of a bad write: connection
+# exception, insufficient resources, operator intervention (shutdown), and the transaction
+# conflicts a retry resolves.
+_TRANSIENT_SQLSTATE = ("08", "53", "57", "40001", "40P01", "55P03")
+
+
+def store_error(exc: BaseException, what: str = "database error") -> StoreError:
+    """StoreUnavailable for a failure to reach the database, StoreDataError for a write it
+    refused for what it holds (PostgreSQL's DataError for a value too long for its column)."""
+    message = f"{what}: {_short(exc)}"
+    if isinstance(exc, PoolTimeout | OSError | TimeoutError | OperationalError | InterfaceError):
+        return StoreUnavailable(message)
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return StoreUnavailable(message)
+        orig = exc.orig
+        state = str(getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None) or "")
+        if state.startswith(_TRANSIENT_SQLSTATE) or isinstance(orig, OSError | TimeoutError):
+            return StoreUnavailable(message)
+    return StoreDataError(message)
 
 
 def make_engine(url: str) -> AsyncEngine:
@@ -59,15 +83,15 @@ class Database:
                 yield session
         except IntegrityError:  # a conflict in the data, not an outage: the caller decides
             raise
-        except (OperationalError, DBAPIError, OSError) as exc:
-            raise StoreError(f"database error: {_short(exc)}") from exc
+        except DB_ERRORS as exc:
+            raise store_error(exc) from exc
 
     async def ping(self) -> None:
         try:
             async with self.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
-        except (OperationalError, DBAPIError, OSError) as exc:
-            raise StoreError(f"database unreachable: {_short(exc)}") from exc
+        except DB_ERRORS as exc:
+            raise StoreUnavailable(f"database unreachable: {_short(exc)}") from exc
 
     async def close(self) -> None:
         await self.engine.dispose()

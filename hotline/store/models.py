@@ -73,6 +73,8 @@ class CallEvent(Base):
     at: Mapped[datetime]
     kind: Mapped[str] = mapped_column(String(32), index=True)
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # set by the journal: the same event written again (a replay after a crash) is ignored
+    key: Mapped[str | None] = mapped_column(String(32), unique=True)
 
     call: Mapped[Call] = relationship(back_populates="events")
 

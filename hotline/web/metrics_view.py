@@ -4,6 +4,7 @@ caller's number or name is ever a label."""
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import ipaddress
 from datetime import UTC, datetime
@@ -37,7 +38,14 @@ async def metrics(request: web.Request) -> web.Response:
     m.ari_connected.set(1 if services.stream.connected.is_set() else 0)
     m.ari_reconnects.set(services.stream.reconnects)
     m.unknown_events.set(services.controller.unknown_events)
-    m.journal_pending.set(services.journal.pending)
+    journal = services.journal
+    m.journal_pending.set(journal.pending)
+    m.journal_bytes.set(journal.bytes)
+    m.journal_max_bytes.set(journal.log.max_bytes)
+    m.journal_dead_letters.set(await asyncio.to_thread(journal.dead.count))
+    m.tasks_down.set(len(services.supervisor.down))
+    for name, state in services.supervisor.states.items():
+        m.task_restarts.labels(name).set(state.restarts)
     m.speech_streams.set(services.speech.streams if services.speech is not None else 0)
     try:
         open_, overdue = await services.tickets.counts(datetime.now(UTC))

@@ -46,9 +46,10 @@ async def test_a_mandarin_caller_gets_a_number_by_voice(settings: Settings,
     transcripts = [e.data["text"] for e in full.events if e.kind == "transcript"]
     lookups = [e.data for e in full.events if e.kind == "lookup"]
     said = [e.data["phrase"] for e in full.events if e.kind == "said"]
-    assert transcripts and any("人社" in t or "社保" in t for t in transcripts), transcripts
+    story = (said, transcripts, kinds)
+    assert transcripts and any("人社" in t or "社保" in t for t in transcripts), story
     assert lookups and lookups[0]["results"][0]["name"] == "重庆市万州区人力资源和社会保障局", \
-        lookups
+        (lookups, story)
     assert "lookup_confirm" in said and "lookup_found" in said, kinds
     assert full.disposition == "resolved", (full.disposition, said, transcripts)
     assert streams_left == 0
