@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hotline.ari.rest import AriRest
 from hotline.ari.stream import EventStream
@@ -21,8 +21,10 @@ from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
 from hotline.store.journal import JournalingCallStore
 from hotline.store.operators_repo import OperatorRepository
+from hotline.store.sessions_repo import SessionRepository
 from hotline.store.tickets_repo import TicketRepository
 from hotline.store.users_repo import UserRepository
+from hotline.web.access import ConsoleSecurity
 
 
 @dataclass
@@ -42,6 +44,7 @@ class Services:
     shutdown_timeout_s: float
     tickets: TicketRepository
     users: UserRepository
+    sessions: SessionRepository  # the console's, shared by every node on the database
     timezone: str
     recorder: AriRecorder
     pbx: PbxAccess
@@ -56,3 +59,4 @@ class Services:
     unattended_sweep_s: float
     metrics_token: str  # /metrics from anywhere but loopback needs it as a bearer token
     speech: StreamingRecognizer | None = None  # None: no usable model, speech goes to seats
+    console: ConsoleSecurity = field(default_factory=ConsoleSecurity)
