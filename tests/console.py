@@ -69,7 +69,8 @@ async def add_users(db: Database) -> None:
 @contextlib.asynccontextmanager
 async def console(services: SimpleNamespace, clock: VirtualClock | None = None,
                   ssl_context: ssl.SSLContext | None = None,
-                  routes: dict[str, Any] | None = None) -> AsyncIterator[tuple[str, web.Application]]:
+                  routes: dict[str, Any] | None = None
+                  ) -> AsyncIterator[tuple[str, web.Application]]:
     """(base URL, app) of the production console over ``services``."""
     app = console_app(services, clock)  # type: ignore[arg-type]
     for path, handler in (routes or {}).items():

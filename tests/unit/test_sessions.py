@@ -104,24 +104,24 @@ async def test_logout_ends_the_session_everywhere_and_closes_the_live_feed(
     services = console_services(db)
     call = await services.calls.open_call(NewCall("s-1", "13900000001", "12345",
                                                   datetime.now(UTC)))
-    async with console(services, clock) as (base, _), client() as http:
-        async with console(console_services(db), clock) as (other_node, _):
-            assert await login(http, base, "1001") == 302
-            token = {c.key: c.value for c in http.cookie_jar}["hotline_session"]
-            ws = await http.ws_connect(f"{base}/desk/live")
-            services.hub.publish(Happening(call, "seat_offered", {"job_number": "1001"}))
-            assert (await ws.receive_json(timeout=5))["type"] == "offered"
-            async with http.post(f"{base}/logout", allow_redirects=False,
-                                 data={"csrf": await csrf(http, base)}) as r:
-                assert r.status == 302
-            assert await closed_within(ws, 5)
-            services.hub.publish(Happening(call, "transcript", {"speaker": "caller",
-                                                                "text": "身份证"}))
-            assert ws.closed
-            async with client() as thief:  # the old cookie, on another node
-                thief.cookie_jar.update_cookies({"hotline_session": token})
-                assert await status_of(thief, f"{other_node}/tickets") == 302
-                assert await status_of(thief, f"{base}/tickets") == 302
+    async with console(services, clock) as (base, _), client() as http, \
+            console(console_services(db), clock) as (other_node, _):
+        assert await login(http, base, "1001") == 302
+        token = {c.key: c.value for c in http.cookie_jar}["hotline_session"]
+        ws = await http.ws_connect(f"{base}/desk/live")
+        services.hub.publish(Happening(call, "seat_offered", {"job_number": "1001"}))
+        assert (await ws.receive_json(timeout=5))["type"] == "offered"
+        async with http.post(f"{base}/logout", allow_redirects=False,
+                             data={"csrf": await csrf(http, base)}) as r:
+            assert r.status == 302
+        assert await closed_within(ws, 5)
+        services.hub.publish(Happening(call, "transcript", {"speaker": "caller",
+                                                            "text": "身份证"}))
+        assert ws.closed
+        async with client() as thief:  # the old cookie, on another node
+            thief.cookie_jar.update_cookies({"hotline_session": token})
+            assert await status_of(thief, f"{other_node}/tickets") == 302
+            assert await status_of(thief, f"{base}/tickets") == 302
 
 
 async def test_an_admin_disabling_a_user_closes_their_socket_and_ends_their_sessions(
