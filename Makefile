@@ -11,7 +11,10 @@ demo: bootstrap
 	$(VENV)/hotline sandbox up
 	$(VENV)/hotline db upgrade
 	$(VENV)/hotline directory import directory/sample.csv --replace
-	HOTLINE_HOME_DISTRICT=$${HOTLINE_HOME_DISTRICT:-万州区} $(VENV)/hotline serve
+	HOTLINE_HOME_DISTRICT=$${HOTLINE_HOME_DISTRICT:-万州区} \
+	HOTLINE_TLS_CERT=$${HOTLINE_TLS_CERT:-$${HOTLINE_HOME:-var}/tls/console.crt} \
+	HOTLINE_TLS_KEY=$${HOTLINE_TLS_KEY:-$${HOTLINE_HOME:-var}/tls/console.key} \
+	$(VENV)/hotline serve
 
 lint: bootstrap
 	$(VENV)/ruff check hotline tests bench

@@ -7,6 +7,7 @@ naming the key and the value, e.g. ``HOTLINE_CONSOLE_PORT='abc': not an integer`
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -93,6 +94,12 @@ class Settings:
     dtls_cert: str = ""
     dtls_key: str = ""
     try_page: str = "auto"  # /try, dialling the hotline from the browser: auto = sandbox only
+    # The console over HTTPS: a PEM certificate (chain) and its key; both empty: plain HTTP
+    tls_cert: str = ""
+    tls_key: str = ""
+    session_idle_s: float = 1800.0  # a console session ends after this long without a request
+    session_absolute_s: float = 28800.0  # ... and this long after login, whatever happens
+    trusted_proxies: str = ""  # comma-separated addresses/networks whose X-Forwarded-For counts
 
     @property
     def effective_db_url(self) -> str:
@@ -219,6 +226,22 @@ def _validate(s: Settings) -> None:
         raise bad("journal_max_mb", "the journal needs at least 1 MB")
     if not s.attendant_job_number.isdigit():
         raise bad("attendant_job_number", "a job number is digits only")
+    if bool(s.tls_cert) != bool(s.tls_key):
+        raise bad("tls_key" if s.tls_cert else "tls_cert",
+                  "set both HOTLINE_TLS_CERT and HOTLINE_TLS_KEY, or neither")
+    if not 60 <= s.session_idle_s <= 86400:
+        raise bad("session_idle_s", "must be between 60 and 86400 seconds")
+    if not 300 <= s.session_absolute_s <= 7 * 86400:
+        raise bad("session_absolute_s", "must be between 300 seconds and 7 days")
+    if s.session_idle_s > s.session_absolute_s:
+        raise bad("session_idle_s", "must not be longer than HOTLINE_SESSION_ABSOLUTE_S")
+    for part in (p.strip() for p in s.trusted_proxies.split(",")):
+        try:
+            if part:
+                ipaddress.ip_network(part, strict=False)
+        except ValueError:
+            raise bad("trusted_proxies", f"{part!r} is not an IP address or network "
+                                         "(e.g. 10.0.0.5, 192.168.1.0/24)") from None
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:

@@ -42,9 +42,10 @@ async def hotline_serve(env: dict[str, str], log: Path) -> AsyncIterator[
     with log.open("ab") as out:
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "hotline", "serve", env=env, stdout=out, stderr=out)
-    url = f"http://127.0.0.1:{env['HOTLINE_CONSOLE_PORT']}/healthz"
-    try:
-        async with aiohttp.ClientSession() as http:
+    scheme = "https" if env.get("HOTLINE_TLS_CERT") else "http"
+    url = f"{scheme}://127.0.0.1:{env['HOTLINE_CONSOLE_PORT']}/healthz"
+    try:  # (readiness only: a TLS test checks the certificate itself)
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=False)) as http:
             for _ in range(300):
                 with contextlib.suppress(aiohttp.ClientError):
                     async with http.get(url) as r:

@@ -103,6 +103,7 @@ class Sandbox:
     async def up(self) -> dict[str, Any]:
         """Start the sandbox if it is not running; return timing figures."""
         started = time.monotonic()
+        await asyncio.to_thread(self.console_cert)  # also for a sandbox already running
         state = self.load_state()
         if state and self._pid_alive(state.pid) and await self._ari_answers(state):
             if state.config_hash == self._config_hash(state):
@@ -232,6 +233,29 @@ class Sandbox:
         for src in (cert, key):  # not in keys/: res_crypto would take them for its own
             shutil.copyfile(src, into / src.name)
             (into / src.name).chmod(0o600)
+
+    def console_cert(self) -> tuple[Path, Path]:
+        """A self-signed certificate for the console on loopback (127.0.0.1 and localhost),
+        made once into $HOTLINE_HOME/tls: `make demo` serves the console over HTTPS with it
+        (HOTLINE_TLS_CERT/_KEY). Browsers warn about it; production uses a real one."""
+        tls = self.home / "tls"
+        cert, key = tls / "console.crt", tls / "console.key"
+        if cert.exists() and key.exists():
+            return cert, key
+        tls.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            subprocess.run(
+                ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                 "ec_paramgen_curve:prime256v1", "-nodes", "-days", "825",
+                 "-subj", "/CN=hotline-sandbox-console",
+                 "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                 "-keyout", str(key), "-out", str(cert)],
+                check=True, capture_output=True, timeout=60)
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise SandboxError(f"cannot make the console's certificate with openssl: {exc}; "
+                               "install openssl (scripts/bootstrap.sh does)") from None
+        key.chmod(0o600)
+        return cert, key
 
     def _render_fallback_prompt(self) -> None:
         target = self.settings.prompts_dir / "fallback-apology"

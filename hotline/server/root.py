@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import os
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 
@@ -21,10 +23,11 @@ from hotline.calls.reconcile import Reconciler
 from hotline.config import Settings
 from hotline.directory.asked import AskedNames
 from hotline.directory.service import DirectoryService
-from hotline.errors import SpeechModelError, StoreError
+from hotline.errors import ConfigError, SpeechModelError, StoreError
 from hotline.live.hub import LiveHub
 from hotline.live.publishing_store import PublishingCallStore
 from hotline.observability.metrics import HotlineMetrics
+from hotline.ports import Clock
 from hotline.prompts.library import PromptLibrary
 from hotline.seats.board import SeatRoster
 from hotline.seats.provision import SeatProvisioner
@@ -41,6 +44,7 @@ from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
 from hotline.store.journal import JournalingCallStore
 from hotline.store.operators_repo import OperatorRepository
+from hotline.store.sessions_repo import SessionRepository
 from hotline.store.users_repo import UserRepository
 from hotline.tickets.setup import ticket_repository
 from hotline.web import (
@@ -52,20 +56,23 @@ from hotline.web import (
     review,
     softphone,
     transfer,
+    users_admin,
     wallboard,
 )
+from hotline.web.access import ConsoleSecurity, RateLimit, parse_networks
 from hotline.web.auth import (
     LIMITER,
+    SECURITY,
     SESSIONS,
     USERS,
-    RateLimit,
-    Sessions,
     auth_middleware,
     bad_input_middleware,
+    security_headers,
 )
 from hotline.web.console import TEMPLATES, templates
 from hotline.web.desk import PHRASES, phrasebook
 from hotline.web.keys import SERVICES
+from hotline.web.sessions import SessionPolicy, Sessions
 from hotline.web.static_files import STATIC
 
 log = logging.getLogger("hotline")
@@ -100,6 +107,32 @@ def build_recognizer(settings: Settings, rest: AriRest) -> StreamingRecognizer |
 def seat_provisioner(rest: AriRest, pbx: PbxAccess, settings: Settings) -> SeatProvisioner:
     return SeatProvisioner.for_ari(rest, pbx.ari_url, settings.sip_realm,
                                    settings.seat_rtp_timeout_s, (pbx.dtls_cert, pbx.dtls_key))
+
+
+def console_security(settings: Settings) -> ConsoleSecurity:
+    return ConsoleSecurity(
+        sessions=SessionPolicy(idle_s=settings.session_idle_s,
+                               absolute_s=settings.session_absolute_s),
+        trusted_proxies=parse_networks(settings.trusted_proxies),
+        tls=bool(settings.tls_cert))
+
+
+def tls_context(settings: Settings) -> ssl.SSLContext | None:
+    """The console's HTTPS context from HOTLINE_TLS_CERT/_KEY (None: plain HTTP)."""
+    if not settings.tls_cert:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(settings.tls_cert, settings.tls_key)
+    except FileNotFoundError as exc:
+        key = "HOTLINE_TLS_KEY" if exc.filename == settings.tls_key else "HOTLINE_TLS_CERT"
+        raise ConfigError(key, exc.filename or settings.tls_cert, "no such file") from None
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError("HOTLINE_TLS_CERT", settings.tls_cert,
+                          f"cannot load the certificate and key ({exc}); both PEM, the key "
+                          "matching the certificate") from None
+    return context
 
 
 def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
@@ -161,6 +194,7 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
                         speech_model=describe(speech.engine) if speech else "",
                         speech=speech, vocabulary=vocabulary,
                         tickets=tickets, users=UserRepository(db),
+                        sessions=SessionRepository(db), console=console_security(settings),
                         timezone=settings.timezone, recorder=recorder,
                         shutdown_timeout_s=settings.shutdown_timeout_s, pbx=pbx,
                         provisioner=provisioner, roster=roster, hub=hub, requests=requests,
@@ -224,14 +258,18 @@ def make_app(services: Services) -> web.Application:
     return app
 
 
-def console_app(services: Services) -> web.Application:
+def console_app(services: Services, clock: Clock | None = None) -> web.Application:
     """The console alone: its middlewares, sessions, templates and routes over ``services``
-    (make_app adds the telephony; tests of pages may use this with only the stores)."""
+    (make_app adds the telephony; tests of pages may use this with only the stores, and a
+    virtual ``clock``)."""
+    clock = clock or SystemClock()
     app = web.Application(middlewares=[bad_input_middleware, auth_middleware],
                           client_max_size=256 * 1024)
+    app.on_response_prepare.append(security_headers)
     app[SERVICES] = services
-    app[SESSIONS] = Sessions()
-    app[LIMITER] = RateLimit()
+    app[SECURITY] = services.console
+    app[SESSIONS] = Sessions(services.sessions, clock, services.console.sessions)
+    app[LIMITER] = RateLimit(clock)
     app[USERS] = services.users
     app[TEMPLATES] = templates()
     app.add_routes(health.routes)
@@ -243,6 +281,7 @@ def console_app(services: Services) -> web.Application:
     app.add_routes(softphone.routes)
     app.add_routes(wallboard.routes)
     app.add_routes(metrics_view.routes)
+    app.add_routes(users_admin.routes)
     app.router.add_static("/static", STATIC, follow_symlinks=False)
     app[PHRASES] = phrasebook()
     return app
@@ -253,9 +292,23 @@ def serve(settings: Settings) -> int:
     report = prompts.build()
     log.info("prompts: %d rendered, %d cached, %d recorded", report.rendered, report.cached,
              report.recorded)
-    log.info("ARI %s; console http://%s:%d/", services.ari_url, settings.console_host,
-             settings.console_port)
+    context = tls_context(settings)
+    log.info("ARI %s; console %s://%s:%d/", services.ari_url, "https" if context else "http",
+             settings.console_host, settings.console_port)
+    if context is None and not ipaddress.ip_address(
+            _host_address(settings.console_host)).is_loopback:
+        log.warning("the console is served over plain HTTP on %s: set HOTLINE_TLS_CERT and "
+                    "HOTLINE_TLS_KEY (or put a TLS proxy in front and list it in "
+                    "HOTLINE_TRUSTED_PROXIES)", settings.console_host)
     web.run_app(make_app(services), host=settings.console_host, port=settings.console_port,
-                shutdown_timeout=settings.shutdown_timeout_s, print=None,
+                ssl_context=context, shutdown_timeout=settings.shutdown_timeout_s, print=None,
                 handle_signals=True)
     return 0
+
+
+def _host_address(host: str) -> str:
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        return "127.0.0.1" if host == "localhost" else "0.0.0.0"

@@ -23,8 +23,10 @@ from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
 from hotline.store.journal import JournalingCallStore
 from hotline.store.operators_repo import OperatorRepository
+from hotline.store.sessions_repo import SessionRepository
 from hotline.store.tickets_repo import TicketRepository
 from hotline.store.users_repo import UserRepository
+from hotline.web.access import ConsoleSecurity
 
 
 @dataclass
@@ -44,6 +46,7 @@ class Services:
     shutdown_timeout_s: float
     tickets: TicketRepository
     users: UserRepository
+    sessions: SessionRepository  # the console's, shared by every node on the database
     timezone: str
     recorder: AriRecorder
     pbx: PbxAccess
@@ -62,3 +65,4 @@ class Services:
     vocabulary: Vocabularies = field(default_factory=Vocabularies)  # the recogniser's bias
     directory_refresh_s: float = 30.0  # how often a new directory import is looked for
     journal_replay_s: float = 2.0  # how often the journal is replayed while it holds writes
+    console: ConsoleSecurity = field(default_factory=ConsoleSecurity)

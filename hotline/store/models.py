@@ -201,3 +201,17 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(32))
     target: Mapped[str] = mapped_column(String(64), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ConsoleSession(Base):
+    """A console login. Only the SHA-256 of the cookie's token is kept: a copy of the
+    database does not let anyone in. Expired when idle for the idle timeout or older than
+    the absolute one (hotline/web/sessions.py); a user's rows go when they are revoked."""
+
+    __tablename__ = "console_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), ForeignKey("users.id", ondelete="CASCADE"),
+                                         index=True)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    last_seen_at: Mapped[datetime] = mapped_column(index=True)

@@ -1,82 +1,36 @@
-"""Console sessions: login with a rate limit, server-side sessions in HttpOnly SameSite
-cookies (a new session id at every login: no fixation), a CSRF token per session checked on
-every state-changing request, and role checks for pages and API alike."""
+"""Console sessions: login with a rate limit, sessions in the database (hotline/web/sessions.py)
+in HttpOnly SameSite=Strict cookies, Secure on TLS (a new session id at every login: no
+fixation), a CSRF token per session checked on every state-changing request, role checks for
+pages and API alike, and the security headers on every response."""
 
 from __future__ import annotations
 
-import hmac
-import secrets
-import time
-from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from urllib.parse import quote, urlsplit
 
 from aiohttp import web
+from aiohttp.web_urldispatcher import StaticResource
 
+from hotline.errors import StoreError
 from hotline.store.users_repo import Role, UserRepository
+from hotline.web.access import ConsoleSecurity, RateLimit, same_secret, scheme_of
+from hotline.web.sessions import Session, Sessions
 
 COOKIE = "hotline_session"
-SESSION_S = 8 * 3600
-# /try checks that it is switched on; /metrics checks loopback or its bearer token
-OPEN_PATHS = ("/login", "/healthz", "/static/", "/favicon.ico", "/try", "/metrics")
+# Exactly these paths (and the static files) are open: /try checks that it is switched on;
+# /metrics checks loopback or its bearer token; /healthz gives detail only on the same terms.
+OPEN_PATHS = frozenset({"/login", "/healthz", "/favicon.ico", "/try", "/metrics"})
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@dataclass
-class Session:
-    user: str
-    role: Role
-    csrf: str = field(default_factory=lambda: secrets.token_urlsafe(24))
-    expires: float = field(default_factory=lambda: time.monotonic() + SESSION_S)
-
-
-class Sessions:
-    def __init__(self) -> None:
-        self._by_id: dict[str, Session] = {}
-
-    def create(self, user: str, role: Role) -> tuple[str, Session]:
-        sid = secrets.token_urlsafe(32)
-        self._by_id[sid] = session = Session(user, role)
-        return sid, session
-
-    def get(self, sid: str | None) -> Session | None:
-        session = self._by_id.get(sid or "")
-        if session is None or session.expires < time.monotonic():
-            self._by_id.pop(sid or "", None)
-            return None
-        return session
-
-    def drop(self, sid: str | None) -> None:
-        self._by_id.pop(sid or "", None)
-
-
-class RateLimit:
-    """At most ``attempts`` failed logins per ``window_s`` for one address or one user."""
-
-    def __init__(self, attempts: int = 5, window_s: float = 60.0) -> None:
-        self.attempts = attempts
-        self.window_s = window_s
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-
-    def blocked(self, *keys: str) -> bool:
-        now = time.monotonic()
-        for key in keys:
-            q = self._failures[key]
-            while q and q[0] < now - self.window_s:
-                q.popleft()
-            if len(q) >= self.attempts:
-                return True
-        return False
-
-    def failed(self, *keys: str) -> None:
-        for key in keys:
-            self._failures[key].append(time.monotonic())
-
+# On every response (pages add their own, fuller Content-Security-Policy: console.page)
+FRAME_POLICY = "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+HSTS = "max-age=31536000"
 
 SESSIONS = web.AppKey("sessions", Sessions)
 SESSION = web.RequestKey("session", Session)
+TOKEN = web.RequestKey("session_token", str)
 LIMITER = web.AppKey("login_limit", RateLimit)
 USERS = web.AppKey("users", UserRepository)
+SECURITY = web.AppKey("console_security", ConsoleSecurity)
 
 
 def session_of(request: web.Request) -> Session:
@@ -99,8 +53,25 @@ async def check_csrf(request: web.Request, session: Session) -> None:
     if not sent and request.content_type in ("application/x-www-form-urlencoded",
                                              "multipart/form-data"):
         sent = str((await request.post()).get("csrf", ""))
-    if not hmac.compare_digest(sent, session.csrf):
+    if not same_secret(sent, session.csrf):
         raise web.HTTPForbidden(text="CSRF token missing or wrong; reload the page")
+
+
+def local_path(value: str) -> str:
+    """``next=``: a path on this site, or "/" (never //host, /\\host, a scheme, or a
+    control character a browser would drop to make one of those)."""
+    if (not value.startswith("/") or value.startswith(("//", "/\\")) or "\\" in value
+            or any(ord(c) < 0x21 or ord(c) == 0x7F for c in value)):
+        return "/"
+    parts = urlsplit(value)
+    return value if not (parts.scheme or parts.netloc) else "/"
+
+
+def is_open(request: web.Request) -> bool:
+    if request.path in OPEN_PATHS:
+        return True
+    route = request.match_info.route
+    return isinstance(route.resource, StaticResource) and request.path.startswith("/static/")
 
 
 @web.middleware
@@ -115,14 +86,21 @@ async def bad_input_middleware(request: web.Request, handler: Handler) -> web.St
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path.startswith(OPEN_PATHS):
+    if is_open(request):
         return await handler(request)
-    session = request.app[SESSIONS].get(request.cookies.get(COOKIE))
-    if session is None:
+    token = request.cookies.get(COOKIE)
+    try:
+        session = await request.app[SESSIONS].get(token)
+    except StoreError:
+        raise web.HTTPServiceUnavailable(
+            text="the database is unavailable, so sessions cannot be checked; try again "
+                 "shortly") from None
+    if session is None or token is None:
         if request.path.startswith("/api/"):
             raise web.HTTPUnauthorized(text="login required")
-        raise web.HTTPFound(f"/login?next={request.path}")
+        raise web.HTTPFound(f"/login?next={quote(request.path)}")
     request[SESSION] = session
+    request[TOKEN] = token
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         await check_csrf(request, session)
     response = await handler(request)
@@ -130,6 +108,31 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     return response
 
 
-def set_session_cookie(response: web.StreamResponse, sid: str, secure: bool) -> None:
-    response.set_cookie(COOKIE, sid, httponly=True, samesite="Strict", secure=secure,
-                        max_age=SESSION_S, path="/")
+async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """on_response_prepare: every response, errors, static files and WebSocket handshakes
+    included."""
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    policy = headers.get("Content-Security-Policy")
+    if policy is None:
+        headers["Content-Security-Policy"] = FRAME_POLICY
+    elif "frame-ancestors" not in policy:
+        headers["Content-Security-Policy"] = f"{policy}; {FRAME_POLICY}"
+    if on_tls(request):
+        headers.setdefault("Strict-Transport-Security", HSTS)
+
+
+def on_tls(request: web.Request) -> bool:
+    """Served over HTTPS (by us, or by a trusted proxy in front): HSTS, Secure cookies."""
+    security = request.app[SECURITY]
+    return security.tls or scheme_of(request, security.trusted_proxies) == "https"
+
+
+def secure_cookies(request: web.Request) -> bool:
+    return on_tls(request)
+
+
+def set_session_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:
+    response.set_cookie(COOKIE, token, httponly=True, samesite="Strict",
+                        secure=secure_cookies(request),
+                        max_age=int(request.app[SECURITY].sessions.absolute_s), path="/")

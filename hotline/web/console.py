@@ -20,17 +20,23 @@ from hotline.errors import AriNotFound, NotFoundError, TelephonyError
 from hotline.privacy import mask_number
 from hotline.store.models import Call
 from hotline.store.users_repo import Role
+from hotline.web.access import client_address, same_secret
 from hotline.web.auth import (
     COOKIE,
+    FRAME_POLICY,
     LIMITER,
+    SECURITY,
     SESSION,
     SESSIONS,
+    TOKEN,
     USERS,
-    Session,
+    local_path,
+    secure_cookies,
     session_of,
     set_session_cookie,
 )
 from hotline.web.keys import SERVICES
+from hotline.web.sessions import Session
 
 routes = web.RouteTableDef()
 ROLE_NAMES = {"operator": "话务员", "supervisor": "班长", "admin": "管理员"}
@@ -50,7 +56,8 @@ def page(request: web.Request, name: str, **values: Any) -> web.Response:
     ws = f" {services.pbx.sip_ws_origin}" if services.pbx.sip_ws_origin else ""
     return web.Response(text=html, content_type="text/html", headers={
         "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
-                                   f"connect-src 'self'{ws}; media-src 'self' blob:",
+                                   f"connect-src 'self'{ws}; media-src 'self' blob:; "
+                                   + FRAME_POLICY,
         "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin"})
 
 
@@ -76,11 +83,11 @@ async def login_get(request: web.Request) -> web.Response:
 async def login_form(request: web.Request, error: str = "", status: int = 200) -> web.Response:
     # One token per browser until login (a second tab or a favicon fetch must not void it).
     token = request.cookies.get("login_csrf") or secrets.token_urlsafe(24)
-    nxt = request.query.get("next", "/")
     response = page(request, "login.html", csrf=token, error=error,
-                    next=nxt if nxt.startswith("/") and not nxt.startswith("//") else "/")
+                    next=local_path(request.query.get("next", "/")))
     response.set_status(status)
-    response.set_cookie("login_csrf", token, httponly=True, samesite="Strict", path="/login")
+    response.set_cookie("login_csrf", token, httponly=True, samesite="Strict", path="/login",
+                        secure=secure_cookies(request))
     return response
 
 
@@ -88,25 +95,24 @@ async def login_form(request: web.Request, error: str = "", status: int = 200) -
 async def login(request: web.Request) -> web.Response:
     form = await request.post()
     user_id, password = str(form.get("operator_id", "")), str(form.get("password", ""))
-    if not secrets.compare_digest(str(form.get("csrf", "")),
-                                  request.cookies.get("login_csrf", "-")):
+    if not same_secret(str(form.get("csrf", "")), request.cookies.get("login_csrf", "-")):
         return await login_form(request, "页面已过期，请重新登录", 403)
     limiter = request.app[LIMITER]
-    keys = (f"ip:{request.remote}", f"user:{user_id}")
+    address = client_address(request, request.app[SECURITY].trusted_proxies)
+    keys = (f"ip:{address}", f"user:{user_id}")
     if limiter.blocked(*keys):
         return await login_form(request, "尝试次数过多，请一分钟后再试", 429)
     users = request.app[USERS]
     user = await users.verify(user_id, password)
     if user is None:
         limiter.failed(*keys)
-        await users.audit(user_id[:32] or "-", "login_failed", "", {"ip": request.remote})
+        await users.audit(user_id[:32] or "-", "login_failed", "", {"ip": address})
         return await login_form(request, "工号或密码错误", 401)
-    request.app[SESSIONS].drop(request.cookies.get(COOKIE))  # never reuse a session id
-    sid, _ = request.app[SESSIONS].create(user.id, Role(user.role))
-    await users.audit(user.id, "login", "", {"ip": request.remote})
-    nxt = str(form.get("next", "/"))
-    response = web.HTTPFound(nxt if nxt.startswith("/") and not nxt.startswith("//") else "/")
-    set_session_cookie(response, sid, secure=request.secure)
+    await request.app[SESSIONS].drop(request.cookies.get(COOKIE))  # never reuse a session
+    token, _ = await request.app[SESSIONS].create(user.id, Role(user.role))
+    await users.audit(user.id, "login", "", {"ip": address})
+    response = web.HTTPFound(local_path(str(form.get("next", "/"))))
+    set_session_cookie(request, response, token)
     response.del_cookie("login_csrf", path="/login")
     raise response
 
@@ -114,7 +120,7 @@ async def login(request: web.Request) -> web.Response:
 @routes.post("/logout")
 async def logout(request: web.Request) -> web.Response:
     session = session_of(request)
-    request.app[SESSIONS].drop(request.cookies.get(COOKIE))
+    await request.app[SESSIONS].drop(request[TOKEN])  # everywhere; its live feeds close
     await request.app[USERS].audit(session.user, "logout")
     response = web.HTTPFound("/login")
     response.del_cookie(COOKIE, path="/")

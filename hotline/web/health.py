@@ -2,7 +2,9 @@
 
 "degraded" (still 200: calls are served) when something needs an operator's eye: a
 background task down and waiting to be restarted, writes the database refused (dead
-letters, see `hotline journal list`), or a journal that reached its bound.
+letters, see `hotline journal list`), or a journal that reached its bound. The detail
+(addresses, errors, counts) goes only to loopback or with the metrics token; anyone else (a
+load balancer) gets the status alone.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from aiohttp import web
 
 from hotline.errors import StoreError
 from hotline.server.services import Services
+from hotline.web.access import local_or_token
+from hotline.web.auth import SECURITY
 from hotline.web.keys import SERVICES
 
 routes = web.RouteTableDef()
@@ -57,4 +61,8 @@ async def healthz(request: web.Request) -> web.Response:
         "tasks": {name: s.as_json() for name, s in services.supervisor.states.items()},
         "speech_model": services.speech_model or None,
     }
-    return web.json_response(body, status=503 if status == "unavailable" else 200)
+    code = 503 if status == "unavailable" else 200
+    if not local_or_token(request, services.metrics_token,
+                          request.app[SECURITY].trusted_proxies):
+        return web.json_response({"status": status}, status=code)
+    return web.json_response(body, status=code)

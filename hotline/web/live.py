@@ -24,7 +24,8 @@ from hotline.errors import HotlineError
 from hotline.live.hub import Happening
 from hotline.server.services import Services
 from hotline.store.users_repo import Role
-from hotline.web.auth import require
+from hotline.web.access import scheme_of
+from hotline.web.auth import SECURITY, SESSIONS, TOKEN, require
 from hotline.web.console import SUPERVISING, tz
 from hotline.web.desk import caller_card
 from hotline.web.keys import SERVICES
@@ -87,7 +88,8 @@ class DeskView:
 def same_origin(request: web.Request) -> bool:
     """Browsers send Origin on WebSocket handshakes; refuse other sites' pages (CSWSH)."""
     origin = request.headers.get("Origin", "")
-    return origin in ("", f"{request.scheme}://{request.host}")
+    scheme = scheme_of(request, request.app[SECURITY].trusted_proxies)
+    return origin in ("", f"{scheme}://{request.host}")
 
 
 @routes.get("/desk/live")
@@ -99,7 +101,9 @@ async def desk_live(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(heartbeat=20)
     await ws.prepare(request)
     view = DeskView(session.user, services, tz(request))
-    async with services.hub.subscribe() as feed:
+    # closed when the session ends: logout, or the user's password changed, disabled, removed
+    async with request.app[SESSIONS].socket(session, request[TOKEN], ws), \
+            services.hub.subscribe() as feed:
         closed = asyncio.ensure_future(_until_closed(ws))
         try:
             while not closed.done():
@@ -114,6 +118,8 @@ async def desk_live(request: web.Request) -> web.WebSocketResponse:
                     log.warning("desk feed for %s: %s", session.user, exc)
                     messages = [{"type": "error", "text": "记录暂时无法读取"}]
                 for m in messages:
+                    if ws.closed:  # the session ended meanwhile: not one message more
+                        break
                     await ws.send_str(dumps(m))
         except ConnectionResetError:
             pass

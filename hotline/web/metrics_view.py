@@ -1,37 +1,29 @@
-"""GET /metrics for Prometheus: open to scrapers on this machine (loopback); from anywhere
-else only with ``Authorization: Bearer $HOTLINE_METRICS_TOKEN``. Aggregates only: no
+"""GET /metrics for Prometheus: open to scrapers on this machine (loopback, the client's
+address through a trusted proxy); from anywhere else only with
+``Authorization: Bearer $HOTLINE_METRICS_TOKEN``. Aggregates only: no
 caller's number or name is ever a label."""
 
 from __future__ import annotations
 
 import asyncio
-import hmac
-import ipaddress
 from datetime import UTC, datetime
 
 from aiohttp import web
 
 from hotline.errors import StoreError
 from hotline.observability.metrics import CONTENT_TYPE
+from hotline.web.access import local_or_token
+from hotline.web.auth import SECURITY
 from hotline.web.keys import SERVICES
 
 routes = web.RouteTableDef()
 
 
-def _allowed(request: web.Request, token: str) -> bool:
-    sent = request.headers.get("Authorization", "")
-    if token and hmac.compare_digest(sent, f"Bearer {token}"):
-        return True
-    try:
-        return ipaddress.ip_address(request.remote or "").is_loopback
-    except ValueError:
-        return False
-
-
 @routes.get("/metrics")
 async def metrics(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
-    if not _allowed(request, services.metrics_token):
+    if not local_or_token(request, services.metrics_token,
+                          request.app[SECURITY].trusted_proxies):
         raise web.HTTPForbidden(text="metrics: loopback, or the bearer token")
     m = services.metrics
     m.in_progress.set(services.controller.active_calls)

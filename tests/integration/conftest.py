@@ -18,7 +18,7 @@ from hotline.config import Settings, load_settings, replace
 from hotline.errors import TelephonyError
 from hotline.paths import cache_dir
 from hotline.sandbox.instance import Sandbox, SandboxState
-from hotline.server.root import build_services, make_app
+from hotline.server.root import build_services, make_app, tls_context
 from hotline.server.services import Services
 from hotline.store.database import Database
 
@@ -56,11 +56,14 @@ def settings(sandbox: SandboxState, tmp_path: Path) -> Settings:
 @contextlib.asynccontextmanager
 async def serving(settings: Settings, wait_for_ari: bool = True
                   ) -> AsyncIterator[tuple[Services, TestServer]]:
+    """The production app; over HTTPS when the settings name a certificate."""
     services, prompts = build_services(settings)
     await hang_up_leftovers(services)
     await asyncio.to_thread(prompts.build)
-    server = TestServer(make_app(services), host="127.0.0.1")
-    await server.start_server()
+    context = tls_context(settings)
+    server = TestServer(make_app(services), host="127.0.0.1",
+                        scheme="https" if context else "http")
+    await server.start_server(ssl=context)
     try:
         if wait_for_ari:
             await asyncio.wait_for(services.stream.connected.wait(), 10)

@@ -18,7 +18,7 @@ from hotline.domain.tickets import NewTicket, TicketKind
 from hotline.store.users_repo import Role
 from tests.integration.conftest import serving
 
-OPEN, LOGIN, SUPERVISING, RECORD = "open", "login", "supervising", "record"
+OPEN, LOGIN, SUPERVISING, RECORD, ADMIN = "open", "login", "supervising", "record", "admin"
 # (method, route) -> who may use it; RECORD: logged in, and the record must be theirs.
 ACCESS = {
     ("GET", "/login"): OPEN, ("POST", "/login"): OPEN, ("GET", "/healthz"): OPEN,
@@ -34,6 +34,8 @@ ACCESS = {
     ("GET", "/inspection"): SUPERVISING, ("GET", "/audit"): SUPERVISING,
     ("GET", "/wallboard"): SUPERVISING, ("GET", "/api/wallboard"): SUPERVISING,
     ("GET", "/ledger"): SUPERVISING, ("GET", "/directory/unmatched"): SUPERVISING,
+    ("GET", "/users"): ADMIN, ("POST", "/users/{id}/password"): ADMIN,
+    ("POST", "/users/{id}/disabled"): ADMIN, ("POST", "/users/{id}/remove"): ADMIN,
 }
 PASSWORDS = {"8001": ("supervisor", "supervisor-pass-1"), "9001": ("admin", "admin-pass-1"),
              "1001": ("operator", "operator-pass-1")}
@@ -106,14 +108,19 @@ async def test_every_route_every_role(world) -> None:  # type: ignore[no-untyped
                                         data={"summary": "x"} if method == "POST" else None
                                         ) as r:
                     status, location = r.status, r.headers.get("Location", "")
+                    edge = (r.headers.get("X-Content-Type-Options"),
+                            "frame-ancestors 'none'" in r.headers.get(
+                                "Content-Security-Policy", ""))
                 where = f"{who} {method} {route}: {status}"
+                assert edge == ("nosniff", True), f"{where}: the security headers"
                 if rule == OPEN:
                     assert status not in (401, 403) or route == "/try", where
                 elif who == "anonymous":
                     refused = (status == 401 if route.startswith("/api/")
                                else status == 302 and location.startswith("/login"))
                     assert refused, where
-                elif rule == SUPERVISING and PASSWORDS[who][0] == "operator":
+                elif ((rule == SUPERVISING and PASSWORDS[who][0] == "operator")
+                      or (rule == ADMIN and PASSWORDS[who][0] != "admin")):
                     assert status == 403, where
                 elif rule == RECORD and PASSWORDS[who][0] == "operator":
                     assert status == 404, where  # 1002's record: not even its existence

@@ -25,7 +25,9 @@ from hotline.domain.calls import NewCall
 from hotline.server.root import console_app
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
+from hotline.store.sessions_repo import SessionRepository
 from hotline.store.users_repo import Role, UserRepository
+from hotline.web.access import ConsoleSecurity
 
 SH = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
@@ -156,7 +158,8 @@ async def console_url(tmp_path: Path) -> AsyncIterator[str]:
     for user, (role, password) in USERS_.items():
         await users.add(user, role, password)
     app = console_app(SimpleNamespace(  # type: ignore[arg-type]
-        calls=calls, users=users, unit_name="12345便民服务热线", timezone="Asia/Shanghai",
+        calls=calls, users=users, sessions=SessionRepository(db), console=ConsoleSecurity(),
+        unit_name="12345便民服务热线", timezone="Asia/Shanghai",
         pbx=SimpleNamespace(sip_ws_origin="")))
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()

@@ -1,7 +1,7 @@
 """the directory's hot entries: what callers ask for most, for the recogniser's vocabulary
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-08 10:00:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
