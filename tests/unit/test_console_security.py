@@ -234,13 +234,19 @@ async def test_secrets_that_are_not_ascii_are_refused_not_a_server_error(
 
 
 async def test_healthz_detail_only_from_loopback_or_with_the_metrics_token(
-        sqlite: Database) -> None:
+        sqlite: Database, tmp_path: Path) -> None:
+    from hotline.server.supervisor import Supervisor
+    from hotline.store.calls_repo import CallRepository
+    from hotline.store.journal import JournalingCallStore
+
     connected = asyncio.Event()
     connected.set()
     services = console_services(
         sqlite, ConsoleSecurity(trusted_proxies=parse_networks("127.0.0.1")),
         stream=SimpleNamespace(connected=connected, last_error=""),
-        controller=SimpleNamespace(active_calls=0), journal=SimpleNamespace(pending=0),
+        controller=SimpleNamespace(active_calls=0),
+        journal=JournalingCallStore(CallRepository(sqlite), tmp_path / "calls.jsonl"),
+        supervisor=Supervisor(VirtualClock()),
         ari_url="http://127.0.0.1:8088/ari", speech_model="", metrics_token="scrape-token")
     async with console(services, VirtualClock()) as (base, _), client() as http:
         async with http.get(f"{base}/healthz") as r:  # this machine
