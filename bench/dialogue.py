@@ -21,7 +21,9 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
+from bench.dialogue_matters import run_matters
 from bench.directory_data import Query, build_directory, build_queries
 from hotline.attendant.call import AttendantSettings
 from hotline.calls.text_session import TextDeps, run_text_call
@@ -83,7 +85,8 @@ class Caller:
             else {"silence": True}
 
 
-async def run(entries: list[Entry], queries: list[Query], tmp: Path) -> dict[str, float]:
+async def run(entries: list[Entry], queries: list[Query], tmp: Path,
+              per_scenario: int = 40) -> dict[str, Any]:
     db = Database(f"sqlite+aiosqlite:///{tmp / 'bench.db'}")
     await db.upgrade()
     deps = TextDeps(store=CallRepository(db), tickets=ticket_repository(db, Settings()),
@@ -106,8 +109,10 @@ async def run(entries: list[Entry], queries: list[Query], tmp: Path) -> dict[str
         not_registered = "lookup_not_registered" in caller.said
         false_absent += want is not None and not_registered
         ok += right_number if want is not None else not_registered
+    matters = await run_matters(deps, per_scenario)
     await db.close()
-    return {"success": ok / len(queries), "wrong": wrong, "false_absent": false_absent,
+    return {"matters": matters, "success": ok / len(queries), "wrong": wrong,
+            "false_absent": false_absent,
             "turns": statistics.mean(counts),
             "p95_ms": statistics.quantiles(turns, n=20)[18],
             "p50_ms": statistics.median(turns)}
@@ -134,12 +139,14 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--entries", type=int, default=30_000)
     ap.add_argument("--dialogues", type=int, default=300)
+    ap.add_argument("--per-scenario", type=int, default=40,
+                    help="message, complaint, emergency, out-of-scope and nuisance callers each")
     a = ap.parse_args()
     entries = build_directory(a.entries)
     present = a.dialogues * 4 // 5
     queries = build_queries(entries, present, a.dialogues - present)
     with tempfile.TemporaryDirectory() as tmp:
-        got = asyncio.run(run(entries, queries, Path(tmp)))
+        got = asyncio.run(run(entries, queries, Path(tmp), a.per_scenario))
     base = baseline(entries, queries)
     print(f"dialogues: {len(queries)} over {len(entries)} entries "
           f"({present} listed, {len(queries) - present} not)")
@@ -149,6 +156,11 @@ def main() -> None:
           f"p95 {got['p95_ms']:.2f} ms (goal <= 50 ms)")
     print(f"baseline (top hit read out, no confirmation): success {base['success']:.1%}, "
           f"wrong numbers {base['wrong']:.0f}")
+    for scenario, m in got["matters"].items():
+        extra = (f"; words to dial p50 {m['dial_p50_ms']:.1f} ms, max {m['dial_max_ms']:.1f} ms"
+                 " (goal <= 1000 ms)") if "dial_p50_ms" in m else ""
+        goal = "100%" if scenario == "emergency" else ">= 95%"
+        print(f"{scenario}: success {m['success']:.1%} of {m['n']:.0f} (goal {goal}){extra}")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -83,6 +84,13 @@ class Settings:
     callback_days: int = 1
     message_days: int = 1
     referral_days: int = 5
+    # the emergency lines (000 与110、120的联动): a dial string each (PJSIP/110@pstn);
+    # empty: the attendant cannot put the caller through and tells them to dial it
+    emergency_110: str = ""
+    emergency_119: str = ""
+    emergency_120: str = ""
+    emergency_122: str = ""
+    out_of_scope: str = "推销,贷款,彩票,股票"  # comma-separated words of matters not ours
     log_level: str = "INFO"
     log_format: str = "text"  # or json: one object a line, for a log shipper
     metrics_token: str = field(default="", repr=False)  # /metrics from off the machine
@@ -224,6 +232,10 @@ def _validate(s: Settings) -> None:
         raise bad("sip_realm", "letters, digits, '.' and '-' only")
     if s.journal_max_mb < 1:
         raise bad("journal_max_mb", "the journal needs at least 1 MB")
+    for key in ("emergency_110", "emergency_119", "emergency_120", "emergency_122"):
+        dial = getattr(s, key)
+        if dial and not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*/[^\s,]+", dial):
+            raise bad(key, "a dial string such as PJSIP/119@pstn (technology/resource)")
     if not s.attendant_job_number.isdigit():
         raise bad("attendant_job_number", "a job number is digits only")
     if bool(s.tls_cert) != bool(s.tls_key):

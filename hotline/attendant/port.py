@@ -107,7 +107,8 @@ class Tickets(Protocol):
         """When a ticket of this kind opened now would be due."""
         ...
     async def open(self, kind: TicketKind, summary: str, *, department: str = "",
-                   fields: dict[str, Any] | None = None) -> Opened: ...
+                   fields: dict[str, Any] | None = None, caller_name: str = "",
+                   callback_number: str = "") -> Opened: ...
 
 
 class Operators(Protocol):
@@ -131,4 +132,9 @@ class Transfers(Protocol):
     async def reach(self, entry: Entry) -> Connection | None:
         """Ring the unit while the caller waits (and is watched); on answer, the unit hears
         the brief. None: nobody answered. The answered leg is released whatever happens."""
+        ...
+    async def reach_line(self, line: str, dial: str, said: str) -> Connection | None:
+        """Dial an emergency line at once (the caller hears the attendant meanwhile, not a
+        ring); on answer it hears the brief: the caller's number and ``said``. None: it did
+        not answer (or hung up during the brief)."""
         ...

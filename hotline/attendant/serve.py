@@ -6,12 +6,17 @@ from __future__ import annotations
 from hotline.attendant.call import AttendantCall
 from hotline.attendant.callback import hand_over
 from hotline.attendant.closing import close
+from hotline.attendant.complaint import take_complaint
+from hotline.attendant.emergency import emergency
+from hotline.attendant.hard_lines import settle
+from hotline.attendant.intent import Intent
 from hotline.attendant.lookup.script import LookupEnd, look_up
+from hotline.attendant.message import take_message
 from hotline.attendant.port import Expect, Heard
 from hotline.attendant.silent import caller_speaks
 from hotline.attendant.transfer import put_through
 from hotline.attendant.words import asks_for_person, more_matters, new_request
-from hotline.domain.call_machine import Matter, Served
+from hotline.domain.call_machine import GaveUp, Matter, Served
 
 
 async def attend(c: AttendantCall) -> None:
@@ -52,12 +57,36 @@ async def anything_else(c: AttendantCall) -> Heard | None:
 
 async def serve_matter(c: AttendantCall, heard: Heard) -> bool:
     """Serve one matter; True when an operator took it (and has ended their talk)."""
-    text = heard.text.strip()
-    if not c.d.understands or c.directory is None or not text:
+    if not c.d.understands or not heard.spoke:
         return await hand_over(c)  # what the caller wants cannot be made out here
-    if asks_for_person(text):
-        c.machine.matter(Matter.PERSON)
+    reading = await settle(c, heard)
+    if reading is None:  # the line was ended (low volume, nuisance, silent)
+        return False
+    text = reading.text or heard.text.strip()
+    if reading.intent is Intent.EMERGENCY and reading.line is not None:
+        await emergency(c, reading.line.value, text)
+        return False
+    if reading.intent is Intent.MESSAGE:
+        await take_message(c, text)
+        return False
+    if reading.intent is Intent.COMPLAINT:
+        await take_complaint(c, text)
+        return False
+    if reading.intent is Intent.OUT_OF_SCOPE:
+        c.machine.matter(Matter.OUT_OF_SCOPE)
+        await c.record.note("out_of_scope", {"cue": reading.cue})
+        c.machine.give_up(GaveUp.OUT_OF_SCOPE)
+        await c.d.say("out_of_scope")
+        if not await c.d.wait_gone(c.settings.caller_hangup_wait_s):
+            await c.d.hang_up()
+        return False
+    if reading.intent is Intent.PERSON or asks_for_person(text) or c.directory is None:
+        c.machine.matter(Matter.PERSON if reading.intent is Intent.PERSON else Matter.LOOKUP)
         return await hand_over(c, text)
+    return await serve_lookup(c, text)
+
+
+async def serve_lookup(c: AttendantCall, text: str) -> bool:
     c.machine.matter(Matter.LOOKUP)
     end, entry = await look_up(c, text)
     await c.record.note("lookup_outcome", {"outcome": end.value})

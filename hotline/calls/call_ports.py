@@ -49,10 +49,12 @@ class CallTickets:
         return self.tickets.due(kind, self.clock.now())
 
     async def open(self, kind: TicketKind, summary: str, *, department: str = "",
-                   fields: dict[str, Any] | None = None) -> Opened:
+                   fields: dict[str, Any] | None = None, caller_name: str = "",
+                   callback_number: str = "") -> Opened:
         now = self.clock.now()
         ticket_id = await self.tickets.open(NewTicket(
             kind=kind, by=self.by, call_id=self.call_id, summary=summary,
-            department=department, fields=dict(fields or {})), now)
+            department=department, fields=dict(fields or {}), caller_name=caller_name,
+            callback_number=callback_number), now)
         self.opened.append(ticket_id)
         return Opened(ticket_id, self.tickets.due(kind, now))

@@ -11,9 +11,12 @@ from hotline.errors import CallerGone, LegGone, TelephonyError
 from hotline.ports import CallLeg, Prompts, Telephony
 
 
-async def brief(prompts: Prompts, leg: CallLeg, organisation: str) -> None:
+async def brief(prompts: Prompts, leg: CallLeg, organisation: str,
+                phrase: str = "transfer_brief", **values: str) -> None:
     """003: the receiving side hears who is being put through before the caller is."""
-    await leg.play([await prompts.media("transfer_brief", organisation=organisation)])
+    if organisation:
+        values["organisation"] = organisation
+    await leg.play([await prompts.media(phrase, **values)])
 
 
 async def hang_up_quietly(leg: CallLeg) -> None:
@@ -40,17 +43,22 @@ async def dial_while_caller_waits(telephony: Telephony, caller: CallLeg, endpoin
 
 
 async def put_through(telephony: Telephony, prompts: Prompts, caller: CallLeg, endpoint: str,
-                      ring_s: float, organisation: str = "") -> tuple[CallLeg | None, str]:
+                      ring_s: float, organisation: str = "",
+                      brief_with: tuple[str, dict[str, str]] | None = None,
+                      ) -> tuple[CallLeg | None, str]:
     """The one transfer, for every kind (a unit for the attendant, a colleague or a
     department for an operator): ring while the caller waits and is watched; a unit
     (``organisation``) hears the brief before anyone is bridged. (the answered leg, "") or
-    (None, why: "no_answer" or "hung_up" during the brief). The leg is ended here if
-    anything fails before it is handed back. Raises CallerGone."""
+    (None, why: "no_answer" or "hung_up" during the brief). ``brief_with``: another brief
+    (a phrase and its values: the emergency brief). The leg is ended here if anything
+    fails before it is handed back. Raises CallerGone."""
     other = await dial_while_caller_waits(telephony, caller, endpoint, ring_s)
     if other is None:
         return None, "no_answer"
     try:
-        if organisation:
+        if brief_with is not None:
+            await brief(prompts, other, "", brief_with[0], **brief_with[1])
+        elif organisation:
             await brief(prompts, other, organisation)
     except LegGone:
         return None, "hung_up"

@@ -87,3 +87,19 @@ class PhoneTransfers:
         await self.store.add_event(self.call.record_id, "transferred", {
             "id": entry.id, "name": entry.name, "to": entry.transfer_to, "channel": other.id})
         return UnitConnection(self.telephony, caller, other)
+
+    async def reach_line(self, line: str, dial: str, said: str) -> UnitConnection | None:
+        """No ring for the caller: the attendant is telling them to hold on meanwhile."""
+        caller = self.call.leg
+        other, why = await put_through(
+            self.telephony, self.prompts, caller, dial, self.s.transfer_ring_s,
+            brief_with=("emergency_brief", {"line": line, "phone": caller.caller,
+                                            "content": said or "未听清"}))
+        if other is None:
+            log.warning("call %s: emergency line %s not reached (%s)", self.call.record_id,
+                        line, why)
+            return None
+        self.stack.push_async_callback(hang_up_quietly, other)
+        await self.store.add_event(self.call.record_id, "line_briefed",
+                                   {"line": line, "channel": other.id})
+        return UnitConnection(self.telephony, caller, other)

@@ -186,7 +186,7 @@ class CallSession:
             tickets=CallTickets(d.tickets, d.clock, self.call.record_id,
                                 d.attendant.job_number),
             settings=d.attendant, directory=d.directory, operators=operators,
-            transfers=transfers)
+            transfers=transfers, caller=self.leg.caller)
 
     async def _greet_with_seat(self, c: AttendantCall, seat: SeatLeg, rings: int) -> None:
         """The operator hears the greeting said on their behalf, not silence before the

@@ -54,7 +54,8 @@ async def run_text_call(deps: TextDeps, lines: Lines, caller: str,
     dialogue = TextDialogue(lines, deps.phrasebook, deps.unit, deps.settings.job_number,
                             said, on_error, jsonl)
     c = AttendantCall(d=dialogue, machine=machine, record=StoreRecord(store, record_id),
-                      tickets=tickets, settings=deps.settings, directory=deps.directory)
+                      tickets=tickets, settings=deps.settings, directory=deps.directory,
+                      caller=caller)
     try:
         machine.answer(deps.settings.job_number)
         await store.update_call(record_id, answered_at=clock.now(), rings=0,

@@ -127,3 +127,15 @@ def fuzzy_code_variants(text: str) -> set[str]:
 def initials(text: str) -> str:
     """The first letter of each syllable: 工商银行 -> 'gsyh' (what operators type)."""
     return "".join(s[0] for s in syllables(text))
+
+
+@functools.cache
+def readings_of(ch: str) -> frozenset[str]:
+    """Every tone-less reading of one character (着: zhe, zhao, zhuo, zhu); a digit reads as
+    its number; anything without a reading: the empty set."""
+    if ch in _DIGITS:
+        return frozenset({_DIGITS[ch]})
+    value = PINYIN_DICT.get(ord(ch))
+    if value is None:
+        return frozenset()
+    return frozenset(_plain(p) for p in value.split(","))

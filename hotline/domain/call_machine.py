@@ -40,9 +40,15 @@ class Matter(enum.StrEnum):
     LOOKUP = "lookup"
     CALLBACK = "callback"  # taken down for a callback (nobody to serve it now)
     PERSON = "person"  # asked for an operator
+    MESSAGE = "message"  # a message left for someone (短信留言)
+    COMPLAINT = "complaint"  # a complaint or a report (投诉/举报)
+    EMERGENCY = "emergency"  # put through to 110/119/120/122 at once
+    OUT_OF_SCOPE = "out_of_scope"  # not this hotline's matter
 
 
-CATEGORY = {Matter.LOOKUP: "查询", Matter.CALLBACK: "留言", Matter.PERSON: "咨询"}
+CATEGORY = {Matter.LOOKUP: "查询", Matter.CALLBACK: "留言", Matter.PERSON: "咨询",
+            Matter.MESSAGE: "留言", Matter.COMPLAINT: "投诉", Matter.EMERGENCY: "求助",
+            Matter.OUT_OF_SCOPE: "咨询"}
 
 
 class Served(enum.StrEnum):
@@ -51,21 +57,30 @@ class Served(enum.StrEnum):
     RESOLVED = "resolved"  # a number read and accepted, a transfer answered, an operator
     REFERRED = "referred"  # handed on: a referral ticket, the directory keepers' list
     CALLBACK = "callback"  # a callback ticket
+    MESSAGE = "message"  # a message ticket
+    COMPLAINT = "complaint"  # a complaint ticket
 
 
 class GaveUp(enum.StrEnum):
     """Why the attendant ended a line on which nothing could be served."""
 
     SILENT = "silent"
+    LOW_VOLUME = "low_volume"  # speech heard, too quiet to make out (004 篇10 3、声音小)
+    NUISANCE = "nuisance"  # unrelated or abusive turns after the prompt (004 篇10 9、)
+    OUT_OF_SCOPE = "out_of_scope"  # not ours: said so, and goodbye (004 篇10)
     FAULT = "fault"  # a real fault: the seat's channel or the PBX failed
 
 
 # The more a matter commits the centre, the more it says about the call (a callback owed
 # says more than a number read out).
-_WEIGHT = {Served.CALLBACK: 3, Served.REFERRED: 2, Served.RESOLVED: 1}
+_WEIGHT = {Served.COMPLAINT: 5, Served.MESSAGE: 4, Served.CALLBACK: 3, Served.REFERRED: 2,
+           Served.RESOLVED: 1}
 _DISPOSITION = {Served.CALLBACK: Disposition.CALLBACK, Served.REFERRED: Disposition.REFERRED,
-                Served.RESOLVED: Disposition.RESOLVED}
-_GAVE_UP = {GaveUp.SILENT: Disposition.SILENT, GaveUp.FAULT: Disposition.FAILED}
+                Served.RESOLVED: Disposition.RESOLVED, Served.MESSAGE: Disposition.MESSAGE,
+                Served.COMPLAINT: Disposition.COMPLAINT}
+_GAVE_UP = {GaveUp.SILENT: Disposition.SILENT, GaveUp.FAULT: Disposition.FAILED,
+            GaveUp.LOW_VOLUME: Disposition.LOW_VOLUME, GaveUp.NUISANCE: Disposition.NUISANCE,
+            GaveUp.OUT_OF_SCOPE: Disposition.OUT_OF_SCOPE}
 MAX_MATTERS = 3  # "还有其它问题吗？": up to three matters in one call
 
 S = CallState
@@ -87,6 +102,7 @@ class CallMachine:
     outcomes: list[Served] = field(default_factory=list)
     gave_up: GaveUp | None = None
     caller_left_in: CallState | None = None  # where the caller was when they hung up
+    emergency_line: str = ""  # the emergency line dialled (110/119/120/122), once one was
 
     def _go(self, event: str, allowed: set[CallState], new: CallState) -> None:
         if self.state not in allowed:
@@ -135,6 +151,19 @@ class CallMachine:
 
     def put_through(self) -> None:
         self._go("put_through", {S.SERVING}, S.TRANSFERRING)
+
+    def emergency(self, line: str) -> None:
+        """An emergency: the line is dialled at once, from wherever the caller said it (the
+        first words, or in the middle of another matter)."""
+        if not line:
+            raise IllegalTransition("emergency without a line", self.state)
+        new = self.state is S.LISTENING
+        self._go("emergency", {S.LISTENING, S.SERVING}, S.TRANSFERRING)
+        if new or not self.matters:
+            self.matters.append(Matter.EMERGENCY)
+        else:
+            self.matters[-1] = Matter.EMERGENCY
+        self.emergency_line = line
 
     def connected(self) -> None:
         """The unit answered: the caller's matter is served by them."""
@@ -193,6 +222,8 @@ class CallMachine:
 
     @property
     def disposition(self) -> Disposition:
+        if self.emergency_line:  # whatever else the call did, it was an emergency
+            return Disposition.EMERGENCY
         if self.outcomes:
             return _DISPOSITION[max(self.outcomes, key=_WEIGHT.__getitem__)]
         if self.gave_up is not None:

@@ -14,6 +14,8 @@ class Disposition(enum.StrEnum):
     MESSAGE = "message"
     COMPLAINT = "complaint"
     SILENT = "silent"
+    LOW_VOLUME = "low_volume"  # heard but too quiet to make out, after asking twice
+    EMERGENCY = "emergency"  # put through (or sent) to 110/119/120/122
     NUISANCE = "nuisance"
     ABANDONED = "abandoned"
     OUT_OF_SCOPE = "out_of_scope"

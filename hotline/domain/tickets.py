@@ -60,6 +60,9 @@ COMPLAINT_LABELS = tuple(zip(COMPLAINT_FIELDS, (
     "被投诉人", "投诉方式", "投诉请求与事由", "投诉人提供材料", "记录人", "处理结果", "办结状态"),
     strict=True))
 COMPLAINT_REQUIRED = ("complainant_name", "complainant_phone", "respondent_unit", "request")
+# Kept beside the form when the attendant takes a complaint: the recording of the matter,
+# and whether the caller asked for confidentiality (GB/T 33358 要求个人信息保密).
+COMPLAINT_EXTRAS = ("recording", "recording_s", "confidential")
 COMPLAINT_CHANNELS = ("现场投诉", "电话投诉", "书面投诉", "网上投诉")
 
 
@@ -105,7 +108,7 @@ def check_move(kind: TicketKind, current: TicketStatus, move: Move, *,
 
 
 def check_complaint(fields: dict[str, str]) -> None:
-    unknown = sorted(set(fields) - set(COMPLAINT_FIELDS))
+    unknown = sorted(set(fields) - set(COMPLAINT_FIELDS) - set(COMPLAINT_EXTRAS))
     if unknown:
         raise TicketError(f"unknown complaint fields: {', '.join(unknown)}; the form has "
                           f"{', '.join(COMPLAINT_FIELDS)}")

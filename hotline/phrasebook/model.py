@@ -13,7 +13,7 @@ import yaml
 from hotline.errors import PhrasebookError
 
 PLACEHOLDERS = {"unit", "job_number", "organisation", "phone", "industry", "district",
-                "address", "title", "choices", "content", "ticket", "due"}
+                "address", "title", "choices", "content", "ticket", "due", "line", "name"}
 REQUIRED = {
     "opening", "opening_after_wait", "silent_1", "silent_2", "silent_goodbye", "low_volume",
     "low_volume_goodbye", "not_heard", "please_hold", "thanks_for_waiting", "keep_alive",

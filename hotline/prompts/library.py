@@ -52,8 +52,9 @@ class PromptLibrary:
     def text(self, phrase_id: str, **values: str) -> str:
         phrase = self.phrasebook[phrase_id]
         merged = {**self.fixed, **values}
-        if "phone" in merged:
-            merged["phone"] = phone_words(merged["phone"])
+        for key in ("phone", "line"):  # digit by digit, 1 as 幺
+            if key in merged:
+                merged[key] = phone_words(merged[key])
         return phrase.fill(**merged)
 
     def _key(self, text: str) -> str:

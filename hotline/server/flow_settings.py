@@ -20,4 +20,7 @@ def attendant_settings(s: Settings) -> AttendantSettings:
         job_number=s.attendant_job_number, goodbye_pause_s=s.goodbye_pause_s,
         caller_hangup_wait_s=s.caller_hangup_wait_s, rating_wait_s=s.rating_wait_s,
         keep_alive_s=s.keep_alive_s, message_max_s=s.message_max_s,
-        apology_after_rings=s.apology_after_rings)
+        apology_after_rings=s.apology_after_rings,
+        emergency_lines={line: dial for line in ("110", "119", "120", "122")
+                         if (dial := getattr(s, f"emergency_{line}"))},
+        out_of_scope=tuple(w.strip() for w in s.out_of_scope.split(",") if w.strip()))

@@ -176,6 +176,20 @@ class CallRepository:
             rows = (await s.execute(query)).all()
         return {call_id: str(data["seat"]) for call_id, data in rows if data.get("seat")}
 
+    async def emergencies(self, since: datetime) -> list[tuple[int, str, datetime, dict[str, Any]]]:
+        """The latest ``emergency`` event of each call since a time: (call, caller, at,
+        data with the line and the outcome), the newest first (the wallboard's list)."""
+        query = select(CallEvent.call_id, Call.caller, CallEvent.at, CallEvent.data) \
+            .join(Call, Call.id == CallEvent.call_id) \
+            .where(CallEvent.kind == "emergency", CallEvent.at >= since) \
+            .order_by(CallEvent.id)
+        async with self.db.unit() as s:
+            rows = (await s.execute(query)).all()
+        latest: dict[int, tuple[int, str, datetime, dict[str, Any]]] = {}
+        for call_id, caller, at, data in rows:
+            latest[call_id] = (call_id, caller, at, dict(data))
+        return sorted(latest.values(), key=lambda r: r[2], reverse=True)
+
     async def unmatched_queries(self, since: datetime, limit: int = 100
                                 ) -> list[UnmatchedQuery]:
         """The ``unmatched_query`` events since a time, grouped by the query (trimmed of

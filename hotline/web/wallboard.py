@@ -15,6 +15,9 @@ from hotline.web.desk import DUTY_NAMES
 from hotline.web.keys import SERVICES
 
 routes = web.RouteTableDef()
+EMERGENCY_OUTCOMES = {"dialling": "正在转接", "bridged": "已接通",
+                      "no_answer": "未接通，已告知直拨", "not_dialled": "未配置线路",
+                      "no_line_here": "已告知直拨"}
 
 
 async def wallboard_data(request: web.Request) -> dict[str, Any]:
@@ -40,6 +43,13 @@ async def wallboard_data(request: web.Request) -> dict[str, Any]:
                        "state_name": "通话中" if op.job_number in busy
                        else DUTY_NAMES.get(op.duty, op.duty)}
                       for op in await services.operators.all()],
+        "emergencies": [{"id": call_id, "caller": mask_number(caller),
+                         "at": at.astimezone(zone).strftime("%H:%M:%S"),
+                         "line": str(data.get("line", "")),
+                         "outcome": EMERGENCY_OUTCOMES.get(str(data.get("outcome", "")),
+                                                           str(data.get("outcome", "")))}
+                        for call_id, caller, at, data in
+                        await services.calls.emergencies(midnight.astimezone(UTC))],
         "today": {"calls": calls, "answered": answered, "within_three_rings": within,
                   "rate": within / answered if answered else None},
     }

@@ -120,3 +120,70 @@ async def test_shutdown_closes_calls_in_progress(fake_ari: FakeAri, tmp_path: Pa
         await h.controller.stop(0.1)
         row = await h.record_for(cid, timeout_s=3)
     assert row.disposition == "failed" and row.ended_at is not None
+
+
+async def test_an_emergency_is_dialled_at_once_briefed_and_bridged(fake_ari: FakeAri,
+                                                                   tmp_path: Path) -> None:
+    """着火了: emergency_transfer while 119 rings; 119 hears emergency_brief with the caller's
+    number and words; both are bridged; the record says emergency."""
+    fake_ari.seats = {"PJSIP/119": "answer"}
+    attendant = attendant_for(emergency_lines={"119": "PJSIP/119"})
+    async with running(fake_ari, tmp_path, attendant=attendant,
+                       utterances=["喂 我家 厨房 着火了 快来"]) as h:
+        cid = await fake_ari.incoming_call()
+        await wait_played(fake_ari, cid, "opening")
+        await fake_ari.talking(cid)
+        for _ in range(500):
+            if any(cid in chans and len(chans) == 2 for chans in fake_ari.bridges.values()):
+                break
+            await asyncio.sleep(0.01)
+        else:
+            raise AssertionError(f"never bridged; played {phrases(fake_ari, cid)}")
+        await fake_ari.caller_hangs_up(cid)
+        row = await h.record_for(cid)
+        record = await h.calls.get(row.id)
+    assert phrases(fake_ari, cid)[:2] == ["opening", "emergency_transfer"]
+    assert "line=119" in fake_ari.played(cid)[1]
+    dialled = [r for r in fake_ari.requests if r.path == "/ari/channels" and r.method == "POST"]
+    assert [r.params.get("endpoint") for r in dialled] == ["PJSIP/119"]
+    briefs = [r.params.get("media", "") for r in fake_ari.requests
+              if "/play" in r.path and not r.path.startswith(f"/ari/channels/{cid}/")]
+    [brief] = [m for m in briefs if m.startswith("sound:test/emergency_brief")]
+    assert "content=我家厨房着火了快来" in brief and "line=119" in brief
+    assert "phone=13900000001" in brief, "the caller's number"
+    assert (row.disposition, row.category) == ("emergency", "求助")
+    assert [e.data["outcome"] for e in record.events if e.kind == "emergency"] == \
+        ["dialling", "bridged"]
+
+
+async def test_an_emergency_line_that_does_not_answer_tells_the_caller_to_dial_it(
+        fake_ari: FakeAri, tmp_path: Path) -> None:
+    fake_ari.seats = {"PJSIP/120": "unreachable"}
+    attendant = attendant_for(emergency_lines={"120": "PJSIP/120"})
+    async with running(fake_ari, tmp_path, attendant=attendant,
+                       utterances=["我爸 晕倒了"]) as h:
+        cid = await fake_ari.incoming_call()
+        await wait_played(fake_ari, cid, "opening")
+        await fake_ari.talking(cid)
+        await wait_played(fake_ari, cid, "emergency_dial_direct")
+        await fake_ari.caller_hangs_up(cid)
+        row = await h.record_for(cid)
+        record = await h.calls.get(row.id)
+    assert "line=120" in fake_ari.played(cid)[2]
+    assert row.disposition == "emergency"
+    assert [e.data["outcome"] for e in record.events if e.kind == "emergency"] == \
+        ["dialling", "no_answer"]
+
+
+async def test_speech_nobody_can_make_out_is_low_volume_not_silent(fake_ari: FakeAri,
+                                                                   tmp_path: Path) -> None:
+    """The endpointer hears speech, the recogniser returns nothing: low_volume twice, then
+    low_volume_goodbye and the hang-up; disposition low_volume."""
+    async with running(fake_ari, tmp_path, utterances=[]) as h:
+        cid = await fake_ari.incoming_call()
+        await wait_played(fake_ari, cid, "opening")
+        await fake_ari.talking(cid)
+        row = await h.record_for(cid)
+    assert phrases(fake_ari, cid) == ["opening", "low_volume", "low_volume", "low_volume_goodbye"]
+    assert row.disposition == "low_volume"
+    assert fake_ari.calls_to(f"/channels/{cid}", "DELETE"), "the hotline hangs up"

@@ -34,6 +34,7 @@ EVENTS: dict[str, Callable[[CallMachine], None]] = {
     "put_through": lambda m: m.put_through(),
     "connected": lambda m: m.connected(),
     "not_connected": lambda m: m.not_connected(),
+    "emergency": lambda m: m.emergency("119"),
     "take_down": lambda m: m.take_down(),
     "served": lambda m: m.served(Served.RESOLVED),
     "another_matter": lambda m: m.another_matter(),
@@ -53,7 +54,8 @@ LEGAL = {
     (S.GREETING, "fault"): S.CLOSING,
     (S.LISTENING, "offer_seat"): S.OFFERED, (S.LISTENING, "matter"): S.SERVING,
     (S.LISTENING, "take_down"): S.TAKING, (S.LISTENING, "give_up"): S.CLOSING,
-    (S.LISTENING, "fault"): S.CLOSING,
+    (S.LISTENING, "fault"): S.CLOSING, (S.LISTENING, "emergency"): S.TRANSFERRING,
+    (S.SERVING, "emergency"): S.TRANSFERRING,
     (S.SERVING, "offer_seat"): S.OFFERED, (S.SERVING, "matter"): S.SERVING,
     (S.SERVING, "put_through"): S.TRANSFERRING, (S.SERVING, "take_down"): S.TAKING,
     (S.SERVING, "served"): S.CLOSING, (S.SERVING, "give_up"): S.CLOSING,
@@ -121,12 +123,30 @@ def test_a_seat_that_does_not_answer_after_the_answer_leaves_the_attendant_servi
     (["answer", "greet", "listen", "matter", "put_through", "connected", "caller_gone"],
      "resolved", "查询"),
     (["answer", "greet", "listen", "matter", "put_through", "caller_gone"], "abandoned", "查询"),
+    (["answer", "greet", "listen", "emergency", "connected", "caller_gone"], "emergency", "求助"),
+    (["answer", "greet", "listen", "emergency", "not_connected", "served_referred"],
+     "emergency", "求助"),
+    (["answer", "greet", "listen", "matter", "emergency", "caller_gone"], "emergency", "求助"),
+    (["answer", "greet", "listen", "give_up_low"], "low_volume", ""),
+    (["answer", "greet", "listen", "give_up_nuisance"], "nuisance", ""),
+    (["answer", "greet", "listen", "matter_oos", "give_up_oos"], "out_of_scope", "咨询"),
+    (["answer", "greet", "listen", "matter_message", "served_message"], "message", "留言"),
+    (["answer", "greet", "listen", "matter", "served", "another_matter", "matter_complaint",
+      "served_complaint"], "complaint", "查询"),
 ])
 def test_the_disposition_is_derived(steps: list[str], disposition: str, category: str) -> None:
     m = CallMachine()
     extra = {"served_callback": lambda m: m.served(Served.CALLBACK),
              "served_referred": lambda m: m.served(Served.REFERRED),
-             "caller_gone": lambda m: m.caller_gone()}
+             "caller_gone": lambda m: m.caller_gone(),
+             "give_up_low": lambda m: m.give_up(GaveUp.LOW_VOLUME),
+             "give_up_nuisance": lambda m: m.give_up(GaveUp.NUISANCE),
+             "give_up_oos": lambda m: m.give_up(GaveUp.OUT_OF_SCOPE),
+             "matter_oos": lambda m: m.matter(Matter.OUT_OF_SCOPE),
+             "matter_message": lambda m: m.matter(Matter.MESSAGE),
+             "served_message": lambda m: m.served(Served.MESSAGE),
+             "matter_complaint": lambda m: m.matter(Matter.COMPLAINT),
+             "served_complaint": lambda m: m.served(Served.COMPLAINT)}
     for step in steps:
         {**EVENTS, **extra}[step](m)
     assert (m.disposition.value, m.category) == (disposition, category)

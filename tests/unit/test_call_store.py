@@ -102,3 +102,18 @@ async def test_the_holder_of_a_call_is_the_latest_colleague_it_went_to(db: Datab
     assert await repo.holders([kept, moved, to_unit]) == {moved: "1003"}
     assert await repo.holders([]) == {}
 
+
+
+async def test_the_wallboards_emergencies_are_the_latest_outcome_of_each_call(
+        db: Database) -> None:
+    repo = CallRepository(db)
+    at = datetime.now(UTC)
+    quiet, sos = [await repo.open_call(NewCall(f"e-{n}", "13900000001", "12345", at))
+                  for n in range(2)]
+    await repo.add_event(quiet, "said", {"phrase": "opening"})
+    await repo.add_event(sos, "emergency", {"line": "119", "outcome": "dialling"})
+    await repo.add_event(sos, "emergency", {"line": "119", "outcome": "bridged"})
+    got = await repo.emergencies(at - timedelta(minutes=1))
+    assert [(c, caller, d["line"], d["outcome"]) for c, caller, _, d in got] == \
+        [(sos, "13900000001", "119", "bridged")]
+    assert await repo.emergencies(at + timedelta(hours=1)) == []

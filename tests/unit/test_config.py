@@ -51,3 +51,17 @@ def test_bad_toml_names_file_and_unknown_key(tmp_path: Path) -> None:
 def test_password_not_in_repr(tmp_path: Path) -> None:
     s = load_settings({"HOTLINE_HOME": str(tmp_path), "HOTLINE_ARI_PASSWORD": "s3cret-xyz"})
     assert "s3cret-xyz" not in repr(s)
+
+
+def test_emergency_lines_and_out_of_scope_reach_the_attendant(tmp_path: Path) -> None:
+    from hotline.config import ConfigError
+    from hotline.server.flow_settings import attendant_settings
+
+    s = load_settings({"HOTLINE_HOME": str(tmp_path), "HOTLINE_EMERGENCY_119": "PJSIP/119@pstn",
+                       "HOTLINE_EMERGENCY_120": "PJSIP/120@pstn",
+                       "HOTLINE_OUT_OF_SCOPE": "推销, 成都市 ,"})
+    a = attendant_settings(s)
+    assert a.emergency_lines == {"119": "PJSIP/119@pstn", "120": "PJSIP/120@pstn"}
+    assert a.out_of_scope == ("推销", "成都市")
+    with pytest.raises(ConfigError, match="HOTLINE_EMERGENCY_110"):
+        load_settings({"HOTLINE_HOME": str(tmp_path), "HOTLINE_EMERGENCY_110": "110"})

@@ -59,3 +59,20 @@ def test_metrics_follow_the_records_as_they_are_written() -> None:
     assert 'hotline_rings_bucket{le="1.0"} 1.0' in text
     # the whole number: "139" alone also turns up in the _created timestamps (1.796139e9)
     assert "13912345678" not in text
+
+
+def test_the_attendant_never_says_a_forbidden_phrase() -> None:
+    """003 附件 服务禁语, with the 推诿 phrases (不清楚, 不归我管, 找别人去): no phrase of the
+    phrasebook, filled in as the scripts fill it, is on the inspection list."""
+    from hotline.domain.etiquette import flag
+    from hotline.paths import project_dir
+    from hotline.phrasebook.model import load_phrasebook
+
+    pb = load_phrasebook(project_dir("scripts") / "phrasebook.yaml")
+    values = dict.fromkeys(("unit", "job_number", "organisation", "phone", "industry",
+                            "district", "address", "title", "choices", "content", "ticket",
+                            "due", "line", "name"), "X")
+    said = {p.id: flag(p.fill(**values)) for p in pb}
+    assert {k: v for k, v in said.items() if v} == {}
+    assert [f.phrase for f in flag("这个不归我管，你找别人去吧，我也不清楚")] == \
+        ["不清楚", "不归我管", "找别人去"]

@@ -232,7 +232,9 @@ async def test_an_absent_unit_with_related_units_offers_them(deps: TextDeps) -> 
 # Spoken only on the phone (seats, Asterisk's legs), by the tests named here.
 PHONE_ONLY = {"opening_after_wait": "test_call_flow.py", "seat_fault_transfer": "test_seats.py",
               "seat_fault_goodbye": "test_call_flow.py", "transfer_brief": "test_faults.py",
-              "no_speech_model": "test_seats.py", "operator_handover": "test_seats.py"}
+              "no_speech_model": "test_seats.py", "operator_handover": "test_seats.py",
+              "emergency_brief": "test_call_flow.py", "low_volume": "test_call_flow.py",
+              "low_volume_goodbye": "test_call_flow.py"}
 
 
 async def test_every_scripted_phrase_is_spoken(deps: TextDeps) -> None:
@@ -251,6 +253,15 @@ async def test_every_scripted_phrase_is_spoken(deps: TextDeps) -> None:
         (deps, [{T: "帮我转接雾都宾馆"}, {T: "对"}, SILENCE, SILENCE]),
         (deps, [{T: "万州招商银行"}, {T: "好的"}, SILENCE, SILENCE]),
         (slow, [{T: "工行"}, {T: "对"}, SILENCE, SILENCE]),
+        # issue 17: messages, complaints, emergencies and the hard lines
+        (deps, [{T: "我要留言"}, {T: "张先生"}, {T: "不是"}, {"digit": "13800001111#"},
+                {T: "给王主任"}, {T: "会改到三点"}, {T: "对"}, SILENCE, SILENCE]),
+        (deps, [{T: "你们态度太差"}, {T: "是"}, {T: "李女士"}, {T: "是的"}, {T: "窗口"},
+                {T: "态度恶劣"}, {T: "不用"}, SILENCE, SILENCE]),
+        (deps, [{T: "救命啊 着火了"}, SILENCE, SILENCE]),
+        (deps, [{T: "我是推销保险的"}]),
+        (deps, [{T: "傻逼"}, {T: "滚"}, SILENCE]),
+        (deps, [{T: "我想问一下"}, {T: "你叫什么名字"}, {T: "谢谢"}, SILENCE, SILENCE]),
     ]
     spoken: set[str] = set()
     for d, answers in dialogues:

@@ -19,6 +19,14 @@ async function refresh() {
     tr.append(cell(op.job_number), cell(op.name), cell(op.state_name));
     ops.append(tr);
   }
+  const sos = document.getElementById("board-emergencies");
+  sos.querySelectorAll("tr:not(:first-child)").forEach((tr) => tr.remove());
+  for (const e of b.emergencies) {
+    const tr = document.createElement("tr");
+    tr.className = "emergency";
+    tr.append(cell(e.id), cell(e.caller), cell(e.line), cell(e.outcome), cell(e.at));
+    sos.append(tr);
+  }
   const calls = document.getElementById("board-calls-table");
   calls.querySelectorAll("tr:not(:first-child)").forEach((tr) => tr.remove());
   for (const c of b.waiting) {

@@ -1,0 +1,123 @@
+"""The attendant's other matters on the text channel (issue 17): messages, complaints,
+emergencies, out of scope, and the hard lines. Dispositions, categories, tickets and what the
+caller was told are asserted exactly."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from hotline.calls.text_session import TextDeps
+from tests.unit.test_text_channel import SILENCE, T, deps, talk
+
+__all__ = ["deps"]
+
+
+async def events(d: TextDeps, record: int, kind: str) -> list[dict[str, object]]:
+    row = await d.store.get(record)  # type: ignore[attr-defined]
+    return [e.data for e in row.events if e.kind == kind]
+
+
+async def test_a_message_is_taken_read_back_with_its_addition_and_ticketed(
+        deps: TextDeps) -> None:
+    ended, s = await talk(
+        deps, {T: "嗯 我想 留个言"}, {T: "我姓张 张先生"}, {T: "不是"},
+        {"digit": "13800001111#"}, {T: "给王主任"}, {T: "明天的会改到下午三点"},
+        {T: "请他带上材料"}, SILENCE, SILENCE)
+    assert s.said == ["opening", "ask_caller_name", "ask_own_number", "ask_callback_number",
+                      "message_recipient", "message_take", "message_readback",
+                      "message_ticket", "anything_else", "rating_request", "goodbye"]
+    assert s.text_of("message_readback") == \
+        "张先生，您给王主任留言的主要内容是明天的会改到下午三点，对吗？还有补充吗？"
+    assert (ended.disposition, ended.category) == ("message", "留言")
+    [ticket] = ended.tickets
+    found = await deps.tickets.get(ticket)  # type: ignore[attr-defined]
+    assert found.kind == "message" and found.owner == "9000"
+    assert (found.caller_name, found.callback_number) == ("张先生", "13800001111")
+    assert found.fields["recipient"] == "王主任" and found.fields["title"] == "张先生"
+    assert found.fields["transcript"] == "明天的会改到下午三点；请他带上材料"
+    assert f"工单号是{ticket}" in s.text_of("message_ticket")
+    assert found.due_at - found.created_at <= timedelta(days=4)
+
+
+async def test_a_message_on_the_callers_own_number_without_a_title(deps: TextDeps) -> None:
+    ended, s = await talk(deps, {T: "帮我转告一下物业"}, {T: "我叫刘洋"}, {T: "是的"},
+                          {T: "物业"}, {T: "楼道灯坏了"}, {T: "对 没有了"}, SILENCE, SILENCE)
+    assert "ask_callback_number" not in s.said
+    assert s.text_of("message_readback").startswith("您好，您给物业留言")
+    found = await deps.tickets.get(ended.tickets[0])  # type: ignore[attr-defined]
+    assert (found.caller_name, found.callback_number) == ("刘洋", "13900000001")
+    assert found.fields["title"] == "" and found.fields["transcript"] == "楼道灯坏了"
+
+
+async def test_a_complaint_is_acknowledged_ticketed_confidential_due_in_two_workdays(
+        deps: TextDeps) -> None:
+    ended, s = await talk(
+        deps, {T: "我要投诉"}, {T: "李女士"}, {T: "是的"}, {T: "万州区人社局窗口的工作人员"},
+        {T: "办社保卡时态度恶劣让我跑了三趟"}, {T: "要保密"}, SILENCE, SILENCE)
+    assert s.said == ["opening", "complaint_ack", "ask_caller_name", "ask_own_number",
+                      "complaint_about", "complaint_take", "complaint_confidential",
+                      "complaint_ticket", "anything_else", "rating_request", "goodbye"]
+    assert (ended.disposition, ended.category) == ("complaint", "投诉")
+    [ticket] = ended.tickets
+    found = await deps.tickets.get(ticket)  # type: ignore[attr-defined]
+    assert found.kind == "complaint"
+    f = found.fields
+    assert (f["complainant_name"], f["complainant_phone"], f["respondent_unit"]) == \
+        ("李女士", "13900000001", "万州区人社局窗口的工作人员")
+    assert f["request"] == "办社保卡时态度恶劣让我跑了三趟" and f["channel"] == "电话投诉"
+    assert f["confidential"] is True and f["recorder"] == "9000"
+    assert found.due_at == deps.tickets.due("complaint", found.created_at)  # type: ignore[attr-defined]
+    assert f"工单号是{ticket}" in s.text_of("complaint_ticket")
+
+
+async def test_dissatisfaction_is_acknowledged_and_a_complaint_offered(deps: TextDeps) -> None:
+    ended, s = await talk(deps, {T: "你们服务太差了"}, {T: "好"}, {T: "王五"}, {T: "是"},
+                          {T: "热线"}, {T: "等了很久"}, {T: "不用"}, SILENCE, SILENCE)
+    assert s.said[1:4] == ["dissatisfied_ack", "complaint_offer", "complaint_ack"]
+    assert ended.disposition == "complaint"
+    found = await deps.tickets.get(ended.tickets[0])  # type: ignore[attr-defined]
+    assert found.fields["confidential"] is False
+
+
+async def test_an_emergency_without_a_line_here_is_told_to_dial_it(deps: TextDeps) -> None:
+    ended, s = await talk(deps, {T: "救命啊 着火了"}, SILENCE, SILENCE)
+    assert s.said[:3] == ["opening", "emergency_transfer", "emergency_dial_direct"]
+    assert s.text_of("emergency_transfer") == "请不要挂机，马上为您转接119。"
+    assert "直接拨打119" in s.text_of("emergency_dial_direct")
+    assert (ended.disposition, ended.category) == ("emergency", "求助")
+    assert [e["outcome"] for e in await events(deps, ended.record, "emergency")] == \
+        ["not_dialled", "no_line_here"]
+    assert not ended.tickets
+
+
+async def test_out_of_scope_is_said_and_the_line_ends(deps: TextDeps) -> None:
+    ended, s = await talk(deps, {T: "我是推销保险的"})
+    assert s.said == ["opening", "out_of_scope"]
+    assert (ended.disposition, ended.category) == ("out_of_scope", "咨询")
+
+
+async def test_nuisance_after_two_abusive_turns_then_the_silent_ending(deps: TextDeps) -> None:
+    ended, s = await talk(deps, {T: "傻逼"}, {T: "你妈的"}, SILENCE)
+    assert s.said == ["opening", "not_heard", "nuisance_prompt", "silent_goodbye"]
+    assert ended.disposition == "nuisance"
+
+
+async def test_a_real_matter_after_the_nuisance_prompt_is_served(deps: TextDeps) -> None:
+    ended, s = await talk(deps, {T: "那个那个"}, {T: "嗯嗯"}, {T: "工行"}, {T: "对"},
+                          SILENCE, SILENCE)
+    assert s.said[1:4] == ["not_heard", "nuisance_prompt", "please_hold"]
+    assert ended.disposition == "resolved"
+
+
+async def test_partly_heard_asks_what_was_meant(deps: TextDeps) -> None:
+    _ended, s = await talk(deps, {T: "我想问一下"}, {T: "工行"}, {T: "对"}, SILENCE, SILENCE)
+    assert s.said[1] == "ask_again"
+    assert s.text_of("ask_again") == "请问您的意思是我想问一下吗？"
+
+
+async def test_name_thanks_and_silence_mid_conversation(deps: TextDeps) -> None:
+    ended, s = await talk(deps, {T: "你叫什么名字"}, {T: "谢谢"}, SILENCE, SILENCE)
+    assert s.said == ["opening", "job_number_only", "you_are_welcome", "anything_else",
+                      "can_you_hear", "silent_goodbye"]
+    assert s.text_of("job_number_only") == "很抱歉，我们在工作时只使用工号，我是9000号。"
+    assert ended.disposition == "silent"
