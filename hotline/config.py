@@ -65,6 +65,7 @@ class Settings:
     unattended_sweep_s: float = 30.0  # how often calls answered while no controller was up
                                       # are looked for (besides at every reconnect)
     record_calls: str = "yes"  # yes: every answered call is recorded (both directions)
+    recording_notice: str = "auto"  # 录音提示 before the opening: auto = when calls are recorded
     close_of_business: str = "17:30"  # tickets fall due at this time of their last day
     local_days_off: str = ""  # comma-separated ISO dates off on top of the national calendar
     local_workdays: str = ""  # comma-separated ISO dates worked on top of it
@@ -149,6 +150,11 @@ def _validate(s: Settings) -> None:
             raise bad(key, "must be between 0 and 600 seconds")
     if s.record_calls not in ("yes", "no"):
         raise bad("record_calls", "yes or no")
+    if s.recording_notice not in ("auto", "yes", "no"):
+        raise bad("recording_notice", "auto (when calls are recorded), yes or no")
+    if s.recording_notice == "no" and s.record_calls == "yes":
+        raise bad("recording_notice", "callers must be told their calls are recorded: no "
+                  "only with HOTLINE_RECORD_CALLS=no")
     for key in ("complaint_days", "callback_days", "message_days", "referral_days"):
         if not 0 <= getattr(s, key) <= 60:
             raise bad(key, "must be between 0 and 60 working days")

@@ -19,6 +19,7 @@ class AttendantSettings:
     attempts: int = 2  # how often a lookup is asked again before a person or a callback
     message_max_s: float = 60.0  # the longest words taken down for a callback
     apology_after_rings: int = 5  # 003: more rings than this, apologise first
+    recording_notice: bool = False  # the call is recorded: say so before the opening (PIPL)
 
 
 @dataclass

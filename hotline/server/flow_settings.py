@@ -20,4 +20,11 @@ def attendant_settings(s: Settings) -> AttendantSettings:
         job_number=s.attendant_job_number, goodbye_pause_s=s.goodbye_pause_s,
         caller_hangup_wait_s=s.caller_hangup_wait_s, rating_wait_s=s.rating_wait_s,
         keep_alive_s=s.keep_alive_s, message_max_s=s.message_max_s,
-        apology_after_rings=s.apology_after_rings)
+        apology_after_rings=s.apology_after_rings,
+        recording_notice=recording_notice(s))
+
+
+def recording_notice(s: Settings) -> bool:
+    """HOTLINE_RECORDING_NOTICE: auto says it exactly when calls are recorded."""
+    return s.recording_notice == "yes" or (s.recording_notice == "auto"
+                                           and s.record_calls == "yes")

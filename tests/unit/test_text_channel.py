@@ -232,7 +232,8 @@ async def test_an_absent_unit_with_related_units_offers_them(deps: TextDeps) -> 
 # Spoken only on the phone (seats, Asterisk's legs), by the tests named here.
 PHONE_ONLY = {"opening_after_wait": "test_call_flow.py", "seat_fault_transfer": "test_seats.py",
               "seat_fault_goodbye": "test_call_flow.py", "transfer_brief": "test_faults.py",
-              "no_speech_model": "test_seats.py", "operator_handover": "test_seats.py"}
+              "no_speech_model": "test_seats.py", "operator_handover": "test_seats.py",
+              "recording_notice": "test_recording_notice.py"}  # nothing recorded on text
 
 
 async def test_every_scripted_phrase_is_spoken(deps: TextDeps) -> None:
