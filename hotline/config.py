@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -100,6 +101,12 @@ class Settings:
 
 
 _SECRET_KEYS = {"ari_password", "metrics_token"}
+_URL_PASSWORD = re.compile(r"(?P<head>://[^/@:]*:)[^/@]*@")
+
+
+def hide_password(url: str) -> str:
+    """A URL as it may be shown: 'postgresql+asyncpg://u:secret@h/db' -> '...//u:***@h/db'."""
+    return _URL_PASSWORD.sub(r"\g<head>***@", url)
 
 
 def env_name(key: str) -> str:
@@ -134,6 +141,8 @@ def _coerce(key: str, raw: Any, kind: Any) -> Any:
 def _validate(s: Settings) -> None:
     def bad(key: str, reason: str) -> ConfigError:
         value = "***" if key in _SECRET_KEYS else getattr(s, key)
+        if isinstance(value, str) and key.endswith("_url"):
+            value = hide_password(value)
         return ConfigError(env_name(key), value, reason)
 
     for key in ("console_port", "sandbox_http_port", "sandbox_sip_port",

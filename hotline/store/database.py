@@ -9,8 +9,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event, text
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy import event, make_url, text
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from hotline.errors import StoreError
+from hotline.config import hide_password
+from hotline.errors import ConfigError, StoreError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -48,8 +49,11 @@ def make_engine(url: str) -> AsyncEngine:
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(check_url(url))
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    def __repr__(self) -> str:
+        return f"Database({hide_password(self.url)!r})"
 
     @asynccontextmanager
     async def unit(self) -> AsyncIterator[AsyncSession]:
@@ -60,14 +64,14 @@ class Database:
         except IntegrityError:  # a conflict in the data, not an outage: the caller decides
             raise
         except (OperationalError, DBAPIError, OSError) as exc:
-            raise StoreError(f"database error: {_short(exc)}") from exc
+            raise StoreError(f"database error: {_short(exc, self.url)}") from exc
 
     async def ping(self) -> None:
         try:
             async with self.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
         except (OperationalError, DBAPIError, OSError) as exc:
-            raise StoreError(f"database unreachable: {_short(exc)}") from exc
+            raise StoreError(f"database unreachable: {_short(exc, self.url)}") from exc
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -84,12 +88,35 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+def check_url(url: str) -> str:
+    """The URL, if it parses as one (ConfigError without the password if not: e.g. a port
+    that is not a number)."""
+    try:
+        make_url(url).port  # noqa: B018 (parsing the port is the check)
+    except (ArgumentError, ValueError) as exc:
+        raise ConfigError("HOTLINE_DB_URL", hide_password(url),
+                          f"not a database URL ({_scrub(str(exc), url)})") from None
+    return url
+
+
 def upgrade(url: str, revision: str = "head") -> None:
+    check_url(url)
     try:
         command.upgrade(alembic_config(url), revision)
     except (OperationalError, DBAPIError, OSError) as exc:
-        raise StoreError(f"migration failed: {_short(exc)}") from exc
+        raise StoreError(f"migration failed: {_short(exc, url)}") from exc
 
 
-def _short(exc: BaseException) -> str:
-    return str(getattr(exc, "orig", exc) or exc).splitlines()[0][:300]
+def _short(exc: BaseException, url: str) -> str:
+    """The first line of a driver's error, never with the database password in it (a
+    driver may quote the connection string it was given)."""
+    return _scrub(str(getattr(exc, "orig", exc) or exc).splitlines()[0], url)[:300]
+
+
+def _scrub(message: str, url: str) -> str:
+    message = hide_password(message.replace(url, hide_password(url)))
+    try:
+        password = make_url(url).password
+    except (ArgumentError, ValueError):
+        password = None
+    return message.replace(password, "***") if password else message
