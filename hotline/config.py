@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from hotline.domain.retention import parse_retention
 from hotline.domain.workdays import parse_dates
 from hotline.errors import ConfigError
 
@@ -67,6 +68,9 @@ class Settings:
                                       # are looked for (besides at every reconnect)
     record_calls: str = "yes"  # yes: every answered call is recorded (both directions)
     recording_notice: str = "auto"  # 录音提示 before the opening: auto = when calls are recorded
+    # days kept after a record is closed (domain/retention.py); one number: all three
+    retention_days: str = "recordings=180,transcripts=365,callers=365"
+    retention_sweep_s: float = 86400.0  # how often `serve` runs the retention sweep
     close_of_business: str = "17:30"  # tickets fall due at this time of their last day
     local_days_off: str = ""  # comma-separated ISO dates off on top of the national calendar
     local_workdays: str = ""  # comma-separated ISO dates worked on top of it
@@ -159,6 +163,12 @@ def _validate(s: Settings) -> None:
             raise bad(key, "must be between 0 and 600 seconds")
     if s.record_calls not in ("yes", "no"):
         raise bad("record_calls", "yes or no")
+    try:
+        parse_retention(s.retention_days)
+    except ValueError as exc:
+        raise bad("retention_days", str(exc)) from None
+    if not 60 <= s.retention_sweep_s <= 7 * 86400:
+        raise bad("retention_sweep_s", "between 60 s and a week")
     if s.recording_notice not in ("auto", "yes", "no"):
         raise bad("recording_notice", "auto (when calls are recorded), yes or no")
     if s.recording_notice == "no" and s.record_calls == "yes":

@@ -21,11 +21,13 @@ from hotline.calls.flow import CallDeps, CallFlow
 from hotline.calls.reconcile import Reconciler
 from hotline.config import Settings
 from hotline.directory.service import DirectoryService
+from hotline.domain.retention import parse_retention
 from hotline.errors import SpeechModelError, StoreError
 from hotline.live.hub import LiveHub
 from hotline.live.publishing_store import PublishingCallStore
 from hotline.observability.metrics import HotlineMetrics
 from hotline.prompts.library import PromptLibrary
+from hotline.retention import PersonalDataService
 from hotline.seats.board import SeatRoster
 from hotline.seats.provision import SeatProvisioner
 from hotline.server.flow_settings import attendant_settings, flow_settings
@@ -40,6 +42,7 @@ from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
 from hotline.store.journal import JournalingCallStore
 from hotline.store.operators_repo import OperatorRepository
+from hotline.store.personal_data import PersonalData
 from hotline.store.users_repo import UserRepository
 from hotline.tickets.setup import ticket_repository
 from hotline.web import (
@@ -146,6 +149,9 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
         if present is not None:
             await reconciler.after_connect(present, connected_at)
 
+    users = UserRepository(db)
+    privacy = PersonalDataService(PersonalData(db), users, recorder, SystemClock(),
+                                  parse_retention(settings.retention_days))
     stream = EventStream(ari_url, user, password, settings.ari_app, Dispatcher(controller),
                          on_connected=on_connected, on_disconnected=controller.disconnected)
     services = Services(db=db, calls=calls, operators=operators, directory=directory,
@@ -154,7 +160,8 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
                         ari_url=ari_url, unit_name=settings.unit_name,
                         public_number=settings.public_number,
                         speech_model=settings.vosk_model, speech=speech,
-                        tickets=tickets, users=UserRepository(db),
+                        tickets=tickets, users=users, privacy=privacy,
+                        retention_sweep_s=settings.retention_sweep_s,
                         timezone=settings.timezone, recorder=recorder,
                         shutdown_timeout_s=settings.shutdown_timeout_s, pbx=pbx,
                         provisioner=provisioner, roster=roster, hub=hub, requests=requests,
@@ -180,15 +187,20 @@ async def _telephony_ctx(app: web.Application) -> AsyncIterator[None]:
     sweep_task = asyncio.create_task(services.reconciler.keep_sweeping(
         services.stream.connected, services.unattended_sweep_s,
         lambda: set(services.controller.legs)), name="reconcile-sweep")
+    background = [sweep_task]
+    if services.privacy is not None:  # the daily retention sweep
+        background.append(asyncio.create_task(services.privacy.keep_sweeping(
+            services.retention_sweep_s), name="retention"))
     yield
     metrics_task.cancel()
-    sweep_task.cancel()
+    for task in background:
+        task.cancel()
     journal_task.cancel()
     await services.controller.stop(services.shutdown_timeout_s)
     stream_task.cancel()
     directory_task.cancel()
-    for task in (stream_task, controller_task, directory_task, metrics_task, sweep_task,
-                 journal_task):
+    for task in (stream_task, controller_task, directory_task, metrics_task, journal_task,
+                 *background):
         with contextlib.suppress(asyncio.CancelledError):
             await task
     if services.speech is not None:

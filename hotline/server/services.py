@@ -13,6 +13,7 @@ from hotline.calls.reconcile import Reconciler
 from hotline.directory.service import DirectoryService
 from hotline.live.hub import LiveHub
 from hotline.observability.metrics import HotlineMetrics
+from hotline.retention import PersonalDataService
 from hotline.seats.board import SeatRoster
 from hotline.seats.provision import SeatProvisioner
 from hotline.server.pbx_access import PbxAccess
@@ -56,3 +57,5 @@ class Services:
     unattended_sweep_s: float
     metrics_token: str  # /metrics from anywhere but loopback needs it as a bearer token
     speech: StreamingRecognizer | None = None  # None: no usable model, speech goes to seats
+    privacy: PersonalDataService | None = None  # the retention sweep (None: not run here)
+    retention_sweep_s: float = 86400.0

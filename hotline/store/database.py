@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -28,7 +29,7 @@ def make_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(path))
         engine = create_async_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -44,6 +45,22 @@ def make_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
                                pool_timeout=5,
                                connect_args={"timeout": 5, "command_timeout": 15})
+
+
+def _private_file(path: Path) -> None:
+    """The SQLite file holds callers' numbers and words: created 0600 (its folder 0700 when
+    made here), and an existing one tightened. SQLite gives its -wal and -shm files the
+    database file's mode."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    else:
+        return
+    if path.stat().st_mode & 0o077 and path.stat().st_uid == os.getuid():
+        os.chmod(path, 0o600)
 
 
 class Database:
