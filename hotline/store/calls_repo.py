@@ -15,7 +15,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from hotline.domain.calls import NewCall, caller_forms, caller_number
 from hotline.errors import NotFoundError
-from hotline.store.chunks import CHUNK, chunks
+from hotline.store.chunks import chunks
 from hotline.store.database import Database
 from hotline.store.models import Call, CallEvent
 
@@ -148,7 +148,7 @@ class CallRepository:
             return list((await s.scalars(query)).all())
 
     def chunks_between(self, start: datetime, end: datetime, *columns: Any,
-                       size: int = CHUNK) -> AsyncIterator[list[Row[Any]]]:
+                       size: int | None = None) -> AsyncIterator[list[Row[Any]]]:
         """The calls that arrived in [start, end), oldest first, a chunk of rows at a time
         (the ledger, the statistics): ``columns`` of the record (default all), with
         ``arrived_at`` and ``id`` always among them."""
@@ -198,7 +198,7 @@ class CallRepository:
             rows = (await s.execute(query)).all()
         return [UnmatchedQuery(q, int(n), first, latest) for q, n, first, latest in rows]
 
-    def operator_transcripts(self, start: datetime, end: datetime, size: int = CHUNK
+    def operator_transcripts(self, start: datetime, end: datetime, size: int | None = None
                              ) -> AsyncIterator[list[Row[Any]]]:
         """What operators said on the calls that arrived in [start, end), in chunks: rows of
         (id, call_id, at, data, answered_by) of the ``transcript`` events whose speaker is

@@ -17,10 +17,11 @@ CHUNK = 2000  # rows a round trip: a few ms of row processing on the loop each
 
 
 async def chunks(db: Database, query: Select[Any], key: Sequence[Any],
-                 size: int = CHUNK) -> AsyncIterator[list[Row[Any]]]:
-    """``query`` (without ORDER BY or LIMIT) in chunks of ``size`` rows, ordered by ``key``,
+                 size: int | None = None) -> AsyncIterator[list[Row[Any]]]:
+    """``query`` (without ORDER BY or LIMIT) in chunks of ``size`` (CHUNK) rows, ordered by ``key``,
     whose last column must be unique (the id). The key's columns must be selected, labelled
     with their own names."""
+    size = size or CHUNK
     names = [k.key for k in key]
     after: tuple[Any, ...] | None = None
     while True:

@@ -23,7 +23,7 @@ from hotline.domain.tickets import (
 )
 from hotline.domain.workdays import WorkCalendar
 from hotline.errors import NotFoundError
-from hotline.store.chunks import CHUNK, chunks
+from hotline.store.chunks import chunks
 from hotline.store.database import Database
 from hotline.store.models import Call, Ticket, TicketEvent
 
@@ -156,7 +156,7 @@ class TicketRepository:
         async with self.db.unit() as s:
             return list((await s.scalars(query)).all())
 
-    def chunks_created(self, since: datetime, until: datetime, size: int = CHUNK
+    def chunks_created(self, since: datetime, until: datetime, size: int | None = None
                        ) -> AsyncIterator[list[Row[Any]]]:
         """The tickets raised in [since, until), in the order they were raised, a chunk of
         rows (every column) at a time."""
