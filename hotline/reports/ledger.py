@@ -193,6 +193,7 @@ def export_ledger(db_url: str, month: str, timezone: str, path: Path) -> tuple[i
 async def ledger_in_child(db_url: str, month: str, timezone: str) -> tuple[bytes, int, int]:
     """The console's /ledger: the workbook built by a fresh process (spawned, not forked
     from a process with threads), read back and removed: (xlsx, calls, tickets)."""
+    month_bounds(month, ZoneInfo(timezone))  # the caller's error, before any process
     with tempfile.TemporaryDirectory(prefix="hotline-ledger-") as folder:
         path = Path(folder) / "ledger.xlsx"
         loop = asyncio.get_running_loop()

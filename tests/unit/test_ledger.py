@@ -6,6 +6,7 @@ only, and nobody's for a withheld number."""
 from __future__ import annotations
 
 import asyncio
+import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -17,6 +18,8 @@ from hotline.cli import main
 from hotline.domain.calls import NewCall
 from hotline.domain.tickets import DEFAULT_DAYS, NewTicket, TicketKind
 from hotline.domain.workdays import WorkCalendar
+from hotline.errors import HotlineError
+from hotline.reports.ledger import ledger_in_child
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
 from hotline.store.tickets_repo import TicketRepository
@@ -118,3 +121,20 @@ async def test_earlier_calls_are_the_same_number_exactly_and_none_for_a_withheld
     for withheld in ("now-anon", "now-anon2"):
         card = await caller_card(services, ids[withheld], SH)  # type: ignore[arg-type]
         assert card["earlier"] == [] and card["tickets"] == []
+
+
+async def test_the_consoles_ledger_is_built_in_a_process_of_its_own(tmp_path: Path) -> None:
+    """/ledger: the same workbook, from a spawned process over the same database; a bad
+    month is the caller's error before any process starts."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'h.db'}")
+    await db.upgrade()
+    cid = await CallRepository(db).open_call(NewCall("c-1", "13900000001", "12345", NOV))
+    await CallRepository(db).update_call(cid, caller_name="=1+1")
+    await db.close()
+    book, calls, tickets = await ledger_in_child(db.url, "2026-11", "Asia/Shanghai")
+    assert (calls, tickets) == (1, 0)
+    wb = openpyxl.load_workbook(io.BytesIO(book))
+    cell = wb["来电台账"]["M2"]
+    assert (cell.value, cell.data_type) == ("=1+1", "s")
+    with pytest.raises(HotlineError):
+        await ledger_in_child(db.url, "2026-13", "Asia/Shanghai")
