@@ -87,17 +87,29 @@ class PersonalData:
                 ticket.fields = {**ticket.fields, "recording": "", "recording_deleted": why}
 
     async def drop_transcripts(self, scope: Scope) -> int:
-        """Delete what was said on the calls in scope, and the text of the messages taken
-        down on the tickets in scope: how many."""
+        """Delete what was said on the calls in scope, and blank the caller's words taken
+        down for a callback or a message (on the ticket, its summary and the call's
+        ``callback_taken`` event): how many."""
+        in_scope = CallEvent.call_id.in_(select(Call.id).where(scope.calls))
         async with self.db.unit() as s:
             dropped = await s.execute(delete(CallEvent).where(
-                CallEvent.kind == "transcript",
-                CallEvent.call_id.in_(select(Call.id).where(scope.calls))))
-            tickets = (await s.scalars(select(Ticket).where(
-                scope.tickets, Ticket.fields["text"].as_string() != ""))).all()
+                CallEvent.kind == "transcript", in_scope)
+                .execution_options(synchronize_session=False))
+            taken = (await s.scalars(select(CallEvent).where(
+                CallEvent.kind == "callback_taken", in_scope,
+                CallEvent.data["transcript"].as_string() != ""))).all()
+            for e in taken:
+                e.data = {**e.data, "transcript": ""}
+            tickets = (await s.scalars(select(Ticket).where(scope.tickets, or_(
+                Ticket.fields["text"].as_string() != "",
+                Ticket.fields["transcript"].as_string() != "")))).all()
             for t in tickets:
-                t.fields = {**t.fields, "text": ""}
-        return int(dropped.rowcount or 0) + len(tickets)  # type: ignore[attr-defined]
+                words = str(t.fields.get("transcript") or "")
+                if words and t.summary == f"回电：{words}":  # the callback's own summary
+                    t.summary = "回电"
+                t.fields = {**t.fields, **{k: "" for k in ("text", "transcript")
+                                            if k in t.fields}}
+        return int(dropped.rowcount or 0) + len(taken) + len(tickets)  # type: ignore[attr-defined]
 
     async def anonymise(self, scope: Scope) -> tuple[int, int]:
         """Blank the caller's details on the calls and tickets in scope: (calls, tickets)."""

@@ -86,6 +86,18 @@ async def seed(db: Database, now: datetime = NOW) -> dict[str, int]:
         await tickets.move(message, Move(to, "1001"), now - timedelta(days=410),
                            assignee="1001", reply="已回电", satisfaction=5)
     ids["message"] = message
+    words = "路灯坏了请回电"  # a callback taken down by the attendant, with its recording
+    callback = await tickets.open(NewTicket(
+        TicketKind.CALLBACK, "9000", ids["old"], f"回电：{words}",
+        fields={"recording": "words-old", "recording_s": 4.0, "transcript": words}),
+        now - timedelta(days=420))
+    await calls.add_event(ids["old"], "callback_taken", {
+        "ticket": callback, "recording": "words-old", "transcript": words})
+    for to in (TicketStatus.IN_PROGRESS, TicketStatus.REPLIED, TicketStatus.FOLLOW_UP,
+               TicketStatus.CLOSED):
+        await tickets.move(callback, Move(to, "1001"), now - timedelta(days=410),
+                           assignee="1001", reply="已回电", satisfaction=5)
+    ids["callback"] = callback
     return ids
 
 
@@ -109,9 +121,9 @@ async def test_the_sweep_removes_what_retention_no_longer_keeps(db: Database) ->
     ids = await seed(db)
     spool = Spool()
     report = await service(db, spool).sweep()
-    assert sorted(spool.deleted) == ["call-mid", "call-old", "msg-old"]
-    assert report == {"recordings_deleted": 3, "recordings_left": 0, "transcripts_deleted": 2,
-                      "calls_anonymised": 1, "tickets_anonymised": 1,
+    assert sorted(spool.deleted) == ["call-mid", "call-old", "msg-old", "words-old"]
+    assert report == {"recordings_deleted": 4, "recordings_left": 0, "transcripts_deleted": 4,
+                      "calls_anonymised": 1, "tickets_anonymised": 2,
                       "days": {"recordings": 180, "transcripts": 365, "callers": 365}}
     calls = CallRepository(db)
     old, mid, new, kept = [await calls.get(ids[k]) for k in ("old", "mid", "new", "open")]
@@ -128,6 +140,12 @@ async def test_the_sweep_removes_what_retention_no_longer_keeps(db: Database) ->
     assert (ticket.caller_name, ticket.callback_number) == ("", "")
     assert ticket.fields["text"] == "" and ticket.fields["recording"] == ""
     assert "complainant_name" not in ticket.fields and ticket.summary == "留言"
+    callback = await TicketRepository(db, WorkCalendar(SH), dict(DEFAULT_DAYS)).get(
+        ids["callback"])
+    assert (callback.summary, callback.fields["transcript"], callback.fields["recording"],
+            callback.callback_number) == ("回电", "", "", "")
+    reread = await calls.get(ids["old"])
+    assert [e.data["transcript"] for e in reread.events if e.kind == "callback_taken"] == [""]
     [entry] = await audit(db)
     assert (entry.actor, entry.action, entry.detail["calls_anonymised"]) == (
         "system", "retention_sweep", 1)
@@ -139,7 +157,7 @@ async def test_the_sweep_removes_what_retention_no_longer_keeps(db: Database) ->
 async def test_a_recording_that_cannot_be_deleted_stays_named(db: Database) -> None:
     ids = await seed(db)
     report = await service(db, Spool(broken={"call-old"})).sweep()
-    assert (report["recordings_deleted"], report["recordings_left"]) == (2, 1)
+    assert (report["recordings_deleted"], report["recordings_left"]) == (3, 1)
     assert (await CallRepository(db).get(ids["old"])).recording == "call-old"
     later = await service(db, Spool()).sweep()
     assert later["recordings_deleted"] == 1
@@ -154,12 +172,14 @@ async def test_a_callers_export_and_erasure_are_theirs_alone_and_audited(
     assert sorted(c["id"] for c in found["calls"]) == sorted([ids["old"], ids["mid"],
                                                               ids["new"]])
     assert found["calls"][0]["transcript"][0]["text"] == "我是王阿姨"
-    assert [t["id"] for t in found["tickets"]] == [ids["message"]]
-    assert sorted(found["recordings"]) == ["call-mid", "call-new", "call-old", "msg-old"]
+    assert [t["id"] for t in found["tickets"]] == [ids["message"], ids["callback"]]
+    assert sorted(found["recordings"]) == ["call-mid", "call-new", "call-old", "msg-old",
+                                           "words-old"]
     assert OTHER not in json.dumps(found)
     erased = await privacy.erase(CALLER, by="8001")
     assert erased["complete"] and erased["calls_anonymised"] == 3
-    assert sorted(spool.deleted) == ["call-mid", "call-new", "call-old", "msg-old"]
+    assert sorted(spool.deleted) == ["call-mid", "call-new", "call-old", "msg-old",
+                                     "words-old"]
     assert (await privacy.export(CALLER, by="8001"))["calls"] == []
     assert (await CallRepository(db).get(ids["other"])).caller == OTHER
     actions = [(a.actor, a.action, a.target) for a in await audit(db)]
@@ -210,7 +230,7 @@ def test_the_privacy_command_and_private_files(tmp_path: Path, monkeypatch: pyte
     # no PBX here: the recordings stay (named), the command says so and fails
     assert main(["privacy", "sweep"]) == 1
     report = json.loads(capsys.readouterr().out)
-    assert report["recordings_left"] == 3 and report["calls_anonymised"] == 1
+    assert report["recordings_left"] == 4 and report["calls_anonymised"] == 1
     assert main(["privacy", "erase", "--caller", "anonymous", "--by", "8001"]) == 2
     assert "anonymous" in capsys.readouterr().err
     with pytest.raises(SystemExit):
