@@ -197,9 +197,12 @@ async def ledger_in_child(db_url: str, month: str, timezone: str) -> tuple[bytes
     with tempfile.TemporaryDirectory(prefix="hotline-ledger-") as folder:
         path = Path(folder) / "ledger.xlsx"
         loop = asyncio.get_running_loop()
-        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        try:
             calls, tickets = await loop.run_in_executor(
                 pool, export_ledger, db_url, month, timezone, path)
+        finally:  # waiting for the child to exit is a thread's wait, not the loop's
+            await asyncio.to_thread(pool.shutdown)
         return await asyncio.to_thread(path.read_bytes), calls, tickets
 
 
