@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 VENV := .venv/bin
 
-.PHONY: demo test bootstrap lint unit integration
+.PHONY: demo test bootstrap lint audit lock unit integration
 
 bootstrap:
 	./scripts/bootstrap.sh
@@ -20,5 +20,16 @@ lint: bootstrap
 	$(VENV)/ruff check hotline tests bench
 	$(VENV)/mypy
 
-test: bootstrap lint
+# pip-audit over requirements.lock, offline, against requirements.audit.json (scripts/audit.py)
+audit: bootstrap
+	$(VENV)/python scripts/audit.py check
+
+# With the network: the lock from pyproject.toml (hashes of every file), then the advisories
+# snapshot that `make audit` checks it against.
+lock:
+	$(VENV)/uv pip compile pyproject.toml --extra dev --extra asr --generate-hashes \
+	  --python-version 3.11 --quiet -o requirements.lock
+	$(VENV)/python scripts/audit.py refresh
+
+test: bootstrap lint audit
 	./scripts/test.sh

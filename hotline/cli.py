@@ -23,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     from hotline.sandbox import cli as sandbox_cli
     from hotline.seats import cli as seats_cli
     from hotline.server import cli as server_cli
-    from hotline.server import doctor
+    from hotline.server import doctor, privacy_cli
     from hotline.speech import cli as speech_cli
     from hotline.store import cli as store_cli
     from hotline.store.journal import cli as journal_cli
@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     for module in (sandbox_cli, server_cli, store_cli, seats_cli, directory_cli,
                    prompts_cli, speech_cli, tickets_cli, report_cli, users_cli, doctor, chat_cli,
-                   journal_cli):
+                   journal_cli, privacy_cli):
         module.register(sub)
     return parser
 

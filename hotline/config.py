@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from hotline.domain.retention import parse_retention
 from hotline.domain.workdays import parse_dates
 from hotline.errors import ConfigError
 
@@ -77,6 +78,10 @@ class Settings:
     unattended_sweep_s: float = 30.0  # how often calls answered while no controller was up
                                       # are looked for (besides at every reconnect)
     record_calls: str = "yes"  # yes: every answered call is recorded (both directions)
+    recording_notice: str = "auto"  # 录音提示 before the opening: auto = when calls are recorded
+    # days kept after a record is closed (domain/retention.py); one number: all three
+    retention_days: str = "recordings=180,transcripts=365,callers=365"
+    retention_sweep_s: float = 86400.0  # how often `serve` runs the retention sweep
     close_of_business: str = "17:30"  # tickets fall due at this time of their last day
     local_days_off: str = ""  # comma-separated ISO dates off on top of the national calendar
     local_workdays: str = ""  # comma-separated ISO dates worked on top of it
@@ -124,6 +129,12 @@ class Settings:
 
 
 _SECRET_KEYS = {"ari_password", "metrics_token"}
+_URL_PASSWORD = re.compile(r"(?P<head>://[^/@:]*:)[^/@]*@")
+
+
+def hide_password(url: str) -> str:
+    """A URL as it may be shown: 'postgresql+asyncpg://u:secret@h/db' -> '...//u:***@h/db'."""
+    return _URL_PASSWORD.sub(r"\g<head>***@", url)
 
 
 def env_name(key: str) -> str:
@@ -158,6 +169,8 @@ def _coerce(key: str, raw: Any, kind: Any) -> Any:
 def _validate(s: Settings) -> None:
     def bad(key: str, reason: str) -> ConfigError:
         value = "***" if key in _SECRET_KEYS else getattr(s, key)
+        if isinstance(value, str) and key.endswith("_url"):
+            value = hide_password(value)
         return ConfigError(env_name(key), value, reason)
 
     for key in ("console_port", "sandbox_http_port", "sandbox_sip_port",
@@ -174,6 +187,17 @@ def _validate(s: Settings) -> None:
             raise bad(key, "must be between 0 and 600 seconds")
     if s.record_calls not in ("yes", "no"):
         raise bad("record_calls", "yes or no")
+    try:
+        parse_retention(s.retention_days)
+    except ValueError as exc:
+        raise bad("retention_days", str(exc)) from None
+    if not 60 <= s.retention_sweep_s <= 7 * 86400:
+        raise bad("retention_sweep_s", "between 60 s and a week")
+    if s.recording_notice not in ("auto", "yes", "no"):
+        raise bad("recording_notice", "auto (when calls are recorded), yes or no")
+    if s.recording_notice == "no" and s.record_calls == "yes":
+        raise bad("recording_notice", "callers must be told their calls are recorded: no "
+                  "only with HOTLINE_RECORD_CALLS=no")
     for key in ("complaint_days", "callback_days", "message_days", "referral_days"):
         if not 0 <= getattr(s, key) <= 60:
             raise bad(key, "must be between 0 and 60 working days")

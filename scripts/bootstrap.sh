@@ -23,12 +23,15 @@ if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
   echo "bootstrap: Python 3.11 or newer is needed (found $("$PY" --version))" >&2
   exit 1
 fi
-stamp=.venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)
+# The dependencies come from requirements.lock, every file checked against its hash; the
+# project itself goes on top without resolving anything (make lock rewrites the lock).
+stamp=.venv/.installed-$(cat pyproject.toml requirements.lock | sha1sum | cut -c1-12)
 if [ ! -f "$stamp" ]; then
-  echo "bootstrap: creating .venv and installing the project"
+  echo "bootstrap: creating .venv and installing the locked dependencies and the project"
   [ -x .venv/bin/python ] || "$PY" -m venv .venv
   .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -e '.[dev,asr]'
+  .venv/bin/pip install -q --require-hashes -r requirements.lock
+  .venv/bin/pip install -q --no-deps -e .
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

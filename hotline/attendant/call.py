@@ -25,6 +25,7 @@ class AttendantSettings:
     out_of_scope: tuple[str, ...] = ("推销", "贷款", "彩票", "股票")  # not ours (configured)
     digits_wait_s: float = 15.0  # a callback number keyed or spoken
     nuisance_turns: int = 2  # unrelated or abusive turns before the nuisance prompt
+    recording_notice: bool = False  # the call is recorded: say so before the opening (PIPL)
 
 
 @dataclass

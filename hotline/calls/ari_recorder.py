@@ -7,9 +7,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from urllib.parse import quote
 
 from hotline.ari.rest import AriRest
-from hotline.errors import AriError, TelephonyError
+from hotline.errors import AriError, AriNotFound, TelephonyError
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,12 @@ class AriRecorder:
     async def stop(self, handle: str) -> None:
         with contextlib.suppress(TelephonyError):
             await self.rest.hangup(handle)
+
+    async def delete(self, name: str) -> None:
+        """Delete a stored recording (the retention sweep, a person's erasure); one already
+        gone is no error. TelephonyError if Asterisk cannot be asked."""
+        with contextlib.suppress(AriNotFound):
+            await self.rest.request("DELETE", f"/recordings/stored/{quote(name)}")
 
     async def fetch(self, name: str) -> bytes:
         """The stored recording's audio (for the supervisor's playback)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import sys
 
@@ -54,7 +55,10 @@ async def chat(settings: Settings, jsonl: bool, caller: str) -> int:
         deps = TextDeps(store=CallRepository(db), tickets=ticket_repository(db, settings),
                         clock=SystemClock(), unit=settings.unit_name,
                         phrasebook=load_phrasebook(project_dir("scripts") / "phrasebook.yaml"),
-                        settings=attendant_settings(settings), directory=directory)
+                        # nothing is recorded on the text channel: no recording notice
+                        settings=dataclasses.replace(attendant_settings(settings),
+                                                     recording_notice=False),
+                        directory=directory)
         lines = StdLines()
         while True:
             ended = await run_text_call(deps, lines, caller, _error, jsonl)

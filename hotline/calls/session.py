@@ -18,7 +18,7 @@ from typing import Any
 from hotline.attendant.call import AttendantCall, AttendantSettings
 from hotline.attendant.callback import take_for_callback
 from hotline.attendant.closing import close
-from hotline.attendant.greeting import greet, opening_phrase
+from hotline.attendant.greeting import greet, opening_phrases
 from hotline.attendant.serve import attend
 from hotline.calls.call_ports import CallTickets, StoreRecord, closing_fields
 from hotline.calls.context import CallContext, FlowSettings, SeatLeg
@@ -194,8 +194,8 @@ class CallSession:
         async def seat_hears() -> None:
             with contextlib.suppress(HotlineError, LegGone):
                 await seat.leg.play([await self.deps.prompts.media(
-                    opening_phrase(rings, c.settings.apology_after_rings),
-                    job_number=seat.job_number)])
+                    phrase, job_number=seat.job_number)
+                    for phrase in opening_phrases(rings, c.settings)])
 
         echo = asyncio.ensure_future(seat_hears())
         try:

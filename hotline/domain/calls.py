@@ -50,3 +50,29 @@ def ring_deadline(ring_budget: int, ring_on_s: float, ring_off_s: float) -> floa
 
 # The matter of a call (first-question record), as the supervisors' ledger counts them.
 CATEGORIES = ("咨询", "查询", "投诉", "求助", "建议", "表扬", "留言")
+
+
+_SEPARATORS = str.maketrans("", "", " -().\u00a0\u3000")
+
+
+def caller_number(raw: str) -> str | None:
+    """The caller's number as calls are matched on it (the desk's earlier calls, a person's
+    privacy request): separators dropped, China's +86/0086 prefix too; None for a withheld,
+    anonymous or malformed one (letters, fewer than 3 digits, all zeros, more than 32), which
+    matches no one."""
+    number = raw.strip().translate(_SEPARATORS)
+    if number.startswith("+86"):
+        number = number[3:]
+    elif number.startswith("0086"):
+        number = number[4:]
+    digits = number[1:] if number.startswith("+") else number
+    if not digits.isascii() or not digits.isdigit() or not 3 <= len(digits) <= 32:
+        return None
+    return None if set(digits) == {"0"} else number
+
+
+def caller_forms(number: str) -> list[str]:
+    """The forms one normalised number may have been stored in (as given, +86, 0086)."""
+    if number.startswith("+"):
+        return [number]
+    return [number, "+86" + number, "0086" + number]

@@ -15,8 +15,9 @@ from hotline.errors import PhrasebookError
 PLACEHOLDERS = {"unit", "job_number", "organisation", "phone", "industry", "district",
                 "address", "title", "choices", "content", "ticket", "due", "line", "name"}
 REQUIRED = {
-    "opening", "opening_after_wait", "silent_1", "silent_2", "silent_goodbye", "low_volume",
-    "low_volume_goodbye", "not_heard", "please_hold", "thanks_for_waiting", "keep_alive",
+    "opening", "opening_after_wait", "recording_notice", "silent_1", "silent_2",
+    "silent_goodbye", "low_volume", "low_volume_goodbye", "not_heard", "please_hold",
+    "thanks_for_waiting", "keep_alive",
     "lookup_confirm", "lookup_found", "lookup_not_registered", "lookup_offer_related",
     "lookup_related", "lookup_which_industry", "lookup_which_district", "transfer",
     "transfer_not_registered", "transfer_offer", "transfer_brief", "transfer_failed",

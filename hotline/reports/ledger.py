@@ -6,23 +6,29 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
+import multiprocessing
 import os
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from hotline.config import Settings
-from hotline.domain.tickets import TicketStatus, is_overdue
+from hotline.domain.tickets import DEFAULT_DAYS, TicketStatus, is_overdue
+from hotline.domain.workdays import WorkCalendar
 from hotline.errors import HotlineError
-from hotline.reports.stats import period_stats
+from hotline.reports.stats import PeriodStats
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
 from hotline.store.tickets_repo import TicketRepository
-from hotline.tickets.setup import ticket_repository
 
 CALL_COLUMNS = (
     "编号 id", "来电时间 arrived", "来电号码 caller", "被叫 called",
@@ -58,63 +64,151 @@ def _local(value: datetime | None, tz: ZoneInfo) -> datetime | None:
     return value.astimezone(tz).replace(tzinfo=None) if value is not None else None
 
 
-def build_workbook(month: str, calls: list[Any], tickets: list[Any],
-                   by_call: dict[int, list[int]], tz: ZoneInfo, now: datetime) -> Workbook:
-    wb = Workbook()
-    sheet = wb.active
-    assert sheet is not None
-    sheet.title = "来电台账"
-    sheet.append(CALL_COLUMNS)
-    for c in sorted(calls, key=lambda c: (c.arrived_at, c.id)):
-        sheet.append((c.id, _local(c.arrived_at, tz), c.caller, c.called,
-                      _local(c.answered_at, tz), c.rings, c.answered_by, c.owner,
-                      _local(c.ended_at, tz), c.disposition, c.category, c.summary,
-                      c.caller_name, c.callback_number, c.satisfaction,
-                      ",".join(str(t) for t in by_call.get(c.id, []))))
-    ts = wb.create_sheet("工单台账")
-    ts.append(TICKET_COLUMNS)
-    stats = period_stats(calls, tickets, now)
-    for t in tickets:
-        ts.append((t.id, t.call_id, t.kind, t.status, t.summary, t.owner, t.assignee,
-                   t.department, t.caller_name, t.callback_number, _local(t.created_at, tz),
-                   _local(t.due_at, tz), _local(t.replied_at, tz), _local(t.closed_at, tz),
-                   t.extensions, t.satisfaction,
-                   "是" if is_overdue(TicketStatus(t.status), t.due_at, now) else ""))
-    st = wb.create_sheet("统计")
-    st.append((f"{month} 统计 statistics", ""))
-    for row in stats.rows():
-        st.append(row)
-    for ws in wb.worksheets:
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
+# What a spreadsheet would take for the start of a formula (or of a DDE payload).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class LedgerBook:
+    """The workbook in openpyxl's write-only mode: rows go to temporary files as they come, so
+    a month of any size takes the same memory. Sheets are written in order (calls, tickets,
+    statistics); every method does CPU work and is called off the event loop."""
+
+    def __init__(self, tz: ZoneInfo) -> None:
+        self.tz = tz
+        self.wb = Workbook(write_only=True)
+        self.calls = self._sheet("来电台账", CALL_COLUMNS)
+        self.tickets: Any = None
+        self.stats = PeriodStats()
+
+    def _sheet(self, title: str, header: tuple[str, ...]) -> Any:
+        ws = self.wb.create_sheet(title)
         ws.freeze_panes = "A2"
-    return wb
+        bold = Font(bold=True)
+        ws.append([_cell(ws, h, bold) for h in header])
+        return ws
+
+    def _row(self, ws: Any, values: tuple[Any, ...]) -> None:
+        """One row; an empty string is an empty cell (not written at all)."""
+        ws.append([(_cell(ws, v) if v.startswith(FORMULA_STARTS) else v or None)
+                   if isinstance(v, str) else v for v in values])
+
+    def add_calls(self, rows: list[Any], by_call: dict[int, list[int]]) -> None:
+        tz = self.tz
+        for c in rows:
+            self._row(self.calls, (
+                c.id, _local(c.arrived_at, tz), c.caller, c.called, _local(c.answered_at, tz),
+                c.rings, c.answered_by, c.owner, _local(c.ended_at, tz), c.disposition,
+                c.category, c.summary, c.caller_name, c.callback_number, c.satisfaction,
+                ",".join(str(t) for t in by_call.get(c.id, []))))
+            self.stats.add_call(c)
+
+    def add_tickets(self, rows: list[Any], now: datetime) -> None:
+        if self.tickets is None:
+            self.tickets = self._sheet("工单台账", TICKET_COLUMNS)
+        tz = self.tz
+        for t in rows:
+            self._row(self.tickets, (
+                t.id, t.call_id, t.kind, t.status, t.summary, t.owner, t.assignee,
+                t.department, t.caller_name, t.callback_number, _local(t.created_at, tz),
+                _local(t.due_at, tz), _local(t.replied_at, tz), _local(t.closed_at, tz),
+                t.extensions, t.satisfaction,
+                "是" if is_overdue(TicketStatus(t.status), t.due_at, now) else ""))
+            self.stats.add_ticket(t, now)
+
+    def save(self, month: str, out: str | Path | IO[bytes]) -> None:
+        if self.tickets is None:
+            self.tickets = self._sheet("工单台账", TICKET_COLUMNS)
+        st = self._sheet("统计", (f"{month} 统计 statistics", ""))
+        for row in self.stats.finish().rows():
+            self._row(st, row)
+        self.wb.save(out)
 
 
-async def month_ledger(calls: CallRepository, tickets: TicketRepository, month: str,
-                       tz: ZoneInfo) -> tuple[Workbook, int, int]:
-    """The month's workbook, and how many calls and tickets it holds (the CLI and the
-    console's /ledger). HotlineError for a month that is not YYYY-MM."""
+def _cell(ws: Any, value: Any, font: Font | None = None) -> WriteOnlyCell:
+    """A cell written as it reads: a string stays a string (never a formula, whatever it
+    begins with), marked quote-prefixed so that editing it in a spreadsheet keeps it text."""
+    cell = WriteOnlyCell(ws, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+        cell.quotePrefix = value.startswith(FORMULA_STARTS)
+    if font is not None:
+        cell.font = font
+    return cell
+
+
+async def write_ledger(calls: CallRepository, tickets: TicketRepository, month: str,
+                       tz: ZoneInfo, out: str | Path | IO[bytes]) -> tuple[int, int]:
+    """The month's workbook written to ``out``, and how many calls and tickets it holds (the
+    CLI and the console's /ledger). The records are read a chunk at a time while the chunk
+    before is written (and counted) on a worker thread, so neither the month's size nor the
+    writing holds up the event loop; at most two chunks wait in memory. HotlineError for a
+    month that is not YYYY-MM."""
     start, end = month_bounds(month, tz)
-    rows = await calls.between(start, end)
-    found = await tickets.find(since=start, until=end, limit=1_000_000)
-    by_call = await tickets.by_calls([c.id for c in rows])
-    return (build_workbook(month, rows, found, by_call, tz, datetime.now(UTC)), len(rows),
-            len(found))
+    now = datetime.now(UTC)
+    book = await asyncio.to_thread(LedgerBook, tz)
+    ready: asyncio.Queue[Callable[[], None] | None] = asyncio.Queue(maxsize=2)
+
+    async def read() -> None:
+        async for rows in calls.chunks_between(start, end):
+            by_call = await tickets.by_calls([c.id for c in rows])
+            await ready.put(functools.partial(book.add_calls, rows, by_call))
+        async for found in tickets.chunks_created(start, end):
+            await ready.put(functools.partial(book.add_tickets, found, now))
+        await ready.put(None)
+
+    async def write() -> None:
+        while (step := await ready.get()) is not None:
+            await asyncio.to_thread(step)
+
+    async with asyncio.TaskGroup() as tg:
+        tg.create_task(read())
+        tg.create_task(write())
+    await asyncio.to_thread(book.save, month, out)
+    return book.stats.calls, book.stats.tickets
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    async def load() -> tuple[Workbook, int, int]:
-        db = Database(settings.effective_db_url)
+def export_ledger(db_url: str, month: str, timezone: str, path: Path) -> tuple[int, int]:
+    """Write the month's ledger to ``path`` (created 0600: it holds callers' numbers) with a
+    connection of its own: (calls, tickets). The CLI runs it as is; the console runs it in a
+    process of its own (ledger_in_child), so that building the book competes with live
+    calls for no lock of the console's interpreter."""
+    zone = ZoneInfo(timezone)
+    month_bounds(month, zone)  # a bad month before any file
+
+    async def write() -> tuple[int, int]:
+        db = Database(db_url)
+        # only read here: the calendar and the deadlines do not matter
+        tickets = TicketRepository(db, WorkCalendar(zone), dict(DEFAULT_DAYS))
         try:
-            return await month_ledger(CallRepository(db), ticket_repository(db, settings),
-                                      args.month, ZoneInfo(settings.timezone))
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.fchmod(fd, 0o600)  # an existing file too
+            with os.fdopen(fd, "wb") as f:
+                return await write_ledger(CallRepository(db), tickets, month, zone, f)
         finally:
             await db.close()
 
-    wb, calls, tickets = asyncio.run(load())
+    return asyncio.run(write())
+
+
+async def ledger_in_child(db_url: str, month: str, timezone: str) -> tuple[bytes, int, int]:
+    """The console's /ledger: the workbook built by a fresh process (spawned, not forked
+    from a process with threads), read back and removed: (xlsx, calls, tickets)."""
+    month_bounds(month, ZoneInfo(timezone))  # the caller's error, before any process
+    with tempfile.TemporaryDirectory(prefix="hotline-ledger-") as folder:
+        path = Path(folder) / "ledger.xlsx"
+        loop = asyncio.get_running_loop()
+        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        try:
+            calls, tickets = await loop.run_in_executor(
+                pool, export_ledger, db_url, month, timezone, path)
+        finally:  # waiting for the child to exit is a thread's wait, not the loop's
+            await asyncio.to_thread(pool.shutdown)
+        return await asyncio.to_thread(path.read_bytes), calls, tickets
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
     out = Path(args.xlsx)
-    wb.save(out)
-    os.chmod(out, 0o600)
+    calls, tickets = export_ledger(settings.effective_db_url, args.month, settings.timezone,
+                                   out)
     print(f"{out}: {calls} calls, {tickets} tickets for {args.month}")
     return 0

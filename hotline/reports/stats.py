@@ -1,13 +1,16 @@
-"""Statistics of a period's calls and tickets (pure: rows in, figures out). The monthly
-ledger's statistics sheet and the supervisor console show the same figures."""
+"""Statistics of a period's calls and tickets (pure: rows in, figures out), gathered a row at
+a time so that a year of calls is read in chunks, never held whole. The monthly ledger's
+statistics sheet and the supervisor console show the same figures."""
 
 from __future__ import annotations
 
 import statistics
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from hotline.domain.tickets import TicketStatus, is_overdue
 
@@ -30,6 +33,35 @@ class PeriodStats:
     overdue: int = 0
     answered_late: int = 0
     extended: int = 0
+    waits: list[float] = field(default_factory=list, repr=False)
+
+    def add_call(self, c: Any) -> None:
+        self.calls += 1
+        if c.answered_at is not None:
+            self.answered += 1
+            self.within_three_rings += 1 <= (c.rings or 0) <= 3
+            self.waits.append((c.answered_at - c.arrived_at).total_seconds())
+            self.by_operator[c.answered_by or "-"] += 1
+        self.dispositions[c.disposition or "in progress"] += 1
+        self.categories[c.category or "未分类"] += 1
+        if c.satisfaction is not None:
+            self.rated += 1
+            self.satisfaction[c.satisfaction] += 1
+
+    def add_ticket(self, t: Any, now: datetime) -> None:
+        self.tickets += 1
+        self.tickets_by_kind[t.kind] += 1
+        self.tickets_by_status[t.status] += 1
+        self.overdue += is_overdue(TicketStatus(t.status), t.due_at, now)
+        self.answered_late += t.replied_at is not None and t.replied_at > t.due_at
+        self.extended += t.extensions > 0
+
+    def finish(self) -> PeriodStats:
+        """The figures over everything added (the median, the mean)."""
+        self.median_wait_s = round(statistics.median(self.waits), 2) if self.waits else None
+        self.satisfaction_mean = round(sum(k * v for k, v in self.satisfaction.items())
+                                       / self.rated, 2) if self.rated else None
+        return self
 
     def rows(self) -> list[tuple[str, Any]]:
         pct = (f"{self.within_three_rings / self.answered:.1%}" if self.answered else "-")
@@ -51,29 +83,60 @@ class PeriodStats:
         return out
 
 
-def period_stats(calls: list[Any], tickets: list[Any], now: datetime) -> PeriodStats:
-    s = PeriodStats(calls=len(calls))
-    waits = []
+def period_stats(calls: Iterable[Any], tickets: Iterable[Any], now: datetime) -> PeriodStats:
+    s = PeriodStats()
     for c in calls:
-        if c.answered_at is not None:
-            s.answered += 1
-            s.within_three_rings += 1 <= (c.rings or 0) <= 3
-            waits.append((c.answered_at - c.arrived_at).total_seconds())
-            s.by_operator[c.answered_by or "-"] += 1
-        s.dispositions[c.disposition or "in progress"] += 1
-        s.categories[c.category or "未分类"] += 1
-        if c.satisfaction is not None:
-            s.rated += 1
-            s.satisfaction[c.satisfaction] += 1
-    if waits:
-        s.median_wait_s = round(statistics.median(waits), 2)
-    if s.rated:
-        s.satisfaction_mean = round(sum(k * v for k, v in s.satisfaction.items()) / s.rated, 2)
-    s.tickets = len(tickets)
+        s.add_call(c)
     for t in tickets:
-        s.tickets_by_kind[t.kind] += 1
-        s.tickets_by_status[t.status] += 1
-        s.overdue += is_overdue(TicketStatus(t.status), t.due_at, now)
-        s.answered_late += t.replied_at is not None and t.replied_at > t.due_at
-        s.extended += t.extensions > 0
-    return s
+        s.add_ticket(t, now)
+    return s.finish()
+
+
+@dataclass
+class ConsoleStats:
+    """The supervisor console's figures on top of the ledger's: calls per hour and per day,
+    handling time, first-contact resolution and satisfaction by operator."""
+
+    zone: ZoneInfo
+    period: PeriodStats = field(default_factory=PeriodStats)
+    per_hour: Counter[int] = field(default_factory=Counter)
+    per_day: Counter[str] = field(default_factory=Counter)
+    handle_s: float = 0.0
+    handled: int = 0
+    resolved_first: int = 0
+    ratings: dict[str, list[int]] = field(default_factory=dict)
+
+    def add_call(self, c: Any) -> None:
+        self.period.add_call(c)
+        local = c.arrived_at.astimezone(self.zone)
+        self.per_hour[local.hour] += 1
+        self.per_day[local.date().isoformat()] += 1
+        if c.answered_at and c.ended_at:
+            self.handle_s += (c.ended_at - c.answered_at).total_seconds()
+            self.handled += 1
+        if c.satisfaction is not None and c.answered_by:
+            self.ratings.setdefault(c.answered_by, []).append(c.satisfaction)
+        self.resolved_first += c.disposition in ("resolved", "referred")
+
+    def figures(self) -> dict[str, Any]:
+        s = self.period.finish()
+        return {
+            "calls": s.calls, "answered": s.answered,
+            "answered_within_three_rings": (s.within_three_rings / s.answered) if s.answered
+            else None,
+            "abandoned": s.dispositions.get("abandoned", 0),
+            "silent": s.dispositions.get("silent", 0),
+            "average_handle_s": round(self.handle_s / self.handled, 1) if self.handled
+            else None,
+            "first_contact_resolution": (self.resolved_first / s.answered) if s.answered
+            else None,
+            "satisfaction_mean": s.satisfaction_mean,
+            "satisfaction_by_operator": {k: round(sum(v) / len(v), 2)
+                                         for k, v in self.ratings.items()},
+            "complaints": s.tickets_by_kind.get("complaint", 0),
+            "tickets": s.tickets, "overdue_tickets": s.overdue,
+            "dispositions": dict(s.dispositions), "categories": dict(s.categories),
+            "per_hour": {str(h): self.per_hour.get(h, 0) for h in range(24)},
+            "per_day": dict(sorted(self.per_day.items())),
+            "rows": s.rows(),
+        }

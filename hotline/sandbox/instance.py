@@ -361,3 +361,5 @@ def _make_folders(inside: Path) -> None:
     for sub in ("etc", "run", "log", "spool", "spool/recording", "db", "keys", "tls",
                 "prompts"):
         (inside / sub).mkdir(parents=True, exist_ok=True)
+    # the calls' recordings: for Asterisk (their owner) alone
+    os.chmod(inside / "spool" / "recording", 0o700)

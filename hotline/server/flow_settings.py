@@ -23,4 +23,11 @@ def attendant_settings(s: Settings) -> AttendantSettings:
         apology_after_rings=s.apology_after_rings,
         emergency_lines={line: dial for line in ("110", "119", "120", "122")
                          if (dial := getattr(s, f"emergency_{line}"))},
-        out_of_scope=tuple(w.strip() for w in s.out_of_scope.split(",") if w.strip()))
+        out_of_scope=tuple(w.strip() for w in s.out_of_scope.split(",") if w.strip()),
+        recording_notice=recording_notice(s))
+
+
+def recording_notice(s: Settings) -> bool:
+    """HOTLINE_RECORDING_NOTICE: auto says it exactly when calls are recorded."""
+    return s.recording_notice == "yes" or (s.recording_notice == "auto"
+                                           and s.record_calls == "yes")

@@ -23,12 +23,14 @@ from hotline.calls.reconcile import Reconciler
 from hotline.config import Settings
 from hotline.directory.asked import AskedNames
 from hotline.directory.service import DirectoryService
+from hotline.domain.retention import parse_retention
 from hotline.errors import ConfigError, SpeechModelError, StoreError
 from hotline.live.hub import LiveHub
 from hotline.live.publishing_store import PublishingCallStore
 from hotline.observability.metrics import HotlineMetrics
 from hotline.ports import Clock
 from hotline.prompts.library import PromptLibrary
+from hotline.retention import PersonalDataService
 from hotline.seats.board import SeatRoster
 from hotline.seats.provision import SeatProvisioner
 from hotline.server.flow_settings import attendant_settings, flow_settings
@@ -44,6 +46,7 @@ from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
 from hotline.store.journal import JournalingCallStore
 from hotline.store.operators_repo import OperatorRepository
+from hotline.store.personal_data import PersonalData
 from hotline.store.sessions_repo import SessionRepository
 from hotline.store.users_repo import UserRepository
 from hotline.tickets.setup import ticket_repository
@@ -184,6 +187,9 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
         if present is not None:
             await reconciler.after_connect(present, connected_at)
 
+    users = UserRepository(db)
+    privacy = PersonalDataService(PersonalData(db), users, recorder, SystemClock(),
+                                  parse_retention(settings.retention_days))
     stream = EventStream(ari_url, user, password, settings.ari_app, Dispatcher(controller),
                          on_connected=on_connected, on_disconnected=controller.disconnected)
     services = Services(db=db, calls=calls, operators=operators, directory=directory,
@@ -193,7 +199,8 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
                         public_number=settings.public_number,
                         speech_model=describe(speech.engine) if speech else "",
                         speech=speech, vocabulary=vocabulary,
-                        tickets=tickets, users=UserRepository(db),
+                        tickets=tickets, users=users, privacy=privacy,
+                        retention_sweep_s=settings.retention_sweep_s,
                         sessions=SessionRepository(db), console=console_security(settings),
                         timezone=settings.timezone, recorder=recorder,
                         shutdown_timeout_s=settings.shutdown_timeout_s, pbx=pbx,
@@ -226,8 +233,12 @@ async def _telephony_ctx(app: web.Application) -> AsyncIterator[None]:
     start("reconcile-sweep", lambda: services.reconciler.keep_sweeping(
         services.stream.connected, services.unattended_sweep_s,
         lambda: set(services.controller.legs)))
+    if services.privacy is not None:  # the daily retention sweep
+        privacy = services.privacy
+        start("retention", lambda: privacy.keep_sweeping(services.retention_sweep_s))
     yield
-    await services.supervisor.stop("metrics", "vocabulary", "reconcile-sweep", "journal")
+    await services.supervisor.stop("metrics", "vocabulary", "reconcile-sweep", "journal",
+                                   *(["retention"] if services.privacy is not None else []))
     await services.controller.stop(services.shutdown_timeout_s)
     await services.supervisor.stop("ari-events", "directory", "controller")
     if services.speech is not None:

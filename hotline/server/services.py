@@ -13,6 +13,7 @@ from hotline.calls.reconcile import Reconciler
 from hotline.directory.service import DirectoryService
 from hotline.live.hub import LiveHub
 from hotline.observability.metrics import HotlineMetrics
+from hotline.retention import PersonalDataService
 from hotline.seats.board import SeatRoster
 from hotline.seats.provision import SeatProvisioner
 from hotline.server.pbx_access import PbxAccess
@@ -66,3 +67,5 @@ class Services:
     directory_refresh_s: float = 30.0  # how often a new directory import is looked for
     journal_replay_s: float = 2.0  # how often the journal is replayed while it holds writes
     console: ConsoleSecurity = field(default_factory=ConsoleSecurity)
+    privacy: PersonalDataService | None = None  # the retention sweep (None: not run here)
+    retention_sweep_s: float = 86400.0

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import String, case, func, insert, select, union, update
+from sqlalchemy import Row, String, case, func, insert, select, union, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from hotline.domain.calls import NewCall
+from hotline.domain.calls import NewCall, caller_forms, caller_number
 from hotline.errors import NotFoundError
+from hotline.store.chunks import chunks
 from hotline.store.database import Database
 from hotline.store.models import Call, CallEvent
 
@@ -146,12 +147,29 @@ class CallRepository:
         async with self.db.unit() as s:
             return list((await s.scalars(query)).all())
 
-    async def between(self, start: datetime, end: datetime) -> list[Call]:
-        """Calls that arrived in [start, end), oldest first (the monthly ledger)."""
-        query = select(Call).where(Call.arrived_at >= start, Call.arrived_at < end) \
-            .order_by(Call.arrived_at, Call.id)
+    async def by_caller(self, number: str, limit: int = 20) -> list[Call]:
+        """The calls from one caller, newest first: an exact match on the normalised number
+        (domain.calls.caller_number), in each form it may be stored in; nothing for an
+        anonymous or malformed one."""
+        normal = caller_number(number)
+        if normal is None:
+            return []
+        query = select(Call).where(Call.caller.in_(caller_forms(normal))) \
+            .order_by(Call.arrived_at.desc(), Call.id.desc()).limit(limit)
         async with self.db.unit() as s:
             return list((await s.scalars(query)).all())
+
+    def chunks_between(self, start: datetime, end: datetime, *columns: Any,
+                       size: int | None = None) -> AsyncIterator[list[Row[Any]]]:
+        """The calls that arrived in [start, end), oldest first, a chunk of rows at a time
+        (the ledger, the statistics): ``columns`` of the record (default all), with
+        ``arrived_at`` and ``id`` always among them."""
+        wanted = list(columns or Call.__table__.columns)
+        for key in (Call.arrived_at, Call.id):
+            if not any(c.key == key.key for c in wanted):
+                wanted.append(key)
+        query = select(*wanted).where(Call.arrived_at >= start, Call.arrived_at < end)
+        return chunks(self.db, query, (Call.arrived_at, Call.id), size)
 
     async def answer_counts(self, start: datetime, end: datetime) -> tuple[int, int, int]:
         """(calls, answered, answered within three rings) arrived in [start, end), counted
@@ -228,11 +246,17 @@ class CallRepository:
             rows = (await s.execute(query)).all()
         return [(str(entry), int(n)) for entry, n in rows]
 
-    async def between_with_events(self, start: datetime, end: datetime) -> list[Call]:
-        query = select(Call).where(Call.arrived_at >= start, Call.arrived_at < end) \
-            .order_by(Call.arrived_at, Call.id).options(selectinload(Call.events))
-        async with self.db.unit() as s:
-            return list((await s.scalars(query)).all())
+    def operator_transcripts(self, start: datetime, end: datetime, size: int | None = None
+                             ) -> AsyncIterator[list[Row[Any]]]:
+        """What operators said on the calls that arrived in [start, end), in chunks: rows of
+        (id, call_id, at, data, answered_by) of the ``transcript`` events whose speaker is
+        the operator (the inspection list)."""
+        query = select(CallEvent.id, CallEvent.call_id, CallEvent.at, CallEvent.data,
+                       Call.answered_by).join(Call, Call.id == CallEvent.call_id).where(
+            CallEvent.kind == "transcript",
+            CallEvent.data["speaker"].as_string() == "operator",
+            Call.arrived_at >= start, Call.arrived_at < end)
+        return chunks(self.db, query, (CallEvent.id,), size)
 
     async def open_calls(self, node: str | None = None,
                          before: datetime | None = None) -> list[Call]:

@@ -3,11 +3,11 @@ lifecycle, each change and its event in one unit of work."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.domain.tickets import (
@@ -23,6 +23,7 @@ from hotline.domain.tickets import (
 )
 from hotline.domain.workdays import WorkCalendar
 from hotline.errors import NotFoundError
+from hotline.store.chunks import chunks
 from hotline.store.database import Database
 from hotline.store.models import Call, Ticket, TicketEvent
 
@@ -154,6 +155,14 @@ class TicketRepository:
                                 Ticket.status.in_([s.value for s in UNANSWERED]))
         async with self.db.unit() as s:
             return list((await s.scalars(query)).all())
+
+    def chunks_created(self, since: datetime, until: datetime, size: int | None = None
+                       ) -> AsyncIterator[list[Row[Any]]]:
+        """The tickets raised in [since, until), in the order they were raised, a chunk of
+        rows (every column) at a time."""
+        query = select(*Ticket.__table__.columns).where(
+            Ticket.created_at >= since, Ticket.created_at < until)
+        return chunks(self.db, query, (Ticket.id,), size)
 
     async def counts(self, now: datetime) -> tuple[int, int]:
         """(tickets not closed, unanswered tickets past due) for the metrics."""

@@ -68,10 +68,11 @@ async def desk(request: web.Request) -> web.Response:
 
 async def caller_card(services: Services, call_id: int, zone: ZoneInfo) -> dict[str, Any]:
     """The call in hand as the desk shows it: the caller's number in full (it is the call in
-    hand), earlier calls and their open tickets, and what has been said so far."""
+    hand), the earlier calls from the same number (exactly; none for a withheld one) and their
+    open tickets, and what has been said so far."""
     call = await services.calls.get(call_id)  # with its events
-    earlier = [x for x in await services.calls.find(caller=call.caller, limit=20)
-               if x.id != call.id]
+    earlier = [x for x in await services.calls.by_caller(call.caller, limit=21)
+               if x.id != call.id][:20]
     open_tickets = [t for t in await services.tickets.find(call_ids=[x.id for x in earlier])
                     if t.status != TicketStatus.CLOSED]
     said = [{"speaker": e.data.get("speaker", ""), "text": e.data.get("text", "")}

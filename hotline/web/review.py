@@ -5,20 +5,15 @@ visibility rules as the pages)."""
 
 from __future__ import annotations
 
-import asyncio
-import io
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
-from openpyxl import Workbook
 
 from hotline.directory.unmatched import DEFAULT_DAYS, since_day
-from hotline.domain.etiquette import flag
 from hotline.errors import HotlineError
-from hotline.reports.ledger import month_bounds, month_ledger
-from hotline.reports.stats import period_stats
+from hotline.reports.ledger import ledger_in_child, month_bounds
+from hotline.reports.review import console_stats, inspection
 from hotline.web.auth import USERS, require, session_of
 from hotline.web.console import SUPERVISING, call_row, find_calls, json_ok, local, page, tz
 from hotline.web.keys import SERVICES
@@ -39,37 +34,8 @@ def _period(request: web.Request) -> tuple[datetime, datetime, str]:
 async def stats_data(request: web.Request) -> dict[str, Any]:
     since, until, label = _period(request)
     services = request.app[SERVICES]
-    calls = await services.calls.between(since, until)
-    tickets = await services.tickets.find(since=since, until=until, limit=100_000)
-    s = period_stats(calls, tickets, until)
-    zone = tz(request)
-    per_hour = Counter(c.arrived_at.astimezone(zone).hour for c in calls)
-    per_day = Counter(c.arrived_at.astimezone(zone).date().isoformat() for c in calls)
-    handle = [(c.ended_at - c.answered_at).total_seconds() for c in calls
-              if c.answered_at and c.ended_at]
-    by_op: dict[str, list[int]] = {}
-    for c in calls:
-        if c.satisfaction is not None and c.answered_by:
-            by_op.setdefault(c.answered_by, []).append(c.satisfaction)
-    resolved_first = sum(1 for c in calls if c.disposition in ("resolved", "referred"))
-    return {
-        "period": label, "since": since.isoformat(), "until": until.isoformat(),
-        "calls": s.calls, "answered": s.answered,
-        "answered_within_three_rings": (s.within_three_rings / s.answered) if s.answered
-        else None,
-        "abandoned": s.dispositions.get("abandoned", 0),
-        "silent": s.dispositions.get("silent", 0),
-        "average_handle_s": round(sum(handle) / len(handle), 1) if handle else None,
-        "first_contact_resolution": (resolved_first / s.answered) if s.answered else None,
-        "satisfaction_mean": s.satisfaction_mean,
-        "satisfaction_by_operator": {k: round(sum(v) / len(v), 2) for k, v in by_op.items()},
-        "complaints": s.tickets_by_kind.get("complaint", 0),
-        "tickets": s.tickets, "overdue_tickets": s.overdue,
-        "dispositions": dict(s.dispositions), "categories": dict(s.categories),
-        "per_hour": {str(h): per_hour.get(h, 0) for h in range(24)},
-        "per_day": dict(sorted(per_day.items())),
-        "rows": s.rows(),
-    }
+    figures = await console_stats(services.calls, services.tickets, since, until, tz(request))
+    return {"period": label, "since": since.isoformat(), "until": until.isoformat()} | figures
 
 
 @routes.get("/api/stats")
@@ -107,17 +73,10 @@ async def inspection_page(request: web.Request) -> web.Response:
     require(request, *SUPERVISING)
     since, until, label = _period(request)
     zone = tz(request)
-    findings = []
-    for call in await request.app[SERVICES].calls.between_with_events(since, until):
-        for e in call.events:
-            if e.kind != "transcript" or e.data.get("speaker") != "operator":
-                continue
-            for f in flag(str(e.data.get("text", ""))):
-                findings.append({"call": call.id, "at": local(e.at, zone),
-                                 "operator": e.data.get("job_number") or call.answered_by,
-                                 "text": e.data.get("text"), "phrase": f.phrase,
-                                 "situation": f.situation, "instead": f.instead})
-    return page(request, "inspection.html", period=label, findings=findings)
+    findings, more = await inspection(request.app[SERVICES].calls, since, until)
+    for f in findings:
+        f["at"] = local(f["at"], zone)
+    return page(request, "inspection.html", period=label, findings=findings, more=more)
 
 
 @routes.get("/audit")
@@ -167,15 +126,8 @@ async def ledger(request: web.Request) -> web.Response:
         month_bounds(month, zone)  # the caller's error, not the database's
     except HotlineError:
         raise web.HTTPBadRequest(text="month: expected YYYY-MM") from None
-    workbook, calls, tickets = await month_ledger(services.calls, services.tickets, month, zone)
-    book = await asyncio.to_thread(_xlsx, workbook)
+    book, calls, tickets = await ledger_in_child(services.db.url, month, services.timezone)
     await request.app[USERS].audit(session.user, "export_ledger", month,
                                    {"calls": calls, "tickets": tickets})
     return web.Response(body=book, content_type=XLSX, headers={
         "Content-Disposition": f'attachment; filename="ledger-{month}.xlsx"'})
-
-
-def _xlsx(book: Workbook) -> bytes:
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()

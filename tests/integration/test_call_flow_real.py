@@ -81,6 +81,7 @@ async def test_a_caller_rates_the_service_and_calls_show_prints_the_record(
     assert row.satisfaction == 4, said
     assert row.disposition == "resolved"
     assert said[-3:] == ["rating_request", "rating_thanks", "goodbye"]
+    assert said[:2] == ["recording_notice", "opening"], "the call is recorded: the caller is told"
     # The same first-question record, as a supervisor sees it with `calls show`.
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
     env.update(HOTLINE_DB_URL=real.db_url, HOTLINE_HOME=str(real.home))

@@ -1,14 +1,24 @@
-"""Inspection of forbidden phrases (003 附件) and the period statistics, without I/O."""
+"""Inspection of forbidden phrases (003 附件) and the period statistics: without I/O, and
+over the stores a chunk at a time."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
+from unittest.mock import patch
+from zoneinfo import ZoneInfo
 
+from hotline.domain.calls import NewCall
 from hotline.domain.etiquette import flag
+from hotline.domain.tickets import DEFAULT_DAYS
+from hotline.domain.workdays import WorkCalendar
 from hotline.live.hub import Happening
 from hotline.observability.metrics import HotlineMetrics
+from hotline.reports.review import console_stats, inspection
 from hotline.reports.stats import period_stats
+from hotline.store.calls_repo import CallRepository
+from hotline.store.database import Database
+from hotline.store.tickets_repo import TicketRepository
 
 
 def test_forbidden_phrases_are_flagged_with_the_polite_alternative() -> None:
@@ -76,3 +86,33 @@ def test_the_attendant_never_says_a_forbidden_phrase() -> None:
     assert {k: v for k, v in said.items() if v} == {}
     assert [f.phrase for f in flag("这个不归我管，你找别人去吧，我也不清楚")] == \
         ["不清楚", "不归我管", "找别人去"]
+
+
+async def test_the_consoles_figures_and_inspection_read_the_period_in_chunks(db: Database
+                                                                            ) -> None:
+    """More calls than one chunk: every one counted, every forbidden phrase an operator
+    said found, nothing from outside the period (both databases)."""
+    t0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
+    calls = CallRepository(db)
+    for n in range(7):
+        cid = await calls.open_call(NewCall(f"r-{n}", f"1390000000{n}", "12345",
+                                            t0 + timedelta(minutes=n)))
+        await calls.update_call(cid, answered_at=t0 + timedelta(minutes=n, seconds=4),
+                                ended_at=t0 + timedelta(minutes=n + 1), rings=1,
+                                answered_by="1001", disposition="resolved", satisfaction=5)
+        await calls.add_event(cid, "transcript", {"speaker": "operator", "text": "急什么"})
+        await calls.add_event(cid, "transcript", {"speaker": "caller", "text": "自己看去"})
+    outside = await calls.open_call(NewCall("r-x", "13900000009", "12345",
+                                            t0 - timedelta(days=3)))
+    await calls.add_event(outside, "transcript", {"speaker": "operator", "text": "等着吧"})
+    tickets = TicketRepository(db, WorkCalendar(ZoneInfo("Asia/Shanghai")), dict(DEFAULT_DAYS))
+    since, until = t0 - timedelta(hours=1), t0 + timedelta(hours=1)
+    with patch("hotline.store.chunks.CHUNK", 3):
+        figures = await console_stats(calls, tickets, since, until, ZoneInfo("Asia/Shanghai"))
+        findings, more = await inspection(calls, since, until)
+        few, cut = await inspection(calls, since, until, limit=4)
+    assert figures["calls"] == 7 and figures["answered"] == 7
+    assert figures["per_hour"]["9"] == 7 and figures["average_handle_s"] == 56.0
+    assert figures["satisfaction_by_operator"] == {"1001": 5.0}
+    assert [f["phrase"] for f in findings] == ["急什么"] * 7 and not more
+    assert len(few) == 4 and cut

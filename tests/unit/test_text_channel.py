@@ -234,7 +234,8 @@ PHONE_ONLY = {"opening_after_wait": "test_call_flow.py", "seat_fault_transfer": 
               "seat_fault_goodbye": "test_call_flow.py", "transfer_brief": "test_faults.py",
               "no_speech_model": "test_seats.py", "operator_handover": "test_seats.py",
               "emergency_brief": "test_call_flow.py", "low_volume": "test_call_flow.py",
-              "low_volume_goodbye": "test_call_flow.py"}
+              "low_volume_goodbye": "test_call_flow.py",
+              "recording_notice": "test_recording_notice.py"}  # nothing recorded on text
 
 
 async def test_every_scripted_phrase_is_spoken(deps: TextDeps) -> None:
