@@ -108,6 +108,8 @@ class StreamingRecognizer:
         cut = deadline + self.settings.max_ms / 1000 + 1  # an utterance in progress may end
         while True:
             left = (cut if stream.speaking else deadline) - loop.time()
+            if stream.finishing:  # ended and still being decoded (Whisper): its text is due
+                left = max(left, 0.05)
             if left <= 0:
                 return ""
             got = asyncio.ensure_future(stream.finals.get())

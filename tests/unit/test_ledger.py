@@ -63,9 +63,11 @@ async def test_cells_a_spreadsheet_would_run_are_written_as_text(
     for column, value in HOSTILE.items():
         cell = first[column]
         assert (cell.value, cell.data_type, cell.quotePrefix) == (value, "s", True), column
-    # (an XML reader reads a carriage return in text as a line feed)
-    for cell, value in ((second[12], "\t=1+1"), (second[11], "\n=2+2")):
-        assert (cell.value, cell.data_type, cell.quotePrefix) == (value, "s", True)
+    # (written by lxml a carriage return stays one; by the plain XML writer it is read back
+    # as a line feed: either way a text cell, never a formula)
+    for cell, value in ((second[12], "\t=1+1"), (second[11], "\r=2+2")):
+        assert (str(cell.value).replace("\n", "\r"), cell.data_type, cell.quotePrefix) == \
+            (value, "s", True)
     ordinary = first[3]  # the number called: an ordinary string, not quote-prefixed
     assert (ordinary.value, ordinary.data_type, ordinary.quotePrefix) == ("12345", "s", False)
     ticket = wb["工单台账"][2]

@@ -366,3 +366,30 @@ def test_vosk_takes_the_step_vocabulary_into_its_grammar_between_utterances() ->
     t.finish()
     assert t.applied == "은행"
     engine.close()
+
+
+async def test_words_still_being_decoded_when_the_window_closes_are_waited_for() -> None:
+    """The caller stopped speaking just before the step's window closed and Whisper takes
+    longer than what is left of it: the words are the answer, not silence (a real Mandarin
+    call lost "帮我查一下人社局的电话" that way)."""
+    from hotline.speech.recognizer import StreamingRecognizer
+    from tests.unit.test_speech import FakeTap, Leg, quiet, tone
+
+    class SlowModel(BlockingModel):
+        def transcribe(self, audio: Any, **options: Any) -> tuple[Any, Any]:
+            threading.Event().wait(1.2)  # longer than the window and its grace
+            return iter([FakeSegment("帮我查一下人社局的电话")]), None
+
+    engine = WhisperEngine("unused", WhisperSettings(), model=SlowModel())
+    tap, leg = FakeTap(), Leg()
+    rec = StreamingRecognizer(engine, tap)
+    await rec.attach(leg)  # type: ignore[arg-type]
+    assert tap.push is not None
+    tap.push(quiet(0.3) + tone(0.6) + quiet(0.4))
+    for _ in range(200):
+        if rec.decoding(leg):  # type: ignore[arg-type]
+            break
+        await asyncio.sleep(0.01)
+    assert rec.decoding(leg)  # type: ignore[arg-type]
+    assert await rec.listen(leg, 0.1) == "帮我查一下人社局的电话"  # type: ignore[arg-type]
+    await rec.close()
