@@ -114,8 +114,10 @@ class Recognizer(Protocol):
 
     available: bool
 
-    async def attach(self, leg: CallLeg, on_segment: OnSegment | None = None) -> None:
-        """Start hearing the caller (at answer); segments go to on_segment as they come."""
+    async def attach(self, leg: CallLeg, on_segment: OnSegment | None = None,
+                     hint: str = "") -> None:
+        """Start hearing the caller (at answer); segments go to on_segment as they come;
+        ``hint``: what the first words are expected to be (until a listen says otherwise)."""
         ...
     async def detach(self, leg: CallLeg) -> None: ...
     async def listen(self, leg: CallLeg, timeout_s: float, hint: str = "") -> str:

@@ -30,8 +30,10 @@ class ScriptedRecognizer:
         self.decode_s = 0.0  # how long recognition takes once the caller stops (a busy pool)
         self._decoding = False
 
-    async def attach(self, leg: CallLeg, on_segment: OnSegment | None = None) -> None:
+    async def attach(self, leg: CallLeg, on_segment: OnSegment | None = None,
+                     hint: str = "") -> None:
         self.on_segment[leg.id] = on_segment
+        self.hints.append(hint)
 
     async def detach(self, leg: CallLeg) -> None:
         self.detached.append(leg.id)

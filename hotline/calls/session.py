@@ -19,6 +19,7 @@ from hotline.attendant.call import AttendantCall, AttendantSettings
 from hotline.attendant.callback import take_for_callback
 from hotline.attendant.closing import close
 from hotline.attendant.greeting import greet, opening_phrases
+from hotline.attendant.port import Expect
 from hotline.attendant.serve import attend
 from hotline.calls.call_ports import CallTickets, StoreRecord, closing_fields
 from hotline.calls.context import CallContext, FlowSettings, SeatLeg
@@ -211,7 +212,9 @@ class CallSession:
             return
         self.stack.push_async_callback(self._let_go, rec, self.leg)
         try:
-            await rec.attach(self.leg, self.transcript("caller"))
+            # the caller's first words (often over the greeting) are a free request
+            await rec.attach(self.leg, self.transcript("caller"),
+                             hint=dialogue.vocabulary.hint(Expect.FREE))
         except HotlineError as exc:
             log.error("call %s: speech recognition could not start: %s",
                       self.call.record_id, exc)

@@ -67,5 +67,7 @@ def describe(engine: SpeechEngine) -> str:
         return type(engine).__name__
     digest = getattr(info, "model_sha256", "")
     rate = getattr(info, "sample_rate", engine.rate)
-    return (f"{type(engine).__name__.removesuffix('Engine').lower()} {info.path} "
-            f"({rate} Hz{', sha256 ' + digest[:16] if digest else ''})")
+    more = f", sha256 {digest[:16]}" if digest else ""
+    if hasattr(info, "dynamic_graph"):  # Vosk
+        more = (", lookahead (grammar supported)" if info.dynamic_graph else ", static HCLG")
+    return f"{type(engine).__name__.removesuffix('Engine').lower()} {info.path} ({rate} Hz{more})"

@@ -52,7 +52,8 @@ class StreamingRecognizer:
     def streams(self) -> int:
         return len(self._calls)
 
-    async def attach(self, leg: CallLeg, on_segment: OnSegment | None = None) -> None:
+    async def attach(self, leg: CallLeg, on_segment: OnSegment | None = None,
+                     hint: str = "") -> None:
         if leg.id in self._calls:
             return
 
@@ -66,6 +67,8 @@ class StreamingRecognizer:
                 await on_segment(u)
 
         transcriber = await self.engine.new_transcriber()
+        if hint and hasattr(transcriber, "hint"):
+            transcriber.hint = hint
         stream = SpeechStream(self.engine, transcriber, self.settings, segment)
         stream.start()
         try:

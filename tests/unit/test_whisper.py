@@ -223,7 +223,8 @@ async def test_the_lookup_and_confirmation_steps_bias_the_recogniser(
         await fake_ari.talking(cid)
         row = await h.record_for(cid)
     assert row.disposition == "resolved"  # traditional and punctuated, still found
-    free, yes_no = recognizer.hints[0], recognizer.hints[1]
+    attached, free, yes_no = recognizer.hints[:3]
+    assert attached == free  # the first words, over the greeting, are biased the same way
     assert free.startswith("帮我查一下电话。") and "万州区" in free and "银行" in free
     assert yes_no.startswith("是的。对。")
 
