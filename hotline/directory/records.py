@@ -1,8 +1,11 @@
 """Directory entries and the CSV they come in, validated row by row.
 
 The CSV is UTF-8 with the header ``id,name,aliases,industry,district,address,phone,
-transfer_to``; ``aliases`` is ``|``-separated; ``transfer_to`` is an Asterisk dial string or
-empty (not registered for transfer). Every problem is reported with its line number.
+transfer_to``; ``aliases`` is ``|``-separated; ``transfer_to`` is an Asterisk dial string
+matching the allowed pattern (HOTLINE_TRANSFER_PATTERN: by default the ``departments``
+endpoint, with an optional number) or empty (not registered for transfer): a directory row
+must not make a call dial an operator's seat, the carrier trunk or a Local channel into
+another context. Every problem is reported with its line number.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ HEADER = ("id", "name", "aliases", "industry", "district", "address", "phone", "
 _PHONE = re.compile(r"^\+?[0-9][0-9\-]{2,19}$")
 _DIAL = re.compile(r"^[A-Za-z0-9_]+/[^\s,]+$")
 MAX_FIELD = 200
+DEFAULT_TRANSFER_PATTERN = r"PJSIP/([0-9]{1,32}@)?departments"
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,10 @@ class CsvProblems(HotlineError):
         return f"{len(self.problems)} bad row(s), nothing imported:\n{shown}{tail}"
 
 
-def parse_csv(data: bytes, path: str = "<csv>") -> tuple[list[Entry], list[tuple[int, str]]]:
+def parse_csv(data: bytes, path: str = "<csv>",
+              transfer_pattern: str = DEFAULT_TRANSFER_PATTERN
+              ) -> tuple[list[Entry], list[tuple[int, str]]]:
+    allowed = re.compile(transfer_pattern)
     problems: list[tuple[int, str]] = []
     try:
         text = data.decode("utf-8-sig")
@@ -82,7 +89,7 @@ def parse_csv(data: bytes, path: str = "<csv>") -> tuple[list[Entry], list[tuple
         if len(row) != len(HEADER):
             problems.append((line, f"expected {len(HEADER)} fields, found {len(row)}"))
             continue
-        entry, problem = _entry(row)
+        entry, problem = _entry(row, allowed)
         if problem:
             problems.append((line, problem))
             continue
@@ -95,7 +102,7 @@ def parse_csv(data: bytes, path: str = "<csv>") -> tuple[list[Entry], list[tuple
     return entries, problems
 
 
-def _entry(row: list[str]) -> tuple[Entry | None, str]:
+def _entry(row: list[str], allowed: re.Pattern[str]) -> tuple[Entry | None, str]:
     v = [c.strip() for c in row]
     rid, name, aliases, industry, district, address, phone, transfer = v
     for column, value in zip(HEADER, v, strict=True):
@@ -113,5 +120,8 @@ def _entry(row: list[str]) -> tuple[Entry | None, str]:
         return None, "phone: empty (an entry needs a phone number or a transfer target)"
     if transfer and not _DIAL.match(transfer):
         return None, f"transfer_to: {transfer!r} is not an Asterisk dial string (TECH/resource)"
+    if transfer and not allowed.fullmatch(transfer):
+        return None, (f"transfer_to: {transfer!r} is not allowed (HOTLINE_TRANSFER_PATTERN: "
+                      f"{allowed.pattern})")
     alias_list = tuple(a.strip() for a in aliases.split("|") if a.strip())
     return Entry(rid, name, alias_list, industry, district, address, phone, transfer), ""
