@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from hotline.directory.records import DEFAULT_TRANSFER_PATTERN
 from hotline.domain.retention import parse_retention
 from hotline.domain.workdays import parse_dates
 from hotline.errors import ConfigError
@@ -113,6 +114,12 @@ class Settings:
     session_idle_s: float = 1800.0  # a console session ends after this long without a request
     session_absolute_s: float = 28800.0  # ... and this long after login, whatever happens
     trusted_proxies: str = ""  # comma-separated addresses/networks whose X-Forwarded-For counts
+    # The SIP edge (issue 15). Comma-separated addresses or networks (CIDR).
+    trunk_match: str = "127.0.0.1"  # the carrier's gateways: only they reach context public
+    operator_networks: str = "127.0.0.1/32"  # where operators' phones and browsers may be
+    transfer_pattern: str = DEFAULT_TRANSFER_PATTERN  # what a directory row may dial
+    seat_nat: str = "no"  # yes: SIP-phone seats are behind NAT (symmetric RTP, rport);
+                          # browser seats always are
 
     @property
     def effective_db_url(self) -> str:
@@ -236,6 +243,19 @@ def _validate(s: Settings) -> None:
             raise bad("ari_url", "must be an http(s) URL such as http://127.0.0.1:8088/ari")
     if s.sip_ws_url and urlparse(s.sip_ws_url).scheme not in ("ws", "wss"):
         raise bad("sip_ws_url", "must be a ws:// or wss:// URL such as wss://pbx.example/ws")
+    for key in ("trunk_match", "operator_networks"):
+        try:
+            if not networks(getattr(s, key)):
+                raise ValueError("empty")
+        except ValueError as exc:
+            raise bad(key, f"a comma-separated list of addresses or networks such as "
+                           f"203.0.113.5,198.51.100.0/24 ({exc})") from None
+    try:
+        re.compile(s.transfer_pattern)
+    except re.error as exc:
+        raise bad("transfer_pattern", f"not a regular expression: {exc}") from None
+    if s.seat_nat not in ("yes", "no"):
+        raise bad("seat_nat", "yes or no")
     if s.try_page not in ("auto", "yes", "no"):
         raise bad("try_page", "auto (sandbox only), yes or no")
     if s.db_url and not s.db_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
@@ -303,6 +323,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     settings = Settings(**values)
     _validate(settings)
     return settings
+
+
+def networks(value: str) -> list[str]:
+    """'203.0.113.5, 198.51.100.0/24' -> ['203.0.113.5/32', '198.51.100.0/24'] (ValueError
+    on anything else: a host name, a bad mask)."""
+    return [str(ipaddress.ip_network(part.strip(), strict=False))
+            for part in value.split(",") if part.strip()]
 
 
 def replace(settings: Settings, **changes: Any) -> Settings:

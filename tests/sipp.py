@@ -13,9 +13,9 @@ from pathlib import Path
 SCENARIOS = Path(__file__).parent / "sipp"
 
 
-def free_udp_port() -> int:
+def free_udp_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((host, 0))
         return int(s.getsockname()[1])
 
 
@@ -30,15 +30,19 @@ class SippResult:
 async def sipp(target_port: int, *, scenario: str = "call", number: str = "12345",
                calls: int = 1, rate: float = 1.0, limit: int = 1, hold_ms: int = 2000,
                timeout_s: int = 60, extra: list[str] | None = None,
-               caller: str = "13900000001", workdir: Path | None = None) -> SippResult:
-    port = free_udp_port()
+               caller: str = "13900000001", workdir: Path | None = None,
+               local_ip: str = "127.0.0.1") -> SippResult:
+    """``local_ip``: the caller's address (any of 127.0.0.0/8 is loopback; the sandbox's
+    trunk is 127.0.0.1 only)."""
+    port = free_udp_port(local_ip)
     if scenario in ("uac", "uas"):
         scen = ["-sn", scenario]
     else:
         scen = ["-sf", scenario if scenario.endswith(".xml") else str(
             SCENARIOS / f"{scenario}.xml")]
-    cmd = ["sipp", f"127.0.0.1:{target_port}", *scen, "-s", number, "-i", "127.0.0.1",
-           "-p", str(port), "-mp", str(free_udp_port()), "-m", str(calls), "-r", str(rate),
+    cmd = ["sipp", f"127.0.0.1:{target_port}", *scen, "-s", number, "-i", local_ip,
+           "-p", str(port), "-mp", str(free_udp_port(local_ip)), "-m", str(calls),
+           "-r", str(rate),
            "-l", str(limit), "-d", str(hold_ms), "-timeout", f"{timeout_s}s",
            "-timeout_error", "-nostdin", "-key", "caller", caller, *(extra or [])]
     proc = await asyncio.create_subprocess_exec(

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from hotline.ari.events import Channel
 from hotline.ari.rest import AriRest
+from hotline.domain.caller_id import normalise_caller
 from hotline.errors import AriNotFound, CallerGone, LegGone
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,8 @@ class AriCallLeg:
         self._rest = rest
         self.is_caller = is_caller
         self.channel = channel
+        # validated at arrival: the record, the seat's phone and the logs see only this
+        self.caller_id = normalise_caller(channel.caller_number)
         self._gone = asyncio.Event()
         self._dtmf: asyncio.Queue[str] = asyncio.Queue()
         self._playbacks: dict[str, asyncio.Future[None]] = {}
@@ -40,7 +43,11 @@ class AriCallLeg:
 
     @property
     def caller(self) -> str:
-        return self.channel.caller_number
+        return self.caller_id.number
+
+    @property
+    def rejected_caller(self) -> str | None:
+        return self.caller_id.rejected
 
     @property
     def called(self) -> str:

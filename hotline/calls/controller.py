@@ -109,6 +109,11 @@ class CallController:
         if role == "seat" and self.telephony is not None:
             self.telephony.on_seat_answered(channel)
             return
+        if role == "operator":  # an operator's softphone dialled out: nothing is served
+            log.info("operator channel %s dialled %s: ended", channel.id,
+                     mask_number(channel.exten))
+            await self._safe(self.rest.hangup(channel.id, "unallocated"))
+            return
         if role != "public":
             log.debug("StasisStart %s with args %s left to other handlers", channel.id,
                       event.args)

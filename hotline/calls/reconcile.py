@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from hotline.ari.rest import AriRest
+from hotline.domain.caller_id import normalise_caller
 from hotline.domain.calls import NewCall
 from hotline.errors import StoreError, TelephonyError
 from hotline.privacy import mask_number
@@ -42,8 +43,8 @@ def parse_unattended(key: str, node: str) -> NewCall | None:
     if len(parts) != 4 or not parts[1].isdigit() or not parts[0]:
         return None
     at = datetime.fromtimestamp(int(parts[1]), UTC)
-    return NewCall(channel_id=parts[0], caller=parts[3], called=parts[2], arrived_at=at,
-                   node=node)
+    return NewCall(channel_id=parts[0], caller=normalise_caller(parts[3]).number,
+                   called=parts[2], arrived_at=at, node=node)
 
 
 class Reconciler:

@@ -128,6 +128,9 @@ class CallSession:
                 await self.leg.ring()
         finally:
             self.call.record_id = await opening
+        if self.leg.rejected_caller is not None:
+            await d.store.add_event(self.call.record_id, "caller_id_rejected",
+                                    {"raw": self.leg.rejected_caller})
         if d.requests is not None:
             d.requests.open(self.call.record_id)
             self.stack.callback(d.requests.forget, self.call.record_id)

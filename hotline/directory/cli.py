@@ -151,7 +151,8 @@ async def _import(args: argparse.Namespace, settings: Settings) -> int:
     db = Database(settings.effective_db_url)
     try:
         t = time.perf_counter()
-        rows = await import_csv(db, args.file, replace=args.replace)
+        rows = await import_csv(db, args.file, replace=args.replace,
+                                transfer_pattern=settings.transfer_pattern)
         print(f"imported {rows} entries from {args.file} in {time.perf_counter() - t:.1f} s")
         return 0
     except CsvProblems as exc:

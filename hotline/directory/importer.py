@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import delete, func, insert, select
 from tqdm import tqdm
 
-from hotline.directory.records import CsvProblems, Entry, parse_csv
+from hotline.directory.records import DEFAULT_TRANSFER_PATTERN, CsvProblems, Entry, parse_csv
 from hotline.errors import StoreError
 from hotline.store.database import Database
 from hotline.store.models import DirectoryEntry, DirectoryImport
@@ -24,13 +24,14 @@ CHUNK = 20_000
 
 
 async def import_csv(db: Database, path: Path, *, replace: bool = False,
-                     progress: bool = True) -> int:
+                     progress: bool = True,
+                     transfer_pattern: str = DEFAULT_TRANSFER_PATTERN) -> int:
     """Validate and import ``path``; returns the number of rows. Raises CsvProblems."""
     try:
         data = await asyncio.to_thread(path.read_bytes)
     except OSError as exc:
         raise StoreError(f"cannot read {path}: {exc.strerror}") from None
-    entries, problems = parse_csv(data, str(path))
+    entries, problems = parse_csv(data, str(path), transfer_pattern)
     if problems:
         raise CsvProblems(str(path), problems)
     bar = tqdm(total=len(entries), unit="rows", desc="importing", file=sys.stderr,

@@ -5,7 +5,11 @@ transfer_to`` and optionally ``hot`` after them; ``aliases`` is ``|``-separated;
 ``transfer_to`` is an Asterisk dial string or empty (not registered for transfer); ``hot``
 (1/0, yes/no, true/false, 是/否, or empty for no) marks what callers ask for most, for the
 recogniser's vocabulary. A line starting with ``#`` outside a quoted field is a comment.
-Every problem is reported with its line number in the file, comments counted.
+``transfer_to`` must match the allowed pattern
+(HOTLINE_TRANSFER_PATTERN: by default the ``departments`` endpoint, with an optional number):
+a directory row must not make a call dial an operator's seat, the carrier trunk or a Local
+channel into another context. Every problem is reported with its line number in the file,
+comments counted.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ _NO = frozenset({"", "0", "no", "false", "否"})
 _PHONE = re.compile(r"^\+?[0-9][0-9\-]{2,19}$")
 _DIAL = re.compile(r"^[A-Za-z0-9_]+/[^\s,]+$")
 MAX_FIELD = 200
+DEFAULT_TRANSFER_PATTERN = r"PJSIP/([0-9]{1,32}@)?departments"
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,10 @@ class _Lines:
             yield line
 
 
-def parse_csv(data: bytes, path: str = "<csv>") -> tuple[list[Entry], list[tuple[int, str]]]:
+def parse_csv(data: bytes, path: str = "<csv>",
+              transfer_pattern: str = DEFAULT_TRANSFER_PATTERN
+              ) -> tuple[list[Entry], list[tuple[int, str]]]:
+    allowed = re.compile(transfer_pattern)
     problems: list[tuple[int, str]] = []
     try:
         text = data.decode("utf-8-sig")
@@ -116,7 +124,7 @@ def parse_csv(data: bytes, path: str = "<csv>") -> tuple[list[Entry], list[tuple
         if len(row) != len(columns):
             problems.append((line, f"expected {len(columns)} fields, found {len(row)}"))
             continue
-        entry, problem = _entry(dict(zip(columns, row, strict=True)))
+        entry, problem = _entry(dict(zip(columns, row, strict=True)), allowed)
         if problem:
             problems.append((line, problem))
             continue
@@ -129,7 +137,7 @@ def parse_csv(data: bytes, path: str = "<csv>") -> tuple[list[Entry], list[tuple
     return entries, problems
 
 
-def _entry(row: dict[str, str]) -> tuple[Entry | None, str]:
+def _entry(row: dict[str, str], allowed: re.Pattern[str]) -> tuple[Entry | None, str]:
     v = {k: c.strip() for k, c in row.items()}
     for column, value in v.items():
         if len(value) > MAX_FIELD:
@@ -147,6 +155,9 @@ def _entry(row: dict[str, str]) -> tuple[Entry | None, str]:
         return None, "phone: empty (an entry needs a phone number or a transfer target)"
     if transfer and not _DIAL.match(transfer):
         return None, f"transfer_to: {transfer!r} is not an Asterisk dial string (TECH/resource)"
+    if transfer and not allowed.fullmatch(transfer):
+        return None, (f"transfer_to: {transfer!r} is not allowed (HOTLINE_TRANSFER_PATTERN: "
+                      f"{allowed.pattern})")
     hot = v.get("hot", "").lower()
     if hot not in _YES and hot not in _NO:
         return None, f"hot: {v['hot']!r} is not one of 1/0, yes/no, true/false, 是/否 (or empty)"

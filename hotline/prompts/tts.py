@@ -57,5 +57,6 @@ def synthesise(text: str, target_base: Path, voice: str = "cmn-latn-pinyin",
     words = to_pinyin(text) if voice.startswith("cmn") else text
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "raw.wav"
-        _run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), words])
+        # "--": a text that begins with "-" (a name, say) is spoken, not taken for an option
+        _run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), "--", words])
         return convert(raw, target_base)

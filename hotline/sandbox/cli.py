@@ -14,6 +14,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("sandbox", help="the development Asterisk (Debian sid chroot, loopback)")
     p.add_argument("action", choices=["up", "down", "status"])
     p.add_argument("--json", action="store_true", help="status as JSON")
+    p.add_argument("--secrets", action="store_true",
+                   help="status includes the ARI password (kept out unless asked)")
     p.set_defaults(handler=run)
 
 
@@ -31,10 +33,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "down":
         print("sandbox stopped" if sandbox.down() else "sandbox was not running")
         return 0
-    status = asyncio.run(sandbox.status())
+    status = asyncio.run(sandbox.status(secrets=args.secrets))
     if args.json:
         print(json.dumps(status, ensure_ascii=False))
     else:
         for key, value in status.items():
-            print(f"{key}: {'***' if key == 'ari_password' else value}")
+            print(f"{key}: {value}")
     return 0 if status["running"] else 1

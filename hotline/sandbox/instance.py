@@ -22,11 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from hotline.ari.rest import AriRest
-from hotline.config import Settings
+from hotline.config import Settings, networks
 from hotline.errors import AriError, SandboxError, TelephonyError
 from hotline.paths import cache_dir, project_dir
 from hotline.prompts import tts
 from hotline.sandbox import rootfs
+from hotline.sandbox.sizing import ARI_CONNECTIONS, node_size
 
 BIND = "127.0.0.1"
 ARI_USER = "hotline"
@@ -108,7 +109,11 @@ class Sandbox:
         if state and self._pid_alive(state.pid) and await self._ari_answers(state):
             if state.config_hash == self._config_hash(state):
                 # folders added since it started (Asterisk creates none of its own)
-                _make_folders(Path(state.rootfs) / self.instance.lstrip("/"))
+                inside = Path(state.rootfs) / self.instance.lstrip("/")
+                _make_folders(inside)
+                owner = rootfs.run_user(cache_dir(), Path(state.rootfs))
+                if owner:
+                    await asyncio.to_thread(_own, inside, owner)
                 return {"already_running": True, "seconds": time.monotonic() - started,
                         "build_seconds": 0.0}
             await asyncio.to_thread(self.down)  # dialplan/ or settings changed: restart
@@ -131,6 +136,9 @@ class Sandbox:
         inside = root / self.instance.lstrip("/")
         self._render(inside, state)
         await asyncio.to_thread(self._install_dtls_cert, inside / "tls")
+        owner = rootfs.run_user(cache_dir(), root)
+        if owner:  # Asterisk drops root (runuser): it must own what it reads and writes
+            await asyncio.to_thread(_own, inside, owner)
         # PJSIP opens a DNS resolver socket on 0.0.0.0 when it finds nameservers; the sandbox
         # talks to loopback only, so it gets none.
         (root / "etc/resolv.conf").write_text("# hotline sandbox: loopback only, no DNS\n")
@@ -179,13 +187,22 @@ class Sandbox:
 
     def _values(self, state: SandboxState) -> dict[str, str]:
         s = self.settings
+        size = node_size(s.sandbox_rtp_start, s.sandbox_rtp_end)
+        owner = rootfs.run_user(cache_dir(), Path(state.rootfs))
         return {
             "INSTANCE": self.instance, "BIND": BIND, "HTTP_PORT": str(state.http_port),
             "SIP_PORT": str(state.sip_port), "RTP_START": str(s.sandbox_rtp_start),
             "RTP_END": str(s.sandbox_rtp_end), "ARI_USER": state.ari_user,
             "ARI_PASSWORD": state.ari_password, "ARI_APP": s.ari_app,
             "CONSOLE_PORT": str(s.console_port), "SOUNDS": state.sounds_in_asterisk,
-            "PUBLIC_NUMBER": s.public_number, "TRUNK_MATCH": BIND, "DEPT_PORT": str(DEPT_PORT),
+            "PUBLIC_NUMBER": s.public_number, "DEPT_PORT": str(DEPT_PORT),
+            "TRUNK_MATCH": ",".join(networks(s.trunk_match)),
+            "OPERATOR_NETWORKS": ",".join(networks(s.operator_networks)),
+            "ARI_PERMIT": f"{BIND}/32",  # the controller runs beside the sandbox
+            "NODE_CALLS": str(size.calls), "MAX_CHANNELS": str(size.channels),
+            "HTTP_SESSIONS": str(size.http_sessions), "ARI_CONNECTIONS": str(ARI_CONNECTIONS),
+            "RUN_AS": (f"runuser = {rootfs.RUN_USER}\nrungroup = {rootfs.RUN_USER}" if owner else
+                       "; the chroot has no asterisk user: Asterisk runs as root"),
             "DTLS_CERT": state.dtls_files[0], "DTLS_KEY": state.dtls_files[1],
             "TRY_PASSWORD": state.try_password,
         }
@@ -212,6 +229,7 @@ class Sandbox:
         (etc / "logger.conf").write_text(
             "[general]\n[logfiles]\nmessages.log => notice,warning,error\n"
             "console => warning,error\n")
+        (etc / "logger.conf").chmod(0o600)
 
     def _install_dtls_cert(self, into: Path) -> None:
         """A self-signed certificate for DTLS-SRTP, made once into $HOTLINE_HOME/tls and
@@ -278,13 +296,15 @@ class Sandbox:
             return "(no log)"
 
     # -- status ---------------------------------------------------------------------------
-    async def status(self) -> dict[str, Any]:
+    async def status(self, secrets: bool = False) -> dict[str, Any]:
+        """Whether it runs, and where; the ARI password only when ``secrets`` is asked."""
         state = self.load_state()
         if state is None:
             return {"running": False, "reason": "the sandbox was never started here"}
         base: dict[str, Any] = {"ari_url": state.ari_url, "ari_user": state.ari_user,
-                                "ari_password": state.ari_password, "pid": state.pid,
-                                "sip": f"{BIND}:{state.sip_port}"}
+                                "pid": state.pid, "sip": f"{BIND}:{state.sip_port}"}
+        if secrets:
+            base["ari_password"] = state.ari_password
         if not self._pid_alive(state.pid):
             return {"running": False, **base, "reason": "Asterisk is not running"}
         try:
@@ -355,6 +375,20 @@ async def _wait_port_free(port: int, kind: socket.SocketKind, grace_s: float = 5
                         f"holds it or set HOTLINE_SANDBOX_{'HTTP' if proto == 'TCP' else 'SIP'}"
                         "_PORT") from None
         await asyncio.sleep(0.1)
+
+
+def _own(inside: Path, owner: tuple[int, int]) -> None:
+    """chown -R the instance (not the prompts: a bind mount of $HOTLINE_HOME/prompts, which
+    Asterisk only reads)."""
+    uid, gid = owner
+    os.chown(inside, uid, gid)
+    for sub in inside.iterdir():
+        if sub.name == "prompts":
+            continue
+        os.chown(sub, uid, gid)
+        for folder, dirs, files in os.walk(sub):
+            for name in dirs + files:
+                os.chown(os.path.join(folder, name), uid, gid, follow_symlinks=False)
 
 
 def _make_folders(inside: Path) -> None:

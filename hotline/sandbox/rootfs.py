@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import shutil
 import subprocess
@@ -89,3 +90,49 @@ def processes_rooted_in(root: Path) -> list[int]:
         except OSError:
             continue
     return pids
+
+
+RUN_USER = "hotline-asterisk"
+_RUN_IDS = range(64000, 65000)  # Debian's on-demand range: no package claims these by default
+
+
+def run_user(cache: Path, root: Path) -> tuple[int, int] | None:
+    """The user the sandbox Asterisk runs as: its own, added to the chroot once, with ids
+    free both in the chroot and on the host (the package's asterisk user has a dynamic id
+    that the host may already give to another service, such as postgres). None when the
+    chroot has no passwd file to add it to: Asterisk then stays root."""
+    passwd, group = root / "etc/passwd", root / "etc/group"
+    with open(cache / "build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            users, groups = _ids(passwd), _ids(group)
+        except OSError:
+            return None
+        if RUN_USER in users and RUN_USER in groups:
+            return users[RUN_USER], groups[RUN_USER]
+        taken = set(users.values()) | set(groups.values())
+        for path in (Path("/etc/passwd"), Path("/etc/group")):
+            with contextlib.suppress(OSError):  # a host without one claims nothing
+                taken |= set(_ids(path).values())
+        free = next((i for i in _RUN_IDS if i not in taken), None)
+        if free is None:
+            return None
+        try:
+            with open(group, "a", encoding="utf-8") as f:
+                f.write(f"{RUN_USER}:x:{free}:\n")
+            with open(passwd, "a", encoding="utf-8") as f:
+                f.write(f"{RUN_USER}:x:{free}:{free}:hotline sandbox Asterisk:/nonexistent:"
+                        "/usr/sbin/nologin\n")
+        except OSError:
+            return None
+        return free, free
+
+
+def _ids(path: Path) -> dict[str, int]:
+    """name -> id of a passwd or group file."""
+    ids = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = line.split(":")
+        if len(parts) >= 3 and parts[2].isdigit():
+            ids[parts[0]] = int(parts[2])
+    return ids

@@ -42,30 +42,41 @@ class SeatProvisioner:
     rtp_timeout_s: int
     media_address: str = ""
     dtls: tuple[str, str] = ("", "")  # certificate and key for browser seats, as Asterisk sees
+    # the operators' networks (HOTLINE_OPERATOR_NETWORKS): a seat is refused from elsewhere
+    networks: tuple[str, ...] = ("127.0.0.1/32",)
+    nat: bool = False  # HOTLINE_SEAT_NAT: SIP-phone seats behind NAT
 
     @classmethod
     def for_ari(cls, rest: AriRest, ari_url: str, realm: str, rtp_timeout_s: int,
-                dtls: tuple[str, str] = ("", "")) -> SeatProvisioner:
+                dtls: tuple[str, str] = ("", ""), networks: tuple[str, ...] = ("127.0.0.1/32",),
+                nat: bool = False) -> SeatProvisioner:
         """Keep the seats' RTP on loopback when Asterisk itself is on loopback (the sandbox)."""
         host = urlparse(ari_url).hostname or ""
         try:
             loopback = ipaddress.ip_address(host).is_loopback
         except ValueError:
             loopback = host == "localhost"
-        return cls(rest, realm, rtp_timeout_s, "127.0.0.1" if loopback else "", dtls)
+        return cls(rest, realm, rtp_timeout_s, "127.0.0.1" if loopback else "", dtls,
+                   networks, nat)
 
     def endpoint_fields(self, op: Operator) -> dict[str, str]:
         fields = {
             "context": "operators", "disallow": "all", "allow": "ulaw,alaw,g722,opus",
             "auth": op.job_number, "aors": op.job_number, "direct_media": "no",
-            "rtp_symmetric": "yes", "force_rport": "yes", "rewrite_contact": "yes",
             "dtmf_mode": "rfc4733", "rtp_timeout": str(self.rtp_timeout_s),
             "callerid": f"{op.job_number} <{op.job_number}>",
+            # the endpoint's ACL: denied everywhere, then permitted on the operators' networks
+            # (Asterisk answers 403 to a REGISTER or INVITE from anywhere else)
+            "deny": "0.0.0.0/0.0.0.0,::/0", "permit": ",".join(self.networks),
         }
+        browser = op.phone == BROWSER_PHONE
+        if browser or self.nat:  # NAT: answer where the packets come from, not the SDP
+            fields.update({"rtp_symmetric": "yes", "force_rport": "yes",
+                           "rewrite_contact": "yes"})
         if self.media_address:
             fields["media_address"] = self.media_address
             fields["bind_rtp_to_media_address"] = "yes"
-        if op.phone == BROWSER_PHONE:  # the console's softphone: WebRTC (DTLS-SRTP, ICE, AVPF)
+        if browser:  # the console's softphone: WebRTC (DTLS-SRTP, ICE, AVPF)
             fields.update({"webrtc": "yes", "allow": "opus,ulaw,alaw"})
             cert, key = self.dtls
             if cert and key:

@@ -20,7 +20,7 @@ from hotline.calls.commands import CallRequests
 from hotline.calls.controller import CallController
 from hotline.calls.flow import CallDeps, CallFlow
 from hotline.calls.reconcile import Reconciler
-from hotline.config import Settings
+from hotline.config import Settings, networks
 from hotline.directory.asked import AskedNames
 from hotline.directory.service import DirectoryService
 from hotline.domain.retention import parse_retention
@@ -109,7 +109,9 @@ def build_recognizer(settings: Settings, rest: AriRest) -> StreamingRecognizer |
 
 def seat_provisioner(rest: AriRest, pbx: PbxAccess, settings: Settings) -> SeatProvisioner:
     return SeatProvisioner.for_ari(rest, pbx.ari_url, settings.sip_realm,
-                                   settings.seat_rtp_timeout_s, (pbx.dtls_cert, pbx.dtls_key))
+                                   settings.seat_rtp_timeout_s, (pbx.dtls_cert, pbx.dtls_key),
+                                   tuple(networks(settings.operator_networks)),
+                                   settings.seat_nat == "yes")
 
 
 def console_security(settings: Settings) -> ConsoleSecurity:

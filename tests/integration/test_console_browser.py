@@ -373,7 +373,7 @@ async def test_try_page_dials_the_hotline_from_the_browser(settings: Settings,
             await asyncio.sleep(0.2)
         assert heard["bytesReceived"] > 8000 and heard["dtls"] == "connected", heard
         row = max(await services.calls.open_calls(), key=lambda c: c.id)
-        assert row.caller == "try" and row.answered_at is not None and row.rings <= 3
+        assert row.caller == "anonymous" and row.answered_at is not None and row.rings <= 3
         await page.click("#softphone .phone-hangup")
         for _ in range(100):
             if (await services.calls.get(row.id)).ended_at is not None:

@@ -37,8 +37,12 @@ def test_up_is_idempotent_and_status_json(sandbox: SandboxState) -> None:
     data = json.loads(status.stdout)
     assert data["running"] is True
     assert data["ari_url"] == "http://127.0.0.1:8188/ari"
-    assert data["ari_user"] == "hotline" and len(data["ari_password"]) >= 24
+    assert data["ari_user"] == "hotline" and "ari_password" not in data
+    assert sandbox.ari_password not in status.stdout
     assert data["asterisk_version"].startswith(("20", "21", "22", "23"))
+    secrets = json.loads(_cli("sandbox", "status", "--json", "--secrets").stdout)
+    assert secrets["ari_password"] == sandbox.ari_password and len(secrets["ari_password"]) >= 24
+    assert sandbox.ari_password not in _cli("sandbox", "status").stdout
 
 
 async def test_ari_answers_on_loopback_with_the_generated_password(
