@@ -161,13 +161,16 @@ class Sandbox:
         raise SandboxError(f"Asterisk did not answer ARI within 60 s:\n{self._log_tail()}")
 
     def _spawn(self, root: Path) -> int:
-        """Start Asterisk in its own session so it outlives this command; returns its pid."""
+        """Start Asterisk in its own session so it outlives this command; returns its pid.
+        It inherits no descriptor of ours beyond its stdio: a lock the caller holds (say
+        `flock FILE make test`) would otherwise be held by the daemon for its whole life."""
         argv = ["chroot", str(root), "asterisk", "-C", f"{self.instance}/etc/asterisk.conf",
                 "-f", "-n"]
         actions = [(os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
                    (os.POSIX_SPAWN_OPEN, 1, str(self.log), os.O_WRONLY | os.O_APPEND
                     | os.O_CREAT, 0o600),
                    (os.POSIX_SPAWN_DUP2, 1, 2)]
+        actions += [(os.POSIX_SPAWN_CLOSE, fd) for fd in _inherited_fds()]
         return os.posix_spawnp("chroot", argv, os.environ, file_actions=actions, setsid=True)
 
     @staticmethod
@@ -397,3 +400,16 @@ def _make_folders(inside: Path) -> None:
         (inside / sub).mkdir(parents=True, exist_ok=True)
     # the calls' recordings: for Asterisk (their owner) alone
     os.chmod(inside / "spool" / "recording", 0o700)
+
+
+def _inherited_fds() -> list[int]:
+    """This process's descriptors above stdio that a child would inherit (not close-on-exec)."""
+    found = []
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        try:
+            if fd > 2 and os.get_inheritable(fd):
+                found.append(fd)
+        except OSError:  # the listing's own descriptor, gone already
+            continue
+    return found
