@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 FRAME_MS = 20
 PREROLL_MS = 300
+BACKLOG_S = 10  # frames waiting for the worker beyond this are dropped, oldest first
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,8 @@ class SpeechStream:
         self.on_utterance = on_utterance
         self.finals: asyncio.Queue[Utterance] = asyncio.Queue()
         self.partial = ""
-        self._frames: asyncio.Queue[tuple[bytes, float]] = asyncio.Queue()
+        self._frames: asyncio.Queue[tuple[bytes, float]] = asyncio.Queue(
+            maxsize=BACKLOG_S * 1000 // FRAME_MS)
         self._pending = b""
         self._preroll: collections.deque[bytes] = collections.deque(
             maxlen=PREROLL_MS // FRAME_MS)
@@ -70,6 +72,7 @@ class SpeechStream:
         self._worker: asyncio.Task[None] | None = None
         self._closed = False
         self.frames_in = 0
+        self.frames_dropped = 0  # the worker fell behind by more than BACKLOG_S
         self._quiet = asyncio.Event()  # set while no utterance is open
         self._quiet.set()
         self.finishing = False  # an utterance has ended and its final text is awaited
@@ -85,6 +88,10 @@ class SpeechStream:
         while len(self._pending) >= self.frame_bytes:
             frame, self._pending = (self._pending[:self.frame_bytes],
                                     self._pending[self.frame_bytes:])
+            if self._frames.full():  # a stalled recogniser must not hold the call's audio
+                self._frames.get_nowait()
+                self._frames.task_done()
+                self.frames_dropped += 1
             self._frames.put_nowait((frame, time.perf_counter()))
             self.frames_in += 1
 

@@ -334,3 +334,25 @@ def test_fetch_says_what_went_wrong(model_server: tuple[str, Path], tmp_path: Pa
         fetch_model("cn", tmp_path, base)  # no model-list.json there
     with pytest.raises(SpeechModelError, match="unknown model"):
         fetch_model("en", tmp_path, base)
+
+
+async def test_a_stalled_recogniser_holds_at_most_ten_seconds_of_audio() -> None:
+    """The frame queue is bounded: a recogniser stuck on a frame makes the stream drop the
+    oldest audio (counted), it never grows with the call."""
+    from hotline.speech.stream import BACKLOG_S, FRAME_MS
+
+    class Stuck(FakeEngine):
+        async def accept(self, t: Transcriber, pcm: bytes) -> Heard:
+            await asyncio.Event().wait()  # never returns
+            raise AssertionError
+
+    stream = SpeechStream(Stuck(), Transcriber(object()))
+    stream.start()
+    stream.push(tone(0.2))  # the worker takes a frame and sticks on it
+    await asyncio.sleep(0.05)
+    stream.push(tone(30.0))
+    limit = BACKLOG_S * 1000 // FRAME_MS
+    assert stream._frames.qsize() == limit
+    taken = stream.frames_in - stream.frames_dropped - limit  # by the worker, before it stuck
+    assert 1 <= taken <= 10 and stream.frames_dropped > 1000
+    await stream.stop()
