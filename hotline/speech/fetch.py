@@ -19,6 +19,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from hotline.errors import SpeechModelError
 from hotline.speech.model_check import ModelInfo, check_model
@@ -63,18 +64,26 @@ def find_listing(base_url: str, name: str, timeout_s: float = 30) -> Listing:
     raise SpeechModelError(f"{list_url}: no model named {name}")
 
 
+def stream_to(url: str, path: Path, digests: list[Any], size: int, timeout_s: float,
+              progress: Callable[[int, int], None] | None) -> int:
+    """Download ``url`` into ``path``, feeding every chunk to ``digests``; the bytes got."""
+    got = 0
+    with _get(url, timeout_s) as response, path.open("wb") as out:
+        while chunk := response.read(_CHUNK):
+            out.write(chunk)
+            for digest in digests:
+                digest.update(chunk)
+            got += len(chunk)
+            if progress is not None:
+                progress(got, size)
+    return got
+
+
 def _download(listing: Listing, into: Path, timeout_s: float,
               progress: Callable[[int, int], None] | None) -> Path:
     archive = into / f"{listing.name}.zip"
     digest = hashlib.md5(usedforsecurity=False)
-    got = 0
-    with _get(listing.url, timeout_s) as response, archive.open("wb") as out:
-        while chunk := response.read(_CHUNK):
-            out.write(chunk)
-            digest.update(chunk)
-            got += len(chunk)
-            if progress is not None:
-                progress(got, listing.size)
+    got = stream_to(listing.url, archive, [digest], listing.size, timeout_s, progress)
     if got != listing.size:
         raise SpeechModelError(f"{listing.url}: got {got} bytes, the list says {listing.size}")
     if digest.hexdigest() != listing.md5:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hotline.errors import SpeechModelError
-from hotline.speech.fetch import _get
+from hotline.speech.fetch import _get, stream_to
 from hotline.speech.whisper_model import SUMS, WhisperInfo, check_whisper
 
 WHISPER_MODELS = {
@@ -27,7 +27,6 @@ WHISPER_MODELS = {
 }
 NEEDED = ("model.bin", "config.json", "tokenizer.json")
 OPTIONAL = ("vocabulary.json", "vocabulary.txt", "preprocessor_config.json")
-_CHUNK = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -64,15 +63,7 @@ def _download(base_url: str, repo: str, f: HubFile, into: Path, timeout_s: float
     url = f"{base_url.rstrip('/')}/{repo}/resolve/main/{f.path}"
     sha256 = hashlib.sha256()
     sha1 = hashlib.sha1(f"blob {f.size}\0".encode(), usedforsecurity=False)
-    got = 0
-    with _get(url, timeout_s) as response, (into / f.path).open("wb") as out:
-        while chunk := response.read(_CHUNK):
-            out.write(chunk)
-            sha256.update(chunk)
-            sha1.update(chunk)
-            got += len(chunk)
-            if progress is not None:
-                progress(got, f.size)
+    got = stream_to(url, into / f.path, [sha256, sha1], f.size, timeout_s, progress)
     if got != f.size:
         raise SpeechModelError(f"{url}: got {got} bytes, the listing says {f.size}")
     if f.sha256 and sha256.hexdigest() != f.sha256:
