@@ -16,7 +16,10 @@ from dataclasses import dataclass, field
 
 from hotline.attendant.port import Expect
 
-MAX_HINT_CHARS = 160
+MAX_HINT_CHARS = 190  # Whisper keeps the last 223 tokens of a longer prompt
+# The matters a first utterance may be beside a lookup (a check on espeak-ng Mandarin: with
+# them in the prompt "救命啊有人晕倒了" and "我要投诉" came out exact, without them not)
+MATTERS_HINT = "我要留言。我要投诉。着火了，救命啊，有人晕倒了，出车祸了，快报警。转人工。"
 YES_NO = ("是的", "对", "对的", "不是", "不对", "好的", "可以", "不用了", "没有了", "要", "不要")
 DIGITS_HINT = "一三九一二三四五六七八"  # numbers spoken digit by digit, as written by Whisper
 
@@ -56,7 +59,7 @@ class Vocabulary:
         if expect is Expect.INDUSTRY:
             return _capped(self.industries, self.max_chars)
         if expect is Expect.FREE:
-            lead = "帮我查一下电话。"
+            lead = "帮我查一下电话。" + MATTERS_HINT
             room = self.max_chars - len(lead)
             names = _capped(self.names, room * 3 // 4)
             rest = _capped([*self.districts, *self.industries], room - len(names) - 1)
