@@ -133,6 +133,9 @@ class Recognizer(Protocol):
     def decoding(self, leg: CallLeg) -> bool:
         """The caller's words have ended and are still being recognised."""
         ...
+    def faint(self, leg: CallLeg) -> bool:
+        """Since the last ask the caller was heard only faintly: too quiet to make out."""
+        ...
 
 
 class Recorder(Protocol):

@@ -29,6 +29,7 @@ class ScriptedRecognizer:
         self.hints: list[str] = []  # the vocabulary each listen was given
         self.decode_s = 0.0  # how long recognition takes once the caller stops (a busy pool)
         self._decoding = False
+        self.faint_asks = 0  # this many asks hear only a faint voice (once the words run out)
 
     async def attach(self, leg: CallLeg, on_segment: OnSegment | None = None,
                      hint: str = "") -> None:
@@ -40,6 +41,13 @@ class ScriptedRecognizer:
 
     def decoding(self, leg: CallLeg) -> bool:
         return self._decoding
+
+    def faint(self, leg: CallLeg) -> bool:
+        return self.faint_asks > 0 and not self.utterances and self._take_faint()
+
+    def _take_faint(self) -> bool:
+        self.faint_asks -= 1
+        return True
 
     async def listen(self, leg: CallLeg, timeout_s: float, hint: str = "") -> str:
         self.hints.append(hint)

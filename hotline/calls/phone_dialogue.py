@@ -50,6 +50,10 @@ class PhoneDialogue:
                          digits=expect is Expect.DIGITS)
         if text:
             return Heard(text, spoke=True)
+        assert self.recognizer is not None
+        if self.recognizer.faint(self.leg):  # a voice, too quiet to make out (004 声音小)
+            await self.store.add_event(self.record_id, "faint_voice", {"expect": expect.value})
+            return Heard(spoke=True)
         return Heard(spoke=await self.leg.wait_speech(0))
 
     async def _listen(self, window: float, hint: str) -> str:

@@ -27,6 +27,9 @@ class EndpointSettings:
     max_ms: int = 15000  # an utterance is cut here even if the caller goes on
     margin_db: float = 12.0  # voiced: this far above the noise floor
     min_dbfs: float = -48.0  # and never below this level
+    # Faint: too quiet for speech, yet clearly above the quietest the line has been (a caller
+    # far from the phone, or a bad line: 004's 声音小, not a silent line)
+    faint_min_dbfs: float = -66.0
 
 
 def level_dbfs(pcm: bytes) -> float:
@@ -53,9 +56,19 @@ class Endpointer:
         self._voiced_ms = 0.0
         self._unvoiced_ms = 0.0
         self.last_voiced = False  # whether the last frame fed was voiced
+        self.quietest_db = 0.0  # the lowest the noise floor has been
+        self.faint_ms = 0.0  # faint audio (not speech) since the last take_faint()
 
     def voiced(self, db: float) -> bool:
         return db >= max(self.floor_db + self.s.margin_db, self.s.min_dbfs)
+
+    def faint(self, db: float) -> bool:
+        return db >= max(self.quietest_db + self.s.margin_db, self.s.faint_min_dbfs)
+
+    def take_faint(self) -> float:
+        """The faint audio heard since the last call, in ms (and start counting again)."""
+        faint, self.faint_ms = self.faint_ms, 0.0
+        return faint
 
     def feed(self, pcm: bytes) -> Edge | None:
         ms = len(pcm) / 2 / self.rate * 1000
@@ -70,6 +83,9 @@ class Endpointer:
             self.floor_db += (db - self.floor_db) * 0.3
         else:
             self.floor_db += (min(db, 0.0) - self.floor_db) * (0.003 if voiced else 0.05)
+        self.quietest_db = min(self.quietest_db, self.floor_db)
+        if not voiced and not self.speaking and self.faint(db):
+            self.faint_ms += ms
         self.audio_ms += ms
         if not self.speaking:
             self._voiced_ms = self._voiced_ms + ms if voiced else 0.0

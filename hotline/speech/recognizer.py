@@ -88,6 +88,11 @@ class StreamingRecognizer:
         with contextlib.suppress(TelephonyError):
             await self.tap.close(attached.tap)
 
+    def faint(self, leg: CallLeg, min_ms: float = 300) -> bool:
+        """Since the last ask, the caller was heard only faintly (too quiet for speech)."""
+        attached = self._calls.get(leg.id)
+        return attached is not None and attached.stream.ep.take_faint() >= min_ms
+
     def decoding(self, leg: CallLeg) -> bool:
         """The caller's utterance has ended and its text is not back yet."""
         attached = self._calls.get(leg.id)

@@ -187,3 +187,19 @@ async def test_speech_nobody_can_make_out_is_low_volume_not_silent(fake_ari: Fak
     assert phrases(fake_ari, cid) == ["opening", "low_volume", "low_volume", "low_volume_goodbye"]
     assert row.disposition == "low_volume"
     assert fake_ari.calls_to(f"/channels/{cid}", "DELETE"), "the hotline hangs up"
+
+
+async def test_a_voice_too_faint_for_talk_detection_is_low_volume_not_silent(
+        fake_ari: FakeAri, tmp_path: Path) -> None:
+    """Asterisk's talk detection hears nothing (the caller is 30 dB down), but the
+    endpointer hears a faint voice above the line's quietest: low volume, not a silent line."""
+    from tests.scripted import ScriptedRecognizer
+
+    recognizer = ScriptedRecognizer([])
+    recognizer.faint_asks = 3
+    async with running(fake_ari, tmp_path, recognizer=recognizer) as h:
+        cid = await fake_ari.incoming_call()  # never 'talking'
+        row = await h.record_for(cid)
+        kinds = [e.kind for e in (await h.calls.get(row.id)).events]
+    assert phrases(fake_ari, cid) == ["opening", "low_volume", "low_volume", "low_volume_goodbye"]
+    assert row.disposition == "low_volume" and kinds.count("faint_voice") == 3

@@ -356,3 +356,21 @@ async def test_a_stalled_recogniser_holds_at_most_ten_seconds_of_audio() -> None
     taken = stream.frames_in - stream.frames_dropped - limit  # by the worker, before it stuck
     assert 1 <= taken <= 10 and stream.frames_dropped > 1000
     await stream.stop()
+
+
+def test_a_faint_voice_is_told_from_a_silent_line_and_from_speech() -> None:
+    """30 dB below normal speech the endpointer hears no speech, but a faint voice above the
+    quietest the line has been; a silent line, steady noise and normal speech are not faint."""
+    from hotline.speech.endpointing import Endpointer
+
+    def run(audio: bytes) -> tuple[list[object], float]:
+        ep = Endpointer(RATE)
+        edges = [ep.feed(audio[i:i + 640]) for i in range(0, len(audio), 640)]
+        return [e for e in edges if e is not None], ep.take_faint()
+
+    edges, faint = run(quiet(1.0, -72) + tone(1.5, -50) + quiet(0.5, -72))
+    assert edges == [] and faint >= 1000  # faint, and no utterance for the recogniser
+    assert run(quiet(3.0, -72))[1] == 0.0  # a silent line
+    assert run(quiet(3.0, -55))[1] == 0.0  # steady noise is the line's own level
+    edges, faint = run(quiet(1.0, -72) + tone(1.5, -20) + quiet(0.5, -72))
+    assert len(edges) == 2 and faint < 100  # speech (its fade in at most)
