@@ -138,3 +138,13 @@ UNANSWERED = frozenset({S.OPEN, S.ASSIGNED, S.IN_PROGRESS})  # no reply yet
 def is_overdue(status: TicketStatus, due_at: datetime, now: datetime) -> bool:
     """Overdue: not yet answered (replied or later) by the due time."""
     return status in UNANSWERED and now > due_at
+
+
+def sees_caller(fields: dict[str, object], owner: str, user: str, supervising: bool,
+                assignee: str | None = None) -> bool:
+    """Who may see a ticket's caller details (name, number, the recording of their voice):
+    supervisors and the ticket's owner; its assignee too unless the caller asked for
+    confidentiality (GB/T 33358 要求个人信息保密)."""
+    if supervising or user == owner:
+        return True
+    return user == assignee and not fields.get("confidential")

@@ -15,7 +15,13 @@ import jinja2
 from aiohttp import web
 
 from hotline.domain.calls import CATEGORIES, Disposition
-from hotline.domain.tickets import COMPLAINT_LABELS, KIND_NAMES, TicketStatus, is_overdue
+from hotline.domain.tickets import (
+    COMPLAINT_LABELS,
+    KIND_NAMES,
+    TicketStatus,
+    is_overdue,
+    sees_caller,
+)
 from hotline.errors import AriNotFound, NotFoundError, TelephonyError
 from hotline.privacy import mask_number
 from hotline.store.models import Call
@@ -255,9 +261,12 @@ async def tickets_page(request: web.Request) -> web.Response:
     rows = await request.app[SERVICES].tickets.find(limit=1000)
     if session.role not in SUPERVISING:
         rows = [t for t in rows if session.user in (t.owner, t.assignee)]
+    supervising = session.role in SUPERVISING
     tickets = [{"id": t.id, "kind": t.kind, "status": t.status, "due": local(t.due_at, zone),
                 "owner": t.owner, "assignee": t.assignee, "summary": t.summary,
-                "recorded": bool(t.fields.get("recording")),
+                "recorded": bool(t.fields.get("recording")) and sees_caller(
+                    t.fields, t.owner, session.user, supervising, t.assignee),
+                "confidential": bool(t.fields.get("confidential")),
                 "overdue": is_overdue(TicketStatus(t.status), t.due_at, now)} for t in rows]
     tickets.sort(key=lambda t: (not t["overdue"], t["due"]))
     return page(request, "tickets.html", tickets=tickets, kinds=KIND_NAMES)
@@ -266,15 +275,16 @@ async def tickets_page(request: web.Request) -> web.Response:
 @routes.get("/tickets/{id}/recording")
 async def ticket_recording(request: web.Request) -> web.Response:
     """The caller's words taken down for a callback: for supervisors, and for the ticket's
-    owner and assignee (404 to anyone else, as for records)."""
+    owner and assignee, the owner only if the caller asked for confidentiality (404 to
+    anyone else, as for records)."""
     session = session_of(request)
     try:
         ticket = await request.app[SERVICES].tickets.get(int(request.match_info["id"]))
     except (ValueError, NotFoundError):
         raise web.HTTPNotFound(text="no such ticket") from None
-    if session.role not in SUPERVISING and session.user not in (ticket.owner,
-                                                                 ticket.assignee):
-        raise web.HTTPNotFound(text="no such ticket")
+    if not sees_caller(ticket.fields, ticket.owner, session.user,
+                       session.role in SUPERVISING, ticket.assignee):
+        raise web.HTTPNotFound(text="no such ticket")  # (a confidential one: owner only)
     name = str(ticket.fields.get("recording") or "")
     if not name:
         raise web.HTTPNotFound(text="this ticket has no recording")
