@@ -66,6 +66,7 @@ class Services:
     vocabulary: Vocabularies = field(default_factory=Vocabularies)  # the recogniser's bias
     directory_refresh_s: float = 30.0  # how often a new directory import is looked for
     journal_replay_s: float = 2.0  # how often the journal is replayed while it holds writes
+    attendant_post: str = "9000"  # the attendant's job number: the tickets it raises wait here
     console: ConsoleSecurity = field(default_factory=ConsoleSecurity)
     privacy: PersonalDataService | None = None  # the retention sweep (None: not run here)
     retention_sweep_s: float = 86400.0

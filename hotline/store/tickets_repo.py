@@ -25,7 +25,7 @@ from hotline.domain.workdays import WorkCalendar
 from hotline.errors import NotFoundError
 from hotline.store.chunks import chunks
 from hotline.store.database import Database
-from hotline.store.models import Call, Ticket, TicketEvent
+from hotline.store.models import Call, CallEvent, Ticket, TicketEvent
 
 
 class TicketRepository:
@@ -129,6 +129,33 @@ class TicketRepository:
                                   "due_after": t.due_at.isoformat()}))
             return t.due_at
 
+    async def take_over(self, ticket_id: int, by: str, reason: str, post: str,
+                        now: datetime) -> None:
+        """接手: an operator takes a ticket the attendant's post (``post``, 9000) raised.
+        The ticket's owner and its call's first-question owner become ``by``, with the
+        reason, on both histories (003: 移交指定人员). Tickets owned by a person move only
+        by a supervisor's reassignment."""
+        reason = reason.strip()
+        if not by or not reason:
+            raise TicketError("a take-over needs who takes it and why")
+        async with self.db.unit() as s:
+            t = await self._locked(s, ticket_id)
+            if t.owner != post:
+                raise TicketError(f"ticket {t.id} is {t.owner}'s, not the attendant post "
+                                  f"{post}'s: only a supervisor may move it")
+            if TicketStatus(t.status) is TicketStatus.CLOSED:
+                raise TicketError(f"ticket {t.id} is closed")
+            t.owner = by
+            data = {"from": post, "to": by, "reason": reason}
+            s.add(TicketEvent(ticket_id=t.id, at=now, by=by, kind="taken_over",
+                              from_status=t.status, to_status=t.status, data=data))
+            if t.call_id is not None:
+                call = await s.get(Call, t.call_id)
+                if call is not None and call.owner == post:
+                    call.owner = by
+                    s.add(CallEvent(call_id=call.id, at=now, kind="owner_changed",
+                                    data={**data, "ticket": t.id}))
+
     async def get(self, ticket_id: int) -> Ticket:
         async with self.db.unit() as s:
             t = await s.get(Ticket, ticket_id)
@@ -140,8 +167,13 @@ class TicketRepository:
     async def find(self, *, overdue_at: datetime | None = None, call_id: int | None = None,
                    call_ids: Sequence[int] | None = None,
                    since: datetime | None = None, until: datetime | None = None,
+                   owner: str | None = None, unclosed: bool = False,
                    limit: int = 500) -> list[Ticket]:
         query = select(Ticket).order_by(Ticket.due_at, Ticket.id).limit(limit)
+        if owner is not None:
+            query = query.where(Ticket.owner == owner)
+        if unclosed:
+            query = query.where(Ticket.status != TicketStatus.CLOSED.value)
         if call_id is not None:
             query = query.where(Ticket.call_id == call_id)
         if call_ids is not None:

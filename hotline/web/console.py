@@ -18,6 +18,7 @@ from hotline.domain.calls import CATEGORIES, Disposition
 from hotline.domain.tickets import (
     COMPLAINT_LABELS,
     KIND_NAMES,
+    TicketError,
     TicketStatus,
     is_overdue,
     sees_caller,
@@ -37,6 +38,7 @@ from hotline.web.auth import (
     TOKEN,
     USERS,
     local_path,
+    require,
     secure_cookies,
     session_of,
     set_session_cookie,
@@ -270,6 +272,27 @@ async def tickets_page(request: web.Request) -> web.Response:
                 "overdue": is_overdue(TicketStatus(t.status), t.due_at, now)} for t in rows]
     tickets.sort(key=lambda t: (not t["overdue"], t["due"]))
     return page(request, "tickets.html", tickets=tickets, kinds=KIND_NAMES)
+
+
+@routes.post("/tickets/{id}/take-over")
+async def take_over(request: web.Request) -> web.Response:
+    """接手: an operator (or supervisor) takes a ticket the attendant raised; they become
+    its first-question owner, with the reason on the record."""
+    session = require(request, Role.OPERATOR, *SUPERVISING)
+    services = request.app[SERVICES]
+    form = await request.post()
+    reason = str(form.get("reason", "")).strip()[:200] or "接手话务员受理的事项"
+    try:
+        ticket_id = int(request.match_info["id"])
+        await services.tickets.take_over(ticket_id, session.user, reason,
+                                         services.attendant_post, datetime.now(UTC))
+    except (ValueError, NotFoundError):
+        raise web.HTTPNotFound(text="no such ticket") from None
+    except TicketError as exc:
+        raise web.HTTPConflict(text=str(exc)) from None
+    await request.app[USERS].audit(session.user, "take_over_ticket", str(ticket_id),
+                                   {"reason": reason})
+    raise web.HTTPSeeOther("/desk")
 
 
 @routes.get("/tickets/{id}/recording")

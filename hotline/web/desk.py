@@ -50,13 +50,21 @@ async def desk(request: web.Request) -> web.Response:
         op = await services.operators.get(session.user)
     mine = await services.calls.find(operator=session.user, limit=50)
     in_hand = [await caller_card(services, c.id, zone) for c in mine if c.ended_at is None]
+    # the messages, complaints and callbacks the attendant took, waiting for an operator to
+    # take them over (接手): shown to whoever comes to the desk next
+    waiting = [{"id": t.id, "kind": t.kind, "due": local(t.due_at, zone), "summary": t.summary,
+                "confidential": bool(t.fields.get("confidential"))}
+               for t in await services.tickets.find(owner=services.attendant_post,
+                                                    unclosed=True, limit=50)]
     query = request.query.get("q", "")[:100]
     hits = []
     if query.strip():
         result = await services.directory.lookup(query)
         hits = [(h.entry.name, h.entry.district, h.entry.phone, h.score) for h in result.hits]
     return page(request, "desk.html", duty=op.duty if op else "", duties=DUTY_NAMES,
-                in_hand=in_hand, phone=op.phone if op else "", phones=PHONE_NAMES,
+                in_hand=in_hand, waiting=waiting, kinds=KIND_NAMES,
+                attendant=services.attendant_post,
+                phone=op.phone if op else "", phones=PHONE_NAMES,
                 softphone=softphone_config(services.pbx, op),
                 recent=[(c.id, local(c.arrived_at, zone), c.summary) for c in mine[:10]],
                 q=query, hits=hits, phrases=[

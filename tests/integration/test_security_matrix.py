@@ -30,6 +30,7 @@ ACCESS = {
     ("GET", "/calls/{id}"): RECORD, ("GET", "/calls/{id}/recording"): RECORD,
     ("POST", "/calls/{id}/record"): RECORD, ("POST", "/calls/{id}/tickets"): RECORD,
     ("POST", "/calls/{id}/transfer"): RECORD, ("GET", "/tickets/{id}/recording"): RECORD,
+    ("POST", "/tickets/{id}/take-over"): LOGIN,
     ("GET", "/stats"): SUPERVISING, ("GET", "/api/stats"): SUPERVISING,
     ("GET", "/inspection"): SUPERVISING, ("GET", "/audit"): SUPERVISING,
     ("GET", "/wallboard"): SUPERVISING, ("GET", "/api/wallboard"): SUPERVISING,
