@@ -20,15 +20,16 @@ def pinyin(text: str) -> str:
     return " ".join(lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True))
 
 
-def speak_alaw(text: str, voice: str = "ko", speed: int = 130) -> bytes:
+def speak_alaw(text: str, voice: str = "ko", speed: int = 130, gain_db: float = 0.0) -> bytes:
     """espeak-ng's voice as 8 kHz A-law, as a telephone sends it ("cmn": Mandarin, spoken
-    from pinyin)."""
+    from pinyin); ``gain_db`` below 0: a caller that far quieter than normal."""
     if voice == "cmn":
         voice, text = "cmn-latn-pinyin", pinyin(text)
     wav = subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "--stdout", "--", text],
                          capture_output=True, check=True).stdout
     return subprocess.run(["sox", "-t", "wav", "-", "-r", "8000", "-c", "1", "-e", "a-law",
-                           "-t", "raw", "-"], input=wav, capture_output=True, check=True).stdout
+                           "-t", "raw", "-", "vol", f"{gain_db}dB"], input=wav,
+                          capture_output=True, check=True).stdout
 
 
 def silence(seconds: float) -> bytes:

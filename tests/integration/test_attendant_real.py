@@ -19,9 +19,11 @@ from hotline.directory.index import DirectoryIndex
 from hotline.directory.records import parse_csv
 from hotline.directory.service import DirectoryService
 from hotline.domain.tickets import TicketKind
+from hotline.paths import cache_dir
 from hotline.prompts.library import PromptLibrary
 from hotline.sandbox.instance import DEPT_PORT
 from hotline.server.pbx_access import resolve_pbx
+from hotline.speech.whisper_model import install_base
 from hotline.store.users_repo import Role
 from tests.harness import SAMPLE
 from tests.integration.conftest import serving, wait_for_records, wait_seat_bridged
@@ -134,3 +136,96 @@ async def test_a_transfer_the_caller_accepts_is_bridged_to_the_unit(
     assert kinds.index("unit_briefed") < kinds.index("transferred"), \
         "the department heard the brief before the bridge"
     assert row.disposition == "resolved" and row.category == "查询"
+
+
+async def test_an_emergency_caller_is_bridged_to_the_line_which_hears_the_brief(
+        settings: Settings, tmp_path: Path) -> None:
+    """The caller reports a fire: the attendant dials 119 at once (a sipp UAS on the
+    sandbox's department contact stands in for it), says "请不要挂机，马上为您转接119", the line
+    answers and hears the brief (the caller's number and words) before the bridge; the
+    caller hangs up and the line's leg is ended. Disposition emergency, category 求助."""
+    real = replace(settings, seat_rtp_timeout_s=120, emergency_119="PJSIP/departments")
+    pcap = tmp_path / "caller.pcap"
+    write_pcap(pcap, quiet(1.0) + speak_alaw("zhao2 huo3 le5", voice="cmn-latn-pinyin")
+               + quiet(120))
+    async with sipp_seat("seat_answer", port=DEPT_PORT, timeout_s=200) as (_, line_done):
+        async with serving(real) as (services, _):
+            flow = services.controller.flow
+            assert isinstance(flow, CallFlow)
+            flow.deps = dataclasses.replace(
+                flow.deps, recognizer=ScriptedRecognizer(["着火了 救命啊 快来人"]))
+            caller = asyncio.ensure_future(sipp(
+                real.sandbox_sip_port, scenario=str(caller_scenario(tmp_path, pcap)),
+                timeout_s=200))
+            await wait_seat_bridged(services.rest, "PJSIP/departments-", timeout_s=120)
+            [open_call] = await services.calls.open_calls()
+            await services.rest.hangup(open_call.channel_id)  # the caller is done
+            result = await caller
+            assert result.successful == 1, result.output[-3000:]
+            [row] = await wait_for_records(services, 1)
+        line = await asyncio.wait_for(line_done, 15)
+    assert line.successful == 1, line.output[-2000:]
+    evs = await events(real, row)
+    kinds = [k for k, _ in evs]
+    said = [d["phrase"] for k, d in evs if k == "said"]
+    outcomes = [d.get("outcome") for k, d in evs if k == "emergency"]
+    assert "emergency_transfer" in said and "emergency_dial_direct" not in said, said
+    assert outcomes[:1] == ["dialling"] and "bridged" in outcomes, outcomes
+    assert kinds.index("line_briefed") < kinds.index("emergency", kinds.index("line_briefed")), \
+        "the line heard the brief before the bridge"
+    assert row.disposition == "emergency" and row.category == "求助", (row.disposition, said)
+
+
+async def test_a_message_callers_ticket_carries_the_recording(settings: Settings,
+                                                              tmp_path: Path) -> None:
+    """留言 through the real sandbox: the scripted recogniser gives the caller's answers (name,
+    this phone, for whom, nothing to add); Asterisk records the message after the tone, and
+    the message ticket carries that recording, stored in Asterisk."""
+    real = replace(settings, message_max_s=6.0)
+    pcap = tmp_path / "caller.pcap"
+    words = speak_alaw(WORDS, voice="cmn-latn-pinyin")
+    write_pcap(pcap, quiet(1.0) + b"".join(words + quiet(0.4) for _ in range(12)) + quiet(20))
+    async with serving(real) as (services, _):
+        flow = services.controller.flow
+        assert isinstance(flow, CallFlow)
+        flow.deps = dataclasses.replace(flow.deps, recognizer=ScriptedRecognizer(
+            ["我要留言", "我姓张", "是的", "给王主任", "我家门口的路灯坏了三天了", "没有了"]))
+        result = await sipp(real.sandbox_sip_port,
+                            scenario=str(caller_scenario(tmp_path, pcap)), timeout_s=200)
+        assert result.successful == 1, result.output[-3000:]
+        [row] = await wait_for_records(services, 1, timeout_s=90)
+        [ticket] = await services.tickets.find(call_id=row.id)
+        stored = await services.rest.request("GET", "/recordings/stored")
+    evs = await events(real, row)
+    said = [d["phrase"] for k, d in evs if k == "said"]
+    assert row.disposition == "message" and row.category == "留言", said
+    assert ticket.kind == "message" and ticket.owner == "9000"
+    assert ticket.fields["recipient"] == "王主任" and ticket.caller_name.startswith("张"), \
+        ticket.fields
+    assert ticket.fields["recording"] in {r["name"] for r in stored}, (ticket.fields, stored)
+    assert ticket.fields["recording_s"] >= 3.0
+    assert said.index("message_take") < said.index("message_readback") < \
+        said.index("message_ticket")
+
+
+async def test_a_caller_30_db_too_quiet_ends_low_volume_not_silent(
+        settings: Settings, tmp_path: Path) -> None:
+    """A caller 30 dB below normal, heard by Whisper's endpointer only as a faint voice (no
+    speech, no talk detection): low_volume twice, then low_volume_goodbye and the hang-up."""
+    model = install_base(cache_dir() / "models")
+    real = replace(settings, asr_engine="whisper", asr_model=str(model.path))
+    pcap = tmp_path / "caller.pcap"
+    faint = speak_alaw("wo3 xiang3 cha2 yi2 xia4 dian4 hua4", voice="cmn-latn-pinyin",
+                       gain_db=-30.0)
+    write_pcap(pcap, quiet(1.0) + b"".join(faint + quiet(0.6) for _ in range(30)))
+    async with serving(real) as (services, _):
+        assert services.speech is not None
+        result = await sipp(real.sandbox_sip_port,
+                            scenario=str(caller_scenario(tmp_path, pcap)), timeout_s=200)
+        assert result.successful == 1, result.output[-3000:]
+        [row] = await wait_for_records(services, 1, timeout_s=90)
+    evs = await events(real, row)
+    said = [d["phrase"] for k, d in evs if k == "said"]
+    assert said.count("low_volume") == 2 and said[-1] == "low_volume_goodbye", said
+    assert row.disposition == "low_volume", (row.disposition, said)
+    assert "faint_voice" in [k for k, _ in evs]
