@@ -61,11 +61,14 @@ async def test_after_hours_the_caller_is_taken_down_for_a_callback(
         key, _ = await asyncio.to_thread(prompts.render_sync, "callback_take",
                                          {"due": due_words})
         take_s = seconds_of(prompts.cache / f"{key}.wav")
+        notice, _ = await asyncio.to_thread(prompts.render_sync, "recording_notice", {})
+        notice_s = seconds_of(prompts.cache / f"{notice}.wav")  # said first: calls recorded
         hello = speak_alaw("ni3 hao3", voice="cmn-latn-pinyin")
         words = speak_alaw(WORDS, voice="cmn-latn-pinyin")
         assert len(words) / 8000 >= 4.5
         pcap = tmp_path / "caller.pcap"
-        write_pcap(pcap, quiet(1.0) + hello + quiet(take_s + 1.2) + words + quiet(60))
+        write_pcap(pcap, quiet(1.0 + notice_s) + hello + quiet(take_s + 1.2) + words
+                   + quiet(60))
         result = await sipp(settings.sandbox_sip_port,
                             scenario=str(caller_scenario(tmp_path, pcap)), timeout_s=120)
         assert result.successful == 1, result.output[-3000:]
