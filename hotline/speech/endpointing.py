@@ -30,6 +30,9 @@ class EndpointSettings:
     # Faint: too quiet for speech, yet clearly above the quietest the line has been (a caller
     # far from the phone, or a bad line: 004's 声音小, not a silent line)
     faint_min_dbfs: float = -66.0
+    # An utterance whose loudest 20 ms stays below this is too quiet to trust what a
+    # recogniser makes of it (espeak-ng phone speech peaks near -12 dBFS; 20 dB down, -32)
+    quiet_peak_dbfs: float = -36.0
 
 
 def level_dbfs(pcm: bytes) -> float:
@@ -56,6 +59,7 @@ class Endpointer:
         self._voiced_ms = 0.0
         self._unvoiced_ms = 0.0
         self.last_voiced = False  # whether the last frame fed was voiced
+        self.last_db = -120.0  # the level of the last frame fed
         self.quietest_db = 0.0  # the lowest the noise floor has been
         self.faint_ms = 0.0  # faint audio (not speech) since the last take_faint()
 
@@ -72,7 +76,7 @@ class Endpointer:
 
     def feed(self, pcm: bytes) -> Edge | None:
         ms = len(pcm) / 2 / self.rate * 1000
-        db = level_dbfs(pcm)
+        db = self.last_db = level_dbfs(pcm)
         if self.audio_ms == 0.0:  # the line before anyone talks (never louder than -50)
             self.floor_db = min(max(db, -90.0), -50.0)
         voiced = self.voiced(db)

@@ -108,7 +108,7 @@ class StreamingRecognizer:
         stream = attached.stream
         if hasattr(stream.t, "hint"):
             stream.t.hint = hint
-        heard = _drain(stream)
+        heard = self._drain(stream)
         if heard:
             return heard
         loop = asyncio.get_running_loop()
@@ -130,9 +130,27 @@ class StreamingRecognizer:
                 if not got.done():
                     got.cancel()
             if got in done and not got.cancelled():
-                return " ".join([got.result().text, _drain(stream)]).strip()
+                text = " ".join([self._text(stream, got.result()), self._drain(stream)])
+                if text.strip():
+                    return text.strip()
             if leg.gone:
                 raise CallerGone(leg.id)
+
+    def _text(self, stream: SpeechStream, u: Utterance) -> str:
+        """An utterance too quiet to trust (its loudest 20 ms below quiet_peak_dbfs) counts
+        as a faint voice, not as words: the caller hears that they are not heard."""
+        if u.peak_dbfs < self.settings.quiet_peak_dbfs:
+            stream.ep.faint_ms += (u.end_s - u.start_s) * 1000
+            log.info("an utterance too quiet to trust (peak %.0f dBFS) taken as faint",
+                     u.peak_dbfs)
+            return ""
+        return u.text
+
+    def _drain(self, stream: SpeechStream) -> str:
+        texts = []
+        while not stream.finals.empty():
+            texts.append(self._text(stream, stream.finals.get_nowait()))
+        return " ".join(t for t in texts if t).strip()
 
     async def close(self) -> None:
         for attached in list(self._calls.values()):
@@ -141,8 +159,3 @@ class StreamingRecognizer:
         self.engine.close()
 
 
-def _drain(stream: SpeechStream) -> str:
-    texts = []
-    while not stream.finals.empty():
-        texts.append(stream.finals.get_nowait().text)
-    return " ".join(texts).strip()

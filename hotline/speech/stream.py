@@ -35,6 +35,7 @@ class Utterance:
     start_s: float  # offsets in the call's audio
     end_s: float
     latency_ms: float = 0.0  # from the end of the voiced audio to the final text
+    peak_dbfs: float = 0.0  # the loudest 20 ms of the utterance
 
 
 class Engine(Protocol):
@@ -76,6 +77,7 @@ class SpeechStream:
         self._quiet = asyncio.Event()  # set while no utterance is open
         self._quiet.set()
         self.finishing = False  # an utterance has ended and its final text is awaited
+        self._peak = -120.0  # the loudest frame of the utterance in progress
 
     @property
     def speaking(self) -> bool:
@@ -138,7 +140,10 @@ class SpeechStream:
         edge = self.ep.feed(frame)
         if self.ep.last_voiced:
             self._voice_arrived = arrived
+        if self.ep.speaking or edge is not None:
+            self._peak = max(self._peak, self.ep.last_db)
         if edge is Edge.STARTED:
+            self._peak = self.ep.last_db
             self._quiet.clear()
             self._parts.clear()
             self.partial = ""
@@ -175,7 +180,7 @@ class SpeechStream:
         self.partial = ""
         latency_ms = (time.perf_counter() - self._voice_arrived) * 1000
         utterance = Utterance(text, True, self.ep.started_ms / 1000, self.ep.ended_ms / 1000,
-                              latency_ms=latency_ms)
+                              latency_ms=latency_ms, peak_dbfs=self._peak)
         if text:
             self.finals.put_nowait(utterance)
         self._quiet.set()

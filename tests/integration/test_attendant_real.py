@@ -44,7 +44,8 @@ def seconds_of(wav: Path) -> float:
 
 def caller_scenario(tmp: Path, pcap: Path) -> Path:
     scenario = tmp / "speak.xml"
-    scenario.write_text((SCENARIOS / "speak.xml").read_text().replace("@PCAP@", str(pcap)))
+    scenario.write_text((SCENARIOS / "speak.xml").read_text().replace("@PCAP@", str(pcap))
+                        .replace('timeout="90000"', 'timeout="200000"'))  # prompts are slow
     return scenario
 
 
@@ -194,7 +195,7 @@ async def test_a_message_callers_ticket_carries_the_recording(settings: Settings
         flow.deps = dataclasses.replace(flow.deps, recognizer=ScriptedRecognizer(
             ["我要留言", "我姓张", "是的", "给王主任", "我家门口的路灯坏了三天了", "没有了"]))
         result = await sipp(real.sandbox_sip_port,
-                            scenario=str(caller_scenario(tmp_path, pcap)), timeout_s=200)
+                            scenario=str(caller_scenario(tmp_path, pcap)), timeout_s=260)
         assert result.successful == 1, result.output[-3000:]
         [row] = await wait_for_records(services, 1, timeout_s=90)
         [ticket] = await services.tickets.find(call_id=row.id)
@@ -224,7 +225,7 @@ async def test_a_caller_30_db_too_quiet_ends_low_volume_not_silent(
     async with serving(real) as (services, _):
         assert services.speech is not None
         result = await sipp(real.sandbox_sip_port,
-                            scenario=str(caller_scenario(tmp_path, pcap)), timeout_s=200)
+                            scenario=str(caller_scenario(tmp_path, pcap)), timeout_s=260)
         assert result.successful == 1, result.output[-3000:]
         [row] = await wait_for_records(services, 1, timeout_s=90)
     evs = await events(real, row)

@@ -274,8 +274,9 @@ async def test_warm_transfer_pops_the_summary_up_at_the_colleague(
     """1001 answers in the browser; the caller's words (scripted: no Chinese model here)
     reach the desk with directory suggestions; 1001 hands the call to 1002 with a written
     summary, which pops up at 1002 before 1002 answers; 1001's leg ends and 1001 stays the
-    owner. The screenshots for docs/ are taken on the way."""
-    real = replace(settings, seat_rtp_timeout_s=120)
+    owner. The screenshots for docs/ are taken on the way (unrecorded: the caller's words
+    are timed from the answer, with no recording notice before them)."""
+    real = replace(settings, seat_rtp_timeout_s=120, record_calls="no")
     pcap = tmp_path / "caller.pcap"
     speech_pcap(pcap, [(2.0, "병원"), (12.0, "병원"), (22.0, "병원")], tail_s=20.0)
     scenario = tmp_path / "speak.xml"

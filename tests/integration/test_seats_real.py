@@ -150,7 +150,8 @@ async def test_the_b_post_answers_when_a_does_not(settings: Settings) -> None:
 
 
 async def test_a_seat_fault_moves_the_caller_to_another_seat(settings: Settings) -> None:
-    real = replace(settings, seat_rtp_timeout_s=3, seat_fault_offer_s=10.0)
+    # unrecorded, so no recording notice: the caller's 25 s cover both seats' turns
+    real = replace(settings, seat_rtp_timeout_s=3, seat_fault_offer_s=10.0, record_calls="no")
     async with sipp_seat("seat_silent") as (a_port, _), \
             sipp_seat("seat_answer") as (b_port, b_done):
         await add_seats(real, {"1001": (None, a_port), "1002": ("1001", b_port)})

@@ -374,3 +374,20 @@ def test_a_faint_voice_is_told_from_a_silent_line_and_from_speech() -> None:
     assert run(quiet(3.0, -55))[1] == 0.0  # steady noise is the line's own level
     edges, faint = run(quiet(1.0, -72) + tone(1.5, -20) + quiet(0.5, -72))
     assert len(edges) == 2 and faint < 100  # speech (its fade in at most)
+
+
+async def test_words_too_quiet_to_trust_are_a_faint_voice_not_an_answer() -> None:
+    """An utterance the endpointer heard but whose loudest 20 ms stays below -36 dBFS (a
+    caller 30 dB down peaks near -42): whatever the recogniser made of it is not taken;
+    the step hears a faint voice. A normal utterance is taken as before."""
+    tap, leg = FakeTap(), Leg()
+    rec = StreamingRecognizer(FakeEngine("工行"), tap)  # type: ignore[arg-type]
+    await rec.attach(leg)  # type: ignore[arg-type]
+    assert tap.push is not None
+    tap.push(quiet(0.3) + tone(0.8, dbfs=-44.0) + quiet(0.5))
+    assert await rec.listen(leg, 1.5) == ""  # type: ignore[arg-type]
+    assert rec.faint(leg)  # type: ignore[arg-type]
+    assert not rec.faint(leg)  # type: ignore[arg-type]  # taken: counted once
+    tap.push(quiet(0.3) + tone(0.8) + quiet(0.5))
+    assert await rec.listen(leg, 3) == "工行"  # type: ignore[arg-type]
+    await rec.close()
