@@ -27,6 +27,7 @@ from hotline.errors import AriError, SandboxError, TelephonyError
 from hotline.paths import cache_dir, project_dir
 from hotline.prompts import tts
 from hotline.sandbox import rootfs
+from hotline.sandbox.fds import inherited_fds
 from hotline.sandbox.sizing import ARI_CONNECTIONS, node_size
 
 BIND = "127.0.0.1"
@@ -170,7 +171,7 @@ class Sandbox:
                    (os.POSIX_SPAWN_OPEN, 1, str(self.log), os.O_WRONLY | os.O_APPEND
                     | os.O_CREAT, 0o600),
                    (os.POSIX_SPAWN_DUP2, 1, 2)]
-        actions += [(os.POSIX_SPAWN_CLOSE, fd) for fd in _inherited_fds()]
+        actions += [(os.POSIX_SPAWN_CLOSE, fd) for fd in inherited_fds()]
         return os.posix_spawnp("chroot", argv, os.environ, file_actions=actions, setsid=True)
 
     @staticmethod
@@ -401,15 +402,3 @@ def _make_folders(inside: Path) -> None:
     # the calls' recordings: for Asterisk (their owner) alone
     os.chmod(inside / "spool" / "recording", 0o700)
 
-
-def _inherited_fds() -> list[int]:
-    """This process's descriptors above stdio that a child would inherit (not close-on-exec)."""
-    found = []
-    for name in os.listdir("/proc/self/fd"):
-        fd = int(name)
-        try:
-            if fd > 2 and os.get_inheritable(fd):
-                found.append(fd)
-        except OSError:  # the listing's own descriptor, gone already
-            continue
-    return found

@@ -67,8 +67,8 @@ class StreamingRecognizer:
                 await on_segment(u)
 
         transcriber = await self.engine.new_transcriber()
-        if hint and hasattr(transcriber, "hint"):
-            transcriber.hint = hint
+        if hint:
+            transcriber.hint = hint  # Vosk and Whisper transcribers both take one
         stream = SpeechStream(self.engine, transcriber, self.settings, segment)
         stream.start()
         try:
@@ -106,8 +106,7 @@ class StreamingRecognizer:
             await self.attach(leg)
             attached = self._calls[leg.id]
         stream = attached.stream
-        if hasattr(stream.t, "hint"):
-            stream.t.hint = hint
+        stream.t.hint = hint
         heard = self._drain(stream)
         if heard:
             return heard

@@ -109,10 +109,6 @@ class Vocabularies:
     def __init__(self, current: Vocabulary | None = None) -> None:
         self.current = current or Vocabulary()
 
-    def refresh(self, entries: Iterable[object], asked: Sequence[str] = ()) -> Vocabulary:
-        self.current = vocabulary_of(entries, asked)
-        return self.current
-
     async def remake(self, entries: Sequence[object],
                      asked: Callable[[], Awaitable[Sequence[str]]]) -> Vocabulary:
         """From the entries and the most-asked names (off the loop: a large directory)."""

@@ -37,13 +37,13 @@ def test_the_sandbox_asterisk_inherits_no_descriptor_beyond_stdio(tmp_path: Path
     daemon: every inheritable descriptor above stdio is closed in the spawned child."""
     import os
 
-    from hotline.sandbox.instance import _inherited_fds
+    from hotline.sandbox.fds import inherited_fds
 
     lock = os.open(tmp_path / "lock", os.O_CREAT | os.O_RDWR)
     private = os.open(tmp_path / "private", os.O_CREAT | os.O_RDWR)
     try:
         os.set_inheritable(lock, True)  # as flock(1) passes its lock to the command it runs
-        found = _inherited_fds()
+        found = inherited_fds()
         assert lock in found and private not in found and not {0, 1, 2} & set(found)
     finally:
         os.close(lock)

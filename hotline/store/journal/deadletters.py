@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from hotline.store.journal.filelog import append_synced
+
 
 @dataclass(frozen=True)
 class DeadLetter:
@@ -56,12 +58,7 @@ class DeadLetters:
                             entry, raw)
         data = (json.dumps(letter.as_json(), ensure_ascii=False) + "\n").encode()
         with self._locked():
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-            try:
-                os.write(fd, data)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            append_synced(self.path, data)
         return letter.id
 
     def all(self) -> list[DeadLetter]:

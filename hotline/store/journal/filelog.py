@@ -146,12 +146,7 @@ class FileLog:
         self.pending -= count
 
     def _append_progress(self, data: bytes) -> None:
-        fd = os.open(self.progress_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        try:
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        append_synced(self.progress_path, data)
 
     async def finish(self) -> bool:
         """Empty the journal if all of it is applied and nothing is being written; False if
@@ -210,3 +205,13 @@ class FileLog:
         with open(self.path, "rb") as f:
             f.seek(offset - 1)
             return f.read(1) == b"\n"
+
+
+def append_synced(path: Path, data: bytes) -> None:
+    """Append ``data`` to a private (0600) file and fsync it, on the calling thread."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
