@@ -152,6 +152,16 @@ def clean(text: str) -> str:
     return _FILLER.sub("", normalise(text).replace(" ", ""))
 
 
+# In order: (the matter, its words, the words matched by sound, only at the utterance's end)
+_RULES: tuple[tuple[Intent, re.Pattern[str], Sequence[str], bool], ...] = (
+    (Intent.ABUSE, _ABUSE, (), False),
+    (Intent.PERSON, _PERSON, (), False),
+    (Intent.COMPLAINT, _COMPLAINT, _COMPLAINT_SOUNDS, False),
+    (Intent.DISSATISFIED, _DISSATISFIED, (), False),
+    (Intent.MESSAGE, _MESSAGE, _MESSAGE_SOUNDS, True),
+)
+
+
 def classify(text: str, out_of_scope: Sequence[str] = ()) -> Reading:
     """The matter of one utterance. ``out_of_scope``: the configured words of matters that
     are not this hotline's (commercial sales, another city's matters)."""
@@ -161,22 +171,12 @@ def classify(text: str, out_of_scope: Sequence[str] = ()) -> Reading:
     found = _emergency(t)
     if found is not None:
         return found
-    if m := _ABUSE.search(t):
-        return Reading(Intent.ABUSE, cue=m.group(), text=t)
-    if m := _PERSON.search(t):
-        return Reading(Intent.PERSON, cue=m.group(), text=t)
-    if m := _COMPLAINT.search(t):
-        return Reading(Intent.COMPLAINT, cue=m.group(), text=t)
-    for word in _COMPLAINT_SOUNDS:
-        if _sounds_like(t, word, at_end=False):
-            return Reading(Intent.COMPLAINT, cue=f"~{word}", text=t)
-    if m := _DISSATISFIED.search(t):
-        return Reading(Intent.DISSATISFIED, cue=m.group(), text=t)
-    if m := _MESSAGE.search(t):
-        return Reading(Intent.MESSAGE, cue=m.group(), text=t)
-    for word in _MESSAGE_SOUNDS:
-        if _sounds_like(t, word, at_end=True):
-            return Reading(Intent.MESSAGE, cue=f"~{word}", text=t)
+    for intent, words, sounds, at_end in _RULES:
+        if m := words.search(t):
+            return Reading(intent, cue=m.group(), text=t)
+        for word in sounds:
+            if _sounds_like(t, word, at_end=at_end):
+                return Reading(intent, cue=f"~{word}", text=t)
     for word in out_of_scope:
         w = normalise(word).replace(" ", "")
         if w and w in t:
