@@ -9,6 +9,7 @@ import dataclasses
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -47,6 +48,30 @@ def caller_scenario(tmp: Path, pcap: Path) -> Path:
     scenario.write_text((SCENARIOS / "speak.xml").read_text().replace("@PCAP@", str(pcap))
                         .replace('timeout="90000"', 'timeout="200000"'))  # prompts are slow
     return scenario
+
+
+async def bridged_to_the_department(real: Settings, scenario: Path, *, timeout_s: float,
+                                    bridged_within_s: float, **deps: Any) -> Any:
+    """A sipp caller (``scenario``) whose call, served with ``deps`` changed, ends bridged to
+    the sandbox's department contact (a sipp UAS answering there, which must end cleanly);
+    the caller hangs up once it is. The closed record."""
+    async with sipp_seat("seat_answer", port=DEPT_PORT, timeout_s=timeout_s) as (_, done):
+        async with serving(real) as (services, _):
+            flow = services.controller.flow
+            assert isinstance(flow, CallFlow)
+            flow.deps = dataclasses.replace(flow.deps, **deps)
+            caller = asyncio.ensure_future(sipp(real.sandbox_sip_port, scenario=str(scenario),
+                                                timeout_s=timeout_s))
+            await wait_seat_bridged(services.rest, "PJSIP/departments-",
+                                    timeout_s=bridged_within_s)
+            [open_call] = await services.calls.open_calls()
+            await services.rest.hangup(open_call.channel_id)  # the caller is done
+            result = await caller
+            assert result.successful == 1, result.output[-3000:]
+            [row] = await wait_for_records(services, 1)
+        department = await asyncio.wait_for(done, 15)
+    assert department.successful == 1, department.output[-2000:]
+    return row
 
 
 async def test_after_hours_the_caller_is_taken_down_for_a_callback(
@@ -115,24 +140,10 @@ async def test_a_transfer_the_caller_accepts_is_bridged_to_the_unit(
                + quiet(180))
     # the unit is reached after the whole lookup is read out (about 70 s, names rendered
     # at call time), so the department's phone waits long enough
-    async with sipp_seat("seat_answer", port=DEPT_PORT, timeout_s=300) as (_, dept_done):
-        async with serving(real) as (services, _):
-            flow = services.controller.flow
-            assert isinstance(flow, CallFlow)
-            flow.deps = dataclasses.replace(
-                flow.deps, recognizer=ScriptedRecognizer(["人社局", "对", "好的"]),
-                directory=DirectoryService(DirectoryIndex(entries, "万州区")))
-            caller = asyncio.ensure_future(sipp(
-                real.sandbox_sip_port, scenario=str(caller_scenario(tmp_path, pcap)),
-                timeout_s=300))
-            await wait_seat_bridged(services.rest, "PJSIP/departments-", timeout_s=180)
-            [open_call] = await services.calls.open_calls()
-            await services.rest.hangup(open_call.channel_id)  # the caller is done
-            result = await caller
-            assert result.successful == 1, result.output[-3000:]
-            [row] = await wait_for_records(services, 1)
-        dept = await asyncio.wait_for(dept_done, 15)
-    assert dept.successful == 1, dept.output[-2000:]
+    row = await bridged_to_the_department(
+        real, caller_scenario(tmp_path, pcap), timeout_s=300, bridged_within_s=180,
+        recognizer=ScriptedRecognizer(["人社局", "对", "好的"]),
+        directory=DirectoryService(DirectoryIndex(entries, "万州区")))
     evs = await events(real, row)
     kinds = [k for k, _ in evs]
     said = [d["phrase"] for k, d in evs if k == "said"]
@@ -152,23 +163,9 @@ async def test_an_emergency_caller_is_bridged_to_the_line_which_hears_the_brief(
     pcap = tmp_path / "caller.pcap"
     write_pcap(pcap, quiet(1.0) + speak_alaw("zhao2 huo3 le5", voice="cmn-latn-pinyin")
                + quiet(120))
-    async with sipp_seat("seat_answer", port=DEPT_PORT, timeout_s=200) as (_, line_done):
-        async with serving(real) as (services, _):
-            flow = services.controller.flow
-            assert isinstance(flow, CallFlow)
-            flow.deps = dataclasses.replace(
-                flow.deps, recognizer=ScriptedRecognizer(["着火了 救命啊 快来人"]))
-            caller = asyncio.ensure_future(sipp(
-                real.sandbox_sip_port, scenario=str(caller_scenario(tmp_path, pcap)),
-                timeout_s=200))
-            await wait_seat_bridged(services.rest, "PJSIP/departments-", timeout_s=120)
-            [open_call] = await services.calls.open_calls()
-            await services.rest.hangup(open_call.channel_id)  # the caller is done
-            result = await caller
-            assert result.successful == 1, result.output[-3000:]
-            [row] = await wait_for_records(services, 1)
-        line = await asyncio.wait_for(line_done, 15)
-    assert line.successful == 1, line.output[-2000:]
+    row = await bridged_to_the_department(
+        real, caller_scenario(tmp_path, pcap), timeout_s=200, bridged_within_s=120,
+        recognizer=ScriptedRecognizer(["着火了 救命啊 快来人"]))
     evs = await events(real, row)
     kinds = [k for k, _ in evs]
     said = [d["phrase"] for k, d in evs if k == "said"]
