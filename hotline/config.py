@@ -96,6 +96,10 @@ class Settings:
     emergency_119: str = ""
     emergency_120: str = ""
     emergency_122: str = ""
+    # the operators' outbound calls (callbacks, follow-ups): a dial string with {number}
+    # (PJSIP/{number}@outbound); empty: no outbound calls. Never the public trunk.
+    outbound_trunk: str = ""
+    callback_window_days: int = 7  # missed calls this recent are on the callback list
     out_of_scope: str = "推销,贷款,彩票,股票"  # comma-separated words of matters not ours
     log_level: str = "INFO"
     log_format: str = "text"  # or json: one object a line, for a log shipper
@@ -192,6 +196,14 @@ def _validate(s: Settings) -> None:
                 "seat_fault_offer_s", "seat_rtp_timeout_s"):
         if not 0 <= getattr(s, key) <= 600:
             raise bad(key, "must be between 0 and 600 seconds")
+    if s.outbound_trunk and "{number}" not in s.outbound_trunk:
+        raise bad("outbound_trunk", "a dial string with {number} in it, e.g. "
+                  "PJSIP/{number}@outbound")
+    if re.search(r"[@/]public\b", s.outbound_trunk):
+        raise bad("outbound_trunk", "never the public trunk: the public line is incoming "
+                  "only (000: 只打进、不打出)")
+    if not 1 <= s.callback_window_days <= 90:
+        raise bad("callback_window_days", "must be between 1 and 90 days")
     if s.record_calls not in ("yes", "no"):
         raise bad("record_calls", "yes or no")
     try:

@@ -292,6 +292,9 @@ class CallSession:
         if "recording" in self.fields:
             fields["recording"] = self.fields["recording"]
         if self.call.record_id:
+            if m.caller_left_in is not None:  # where they hung up (the callback list's rule)
+                await self.deps.store.add_event(self.call.record_id, "caller_left",
+                                                {"state": m.caller_left_in.value})
             await self.deps.store.update_call(self.call.record_id, **fields)
             log.info("call %s ended: %s", self.call.record_id, fields["disposition"])
 

@@ -14,6 +14,10 @@ from aiohttp import web
 
 from hotline.ari.rest import AriRest
 from hotline.ari.stream import Dispatcher, EventStream
+from hotline.callbacks import web as callbacks_web
+from hotline.callbacks.dialer import OutboundDialer
+from hotline.callbacks.service import CallbackService
+from hotline.callbacks.store import CallbackStore
 from hotline.calls.ari_recorder import AriRecorder
 from hotline.calls.ari_telephony import AriTelephony
 from hotline.calls.commands import CallRequests
@@ -189,6 +193,10 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
         if present is not None:
             await reconciler.after_connect(present, connected_at)
 
+    dialer = OutboundDialer(telephony, settings.outbound_trunk, settings.public_number,
+                            SystemClock()) if settings.outbound_trunk else None
+    callbacks = CallbackService(CallbackStore(db), SystemClock(),
+                                settings.callback_window_days, dialer, roster)
     users = UserRepository(db)
     privacy = PersonalDataService(PersonalData(db), users, recorder, SystemClock(),
                                   parse_retention(settings.retention_days))
@@ -210,7 +218,7 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
                         metrics=metrics, metrics_token=settings.metrics_token,
                         reconciler=reconciler, journal=journal,
                         unattended_sweep_s=max(1.0, settings.unattended_sweep_s),
-                        supervisor=Supervisor(SystemClock()),
+                        supervisor=Supervisor(SystemClock()), callbacks=callbacks,
                         try_page=(settings.try_page == "yes"
                                   or (settings.try_page == "auto" and pbx.sandbox)))
     return services, prompts
@@ -241,6 +249,8 @@ async def _telephony_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
     await services.supervisor.stop("metrics", "vocabulary", "reconcile-sweep", "journal",
                                    *(["retention"] if services.privacy is not None else []))
+    if services.callbacks is not None:  # outbound calls in progress are hung up
+        await services.callbacks.stop()
     await services.controller.stop(services.shutdown_timeout_s)
     await services.supervisor.stop("ari-events", "directory", "controller")
     if services.speech is not None:
@@ -295,6 +305,7 @@ def console_app(services: Services, clock: Clock | None = None) -> web.Applicati
     app.add_routes(wallboard.routes)
     app.add_routes(metrics_view.routes)
     app.add_routes(users_admin.routes)
+    app.add_routes(callbacks_web.routes)
     app.router.add_static("/static", STATIC, follow_symlinks=False)
     app[PHRASES] = phrasebook()
     return app

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from hotline.ari.rest import AriRest
 from hotline.ari.stream import EventStream
+from hotline.callbacks.service import CallbackService
 from hotline.calls.ari_recorder import AriRecorder
 from hotline.calls.commands import CallRequests
 from hotline.calls.controller import CallController
@@ -70,3 +71,4 @@ class Services:
     console: ConsoleSecurity = field(default_factory=ConsoleSecurity)
     privacy: PersonalDataService | None = None  # the retention sweep (None: not run here)
     retention_sweep_s: float = 86400.0
+    callbacks: CallbackService | None = None  # the missed-call list, the outbound calls

@@ -215,3 +215,22 @@ class ConsoleSession(Base):
                                          index=True)
     created_at: Mapped[datetime] = mapped_column(index=True)
     last_seen_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class CallbackAttempt(Base):
+    """One outbound call an operator made (hotline/callbacks): to call back a missed call
+    (``missed_call_id``, the entry's first missed call) or a ticket's person (``ticket_id``)."""
+
+    __tablename__ = "callback_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(64), index=True)
+    missed_call_id: Mapped[int | None] = mapped_column(
+        ForeignKey("calls.id", ondelete="SET NULL"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
+    by: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    ended_at: Mapped[datetime | None]
+    outcome: Mapped[str] = mapped_column(String(16), default="pending")
+    talk_s: Mapped[int | None]
