@@ -34,6 +34,7 @@ BIND = "127.0.0.1"
 ARI_USER = "hotline"
 FALLBACK_APOLOGY = "很抱歉，现在座席繁忙，暂时无法为您服务，请您稍后再拨，谢谢您的来电，再见。"
 DEPT_PORT = 5090
+OUTBOUND_PORT = 5091  # the outbound trunk stand-in (operators' callbacks)
 
 
 @dataclass
@@ -200,6 +201,7 @@ class Sandbox:
             "ARI_PASSWORD": state.ari_password, "ARI_APP": s.ari_app,
             "CONSOLE_PORT": str(s.console_port), "SOUNDS": state.sounds_in_asterisk,
             "PUBLIC_NUMBER": s.public_number, "DEPT_PORT": str(DEPT_PORT),
+            "OUTBOUND_PORT": str(OUTBOUND_PORT),
             "TRUNK_MATCH": ",".join(networks(s.trunk_match)),
             "OPERATOR_NETWORKS": ",".join(networks(s.operator_networks)),
             "ARI_PERMIT": f"{BIND}/32",  # the controller runs beside the sandbox

@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
+from hotline.callbacks.store import CallbackStore
 from hotline.config import Settings
 from hotline.domain.calls import NewCall
 from hotline.domain.tickets import NewTicket, TicketKind
@@ -31,6 +32,8 @@ ACCESS = {
     ("POST", "/calls/{id}/record"): RECORD, ("POST", "/calls/{id}/tickets"): RECORD,
     ("POST", "/calls/{id}/transfer"): RECORD, ("GET", "/tickets/{id}/recording"): RECORD,
     ("POST", "/tickets/{id}/take-over"): LOGIN,
+    ("GET", "/callbacks"): LOGIN, ("POST", "/outbound/calls"): LOGIN,
+    ("GET", "/outbound/calls/{id}"): RECORD,  # an operator sees only their own calls
     ("GET", "/stats"): SUPERVISING, ("GET", "/api/stats"): SUPERVISING,
     ("GET", "/inspection"): SUPERVISING, ("GET", "/audit"): SUPERVISING,
     ("GET", "/wallboard"): SUPERVISING, ("GET", "/api/wallboard"): SUPERVISING,
@@ -82,6 +85,9 @@ async def world(settings: Settings):  # type: ignore[no-untyped-def]
             TicketKind.CALLBACK, by="1002", call_id=others, summary="回电",
             fields={"recording": "words-0-1"}), now)
         assert ticket == others
+        attempt = await CallbackStore(services.db).start(  # 1002's outbound call, same id
+            "13900000001", "1002", now, missed_id=others, ticket_id=None)
+        assert attempt == others
         yield services, server, others
 
 
