@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from hotline.domain.callbacks import Attempt, ClosedCall, Outcome
+from hotline.domain.callbacks import GREETING_PHRASES, Attempt, ClosedCall, Outcome
 from hotline.errors import NotFoundError
 from hotline.store.database import Database
 from hotline.store.models import Call, CallbackAttempt, CallEvent, Ticket, TicketEvent
@@ -30,16 +30,23 @@ class CallbackStore:
                                                Call.ended_at.is_not(None),
                                                Call.channel == "phone") \
             .order_by(Call.arrived_at, Call.id)
-        left = select(CallEvent.call_id, CallEvent.data).join(
+        # of the abandoned calls: where the caller left, and what was said to them
+        told = select(CallEvent.call_id, CallEvent.kind, CallEvent.data).join(
             Call, Call.id == CallEvent.call_id).where(
-            CallEvent.kind == "caller_left", Call.arrived_at >= since,
-            Call.disposition == "abandoned")
+            CallEvent.kind.in_(("caller_left", "said")), Call.arrived_at >= since,
+            Call.disposition == "abandoned", Call.answered_at.is_not(None))
+        states: dict[int, str] = {}
+        beyond: set[int] = set()
         async with self.db.unit() as s:
             rows = (await s.execute(query)).all()
-            states = {call_id: str(data.get("state", ""))
-                      for call_id, data in (await s.execute(left)).all()}
+            for call_id, kind, data in (await s.execute(told)).all():
+                if kind == "caller_left":
+                    states[call_id] = str(data.get("state", ""))
+                elif data.get("phrase") not in GREETING_PHRASES:
+                    beyond.add(call_id)
         return [ClosedCall(i, caller, at, disposition, answered is not None,
-                           states.get(i, "")) for i, caller, at, disposition, answered in rows]
+                           states.get(i, ""), i in beyond)
+                for i, caller, at, disposition, answered in rows]
 
     async def attempts_since(self, since: datetime) -> list[Attempt]:
         query = select(CallbackAttempt).where(CallbackAttempt.started_at >= since) \

@@ -3,8 +3,10 @@ when a caller's entry is cleared. Pure rules over facts the store reads; no I/O.
 
 A call is missed when the caller got nothing from the line:
 - they hung up while ringing (no answer yet: the record has no ``answered_at``);
-- they hung up during the greeting (answered, the disposition ``abandoned``, and the
-  caller left in the ``answered`` or ``greeting`` state);
+- they hung up during the greeting (answered, the disposition ``abandoned``, nothing said
+  to them but the greeting, and no matter asked: they left in the ``answered``,
+  ``greeting`` or ``listening`` state; the end of the opening and a hangup over it arrive
+  in either order, so the moment right after the opening counts as during it);
 - the controller was down and the dialplan apologised (disposition ``unattended``).
 
 A caller's missed calls make one entry, from the first missed call after the last time the
@@ -41,19 +43,22 @@ class Outcome(enum.StrEnum):
 
 
 FINAL = frozenset(Outcome) - {Outcome.PENDING}
-LEFT_EARLY = frozenset({"answered", "greeting"})  # CallState values: before any matter
+LEFT_EARLY = frozenset({"answered", "greeting", "listening"})  # CallState: before a matter
+GREETING_PHRASES = frozenset({"recording_notice", "opening", "opening_after_wait"})
 
 
-def missed_reason(disposition: str | None, answered: bool, left_in: str = ""
-                  ) -> MissedReason | None:
-    """Why a closed call is on the callback list, or None if the caller got through."""
+def missed_reason(disposition: str | None, answered: bool, left_in: str = "",
+                  beyond_greeting: bool = False) -> MissedReason | None:
+    """Why a closed call is on the callback list, or None if the caller got through.
+    ``beyond_greeting``: something other than the greeting was said to the caller."""
     if disposition == Disposition.UNATTENDED:
         return MissedReason.UNATTENDED
     if disposition != Disposition.ABANDONED:
         return None
     if not answered:
         return MissedReason.RINGING
-    return MissedReason.GREETING if left_in in LEFT_EARLY else None
+    early = left_in in LEFT_EARLY and not beyond_greeting
+    return MissedReason.GREETING if early else None
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,7 @@ class ClosedCall:
     disposition: str | None
     answered: bool
     left_in: str = ""  # the state the caller hung up in (a ``caller_left`` event), if known
+    beyond_greeting: bool = False  # a phrase other than the greeting was said to them
 
 
 @dataclass(frozen=True)
@@ -133,7 +139,8 @@ def callback_list(calls: Iterable[ClosedCall], attempts: Iterable[Attempt]
                     cleared.append(Cleared(entry.id, number, at, "reached", fact.id))
                     entry = None
                 continue
-            reason = missed_reason(fact.disposition, fact.answered, fact.left_in)
+            reason = missed_reason(fact.disposition, fact.answered, fact.left_in,
+                                   fact.beyond_greeting)
             if reason is None:
                 if entry is not None and fact.answered:
                     cleared.append(Cleared(entry.id, number, at, "called_back", fact.id))

@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from hotline.callbacks.service import CallbackService
+from hotline.callbacks.store import CallbackStore
+from hotline.domain.callbacks import MissedReason
 from hotline.domain.calls import ring_deadline, rings_elapsed
 from tests.fake_ari import FakeAri
-from tests.harness import attendant_for, running
+from tests.harness import WallClock, attendant_for, running
 
 
 def phrases(fake: FakeAri, cid: str) -> list[str]:
@@ -99,8 +102,14 @@ async def test_hangup_mid_prompt_closes_the_record_at_once(fake_ari: FakeAri,
         await fake_ari.caller_hangs_up(cid)
         row = await h.record_for(cid, timeout_s=2)
         assert not h.controller.tasks and not h.controller.legs
+        record = await h.calls.get(row.id)
+        listed = await CallbackService(CallbackStore(h.calls.db), WallClock(), 1).current()
     assert row.disposition == "abandoned"
     assert row.answered_at is not None and row.ended_at is not None
+    # where the caller left is on the record: a missed call to call back (漏接回拨)
+    [left] = [e.data["state"] for e in record.events if e.kind == "caller_left"]
+    assert left in ("greeting", "listening")  # the opening's end and the hangup race
+    assert [(e.id, e.reasons) for e in listed.entries] == [(row.id, [MissedReason.GREETING])]
 
 
 async def test_long_wait_opens_with_an_apology(fake_ari: FakeAri, tmp_path: Path) -> None:

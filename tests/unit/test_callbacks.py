@@ -40,21 +40,22 @@ def at(minutes: float) -> datetime:
 
 
 # -- the rules ------------------------------------------------------------------------------
-@pytest.mark.parametrize(("disposition", "answered", "left_in", "reason"), [
-    ("abandoned", False, "ringing", MissedReason.RINGING),
-    ("abandoned", False, "", MissedReason.RINGING),  # an older record: no caller_left event
-    ("abandoned", True, "greeting", MissedReason.GREETING),
-    ("abandoned", True, "answered", MissedReason.GREETING),
-    ("abandoned", True, "listening", None),  # heard "what can I do for you" and left
-    ("abandoned", True, "serving", None),
-    ("unattended", True, "", MissedReason.UNATTENDED),
-    ("resolved", True, "", None),
-    ("silent", True, "", None),
-    ("failed", False, "", None),
+@pytest.mark.parametrize(("disposition", "answered", "left_in", "beyond", "reason"), [
+    ("abandoned", False, "ringing", False, MissedReason.RINGING),
+    ("abandoned", False, "", False, MissedReason.RINGING),  # no caller_left event (older)
+    ("abandoned", True, "greeting", False, MissedReason.GREETING),
+    ("abandoned", True, "answered", False, MissedReason.GREETING),
+    ("abandoned", True, "listening", False, MissedReason.GREETING),  # as the opening ended
+    ("abandoned", True, "listening", True, None),  # prompted again ("请讲") and left
+    ("abandoned", True, "serving", False, None),  # their matter was in hand
+    ("unattended", True, "", False, MissedReason.UNATTENDED),
+    ("resolved", True, "", False, None),
+    ("silent", True, "", True, None),
+    ("failed", False, "", False, None),
 ])
-def test_which_calls_are_missed(disposition: str, answered: bool, left_in: str,
+def test_which_calls_are_missed(disposition: str, answered: bool, left_in: str, beyond: bool,
                                 reason: MissedReason | None) -> None:
-    assert missed_reason(disposition, answered, left_in) == reason
+    assert missed_reason(disposition, answered, left_in, beyond) == reason
 
 
 def call(i: int, minutes: float, disposition: str, answered: bool = False, left_in: str = "",
@@ -67,7 +68,7 @@ def test_a_callers_missed_calls_make_one_entry_until_they_call_back() -> None:
              call(2, 5, "abandoned", True, "greeting", caller="+8613900000001"),
              call(3, 6, "unattended", True, caller="58001234"),
              call(4, 30, "resolved", True),  # got through: clears entry 1
-             call(5, 40, "abandoned", True, "listening", caller="58001234"),  # not missed,
+             call(5, 40, "abandoned", True, "serving", caller="58001234"),  # not missed,
              # but answered: the caller called back and got through
              call(6, 50, "abandoned", caller="")]  # withheld: cannot be called back
     entries, cleared = callback_list(calls, [])
@@ -192,8 +193,11 @@ async def test_missed_calls_from_the_records_and_the_callers_left_event(db: Data
     greeting = await missed_call(calls, "c2", "13900000002", now - timedelta(hours=1),
                                  disposition="abandoned", answered_at=now - timedelta(hours=1))
     await calls.add_event(greeting, "caller_left", {"state": "greeting"})
+    await calls.add_event(greeting, "said", {"phrase": "opening"})
     listening = await missed_call(calls, "c3", "13900000003", now - timedelta(minutes=30),
                                   disposition="abandoned", answered_at=now)
+    await calls.add_event(listening, "said", {"phrase": "opening"})
+    await calls.add_event(listening, "said", {"phrase": "silent_1"})  # prompted, then left
     await calls.add_event(listening, "caller_left", {"state": "listening"})
     await missed_call(calls, "c4", "13900000004", now - timedelta(days=8),
                       disposition="abandoned")  # outside the window
