@@ -16,7 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from hotline.domain.calls import caller_forms, caller_number
 from hotline.domain.tickets import COMPLAINT_FIELDS, TicketStatus
 from hotline.store.database import Database
-from hotline.store.models import Call, CallEvent, Ticket
+from hotline.store.models import Call, CallbackAttempt, CallEvent, Ticket
 
 BATCH = 500
 # The complaint form's fields about the complainant (the rest is the matter).
@@ -123,6 +123,12 @@ class PersonalData:
                     t.caller_name, t.callback_number, t.fields = "", "", fields
                     changed += 1
             await s.flush()
+            # the numbers the operators called back (hotline/callbacks), before the calls'
+            # own numbers that a caller's scope finds them by
+            await s.execute(update(CallbackAttempt).where(CallbackAttempt.number != "", or_(
+                CallbackAttempt.missed_call_id.in_(select(Call.id).where(scope.calls)),
+                CallbackAttempt.ticket_id.in_(select(Ticket.id).where(scope.tickets))))
+                .values(number="").execution_options(synchronize_session=False))
             calls = await s.execute(update(Call).where(scope.calls, or_(
                 Call.caller != "", Call.caller_name != "", Call.caller_title != "",
                 Call.callback_number != "")).values(

@@ -5,14 +5,17 @@ telephony) and the real store (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from hotline.callbacks.dialer import OutboundDialer
 from hotline.callbacks.service import CallbackService, OutboundBusy, OutboundError
 from hotline.callbacks.store import CallbackStore
+from hotline.cli import main
 from hotline.config import load_settings
 from hotline.domain.callbacks import (
     Attempt,
@@ -30,6 +33,7 @@ from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
 from hotline.store.models import TicketEvent
 from hotline.store.operators_repo import OperatorRepository
+from hotline.store.users_repo import UserRepository
 from hotline.tickets.setup import ticket_repository
 
 T0 = datetime(2026, 10, 12, 9, 0, tzinfo=UTC)
@@ -281,3 +285,63 @@ async def test_without_an_outbound_trunk_nothing_is_dialled(db: Database) -> Non
     assert not service.can_dial
     with pytest.raises(OutboundError, match="HOTLINE_OUTBOUND_TRUNK"):
         await service.place("1001", "", missed_id=entry)
+
+
+async def test_a_persons_erasure_blanks_the_numbers_called_back(db: Database) -> None:
+    """PIPL: a caller's records anonymised take the attempts' numbers with them."""
+    from hotline.store.personal_data import PersonalData, of_caller
+
+    entry = await missed_call(CallRepository(db), "c1", "13900000001", datetime.now(UTC),
+                              disposition="abandoned")
+    store = CallbackStore(db)
+    attempt_id = await store.start("13900000001", "1001", datetime.now(UTC),
+                                   missed_id=entry, ticket_id=None)
+    await store.finish(attempt_id, Outcome.NO_ANSWER, datetime.now(UTC))
+    scope = of_caller("+8613900000001")
+    assert scope is not None
+    await PersonalData(db).anonymise(scope)
+    assert (await store.attempt(attempt_id)).number == ""
+    assert (await CallbackService(store, Clock(), 7).current()).entries == []
+
+
+async def test_the_cli_lists_masked_and_records_an_attempt(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    db = Database(url)
+    await db.upgrade()
+    entry = await missed_call(CallRepository(db), "c1", "13900000001", datetime.now(UTC),
+                              disposition="abandoned")
+    await db.close()
+    monkeypatch.setenv("HOTLINE_DB_URL", url)
+    monkeypatch.setenv("HOTLINE_HOME", str(tmp_path))
+
+    def hotline(*args: str) -> tuple[int, str, str]:
+        code = main(list(args))
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    code, out, _ = await asyncio.to_thread(hotline, "callbacks", "list", "--json")
+    [row] = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and row["id"] == entry and row["number"] == "139****0001"
+    assert row["reasons"] == ["ringing"] and row["attempts"] == []
+    code, _, err = await asyncio.to_thread(hotline, "callbacks", "attempt", str(entry + 5),
+                                           "--by", "1001", "--outcome", "reached")
+    assert code == 2 and f"no open callback entry {entry + 5}" in err
+    code, out, _ = await asyncio.to_thread(hotline, "callbacks", "attempt", str(entry),
+                                           "--by", "1001", "--outcome", "no_answer")
+    assert code == 0 and "no_answer" in out
+    code, out, _ = await asyncio.to_thread(hotline, "callbacks", "list", "--full",
+                                           "--by", "8001")
+    assert "13900000001" in out and "1001 no_answer" in out and "1 to call back" in out
+    code, out, _ = await asyncio.to_thread(hotline, "callbacks", "attempt", str(entry),
+                                           "--by", "1001", "--outcome", "reached",
+                                           "--talk-s", "40")
+    assert code == 0 and "the entry is cleared" in out
+    code, out, _ = await asyncio.to_thread(hotline, "callbacks", "list")
+    assert out.strip() == "0 to call back"
+    db = Database(url)
+    audits = [(a.actor, a.action, a.detail.get("via")) for a in
+              await UserRepository(db).audit_log()]
+    await db.close()
+    assert audits == [("8001", "view_callbacks", "cli")]
