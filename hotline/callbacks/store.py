@@ -7,11 +7,16 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.domain.callbacks import GREETING_PHRASES, Attempt, ClosedCall, Outcome
+from hotline.domain.calls import Disposition, caller_forms, caller_number
 from hotline.errors import NotFoundError
 from hotline.store.database import Database
 from hotline.store.models import Call, CallbackAttempt, CallEvent, Ticket, TicketEvent
+
+MISSED = (Disposition.ABANDONED, Disposition.UNATTENDED)  # what a missed call may be
+_IN_BATCH = 300  # numbers per query (three forms each: within any database's parameters)
 
 
 def _attempt(row: CallbackAttempt) -> Attempt:
@@ -24,29 +29,44 @@ class CallbackStore:
         self.db = db
 
     async def closed_calls(self, since: datetime) -> list[ClosedCall]:
-        """The phone calls that arrived since a time and are closed, oldest first."""
-        query = select(Call.id, Call.caller, Call.arrived_at, Call.disposition,
-                       Call.answered_at).where(Call.arrived_at >= since,
-                                               Call.ended_at.is_not(None),
-                                               Call.channel == "phone") \
-            .order_by(Call.arrived_at, Call.id)
-        # of the abandoned calls: where the caller left, and what was said to them
-        told = select(CallEvent.call_id, CallEvent.kind, CallEvent.data).join(
-            Call, Call.id == CallEvent.call_id).where(
-            CallEvent.kind.in_(("caller_left", "said")), Call.arrived_at >= since,
-            Call.disposition == "abandoned", Call.answered_at.is_not(None))
-        states: dict[int, str] = {}
-        beyond: set[int] = set()
+        """The closed phone calls since a time of every caller who missed one then (the
+        others can make no entry), oldest first: the missed calls first, then their callers'
+        calls by the caller index, in each form a number may be stored in."""
+        window = (Call.arrived_at >= since, Call.ended_at.is_not(None), Call.channel == "phone")
+        missed = select(Call.caller).where(*window, Call.disposition.in_(MISSED)).distinct()
+        columns = (Call.id, Call.caller, Call.arrived_at, Call.disposition, Call.answered_at)
         async with self.db.unit() as s:
-            rows = (await s.execute(query)).all()
-            for call_id, kind, data in (await s.execute(told)).all():
-                if kind == "caller_left":
-                    states[call_id] = str(data.get("state", ""))
-                elif data.get("phrase") not in GREETING_PHRASES:
-                    beyond.add(call_id)
+            forms = sorted({form for caller in (await s.scalars(missed)).all()
+                            if (number := caller_number(caller)) is not None
+                            for form in caller_forms(number)})
+            rows: list[tuple[int, str, datetime, str | None, datetime | None]] = []
+            for first in range(0, len(forms), _IN_BATCH):
+                rows += [(i, c, at, d, a) for i, c, at, d, a in (await s.execute(select(
+                    *columns).where(*window, Call.caller.in_(forms[first:first + _IN_BATCH]))
+                )).all()]
+            told = await self._told(s, since)
+        states, beyond = told
+        rows.sort(key=lambda r: (r[2], r[0]))
         return [ClosedCall(i, caller, at, disposition, answered is not None,
                            states.get(i, ""), i in beyond)
                 for i, caller, at, disposition, answered in rows]
+
+    @staticmethod
+    async def _told(s: AsyncSession, since: datetime) -> tuple[dict[int, str], set[int]]:
+        """Of the answered abandoned calls since a time: where the caller left, and which
+        had something but the greeting said to them."""
+        query = select(CallEvent.call_id, CallEvent.kind, CallEvent.data).join(
+            Call, Call.id == CallEvent.call_id).where(
+            CallEvent.kind.in_(("caller_left", "said")), Call.arrived_at >= since,
+            Call.disposition == Disposition.ABANDONED, Call.answered_at.is_not(None))
+        states: dict[int, str] = {}
+        beyond: set[int] = set()
+        for call_id, kind, data in (await s.execute(query)).all():
+            if kind == "caller_left":
+                states[call_id] = str(data.get("state", ""))
+            elif data.get("phrase") not in GREETING_PHRASES:
+                beyond.add(call_id)
+        return states, beyond
 
     async def attempts_since(self, since: datetime) -> list[Attempt]:
         query = select(CallbackAttempt).where(CallbackAttempt.started_at >= since) \
