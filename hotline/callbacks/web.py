@@ -21,6 +21,7 @@ REASONS = {"ringing": "响铃中挂断", "greeting": "问候中挂断", "unatten
 OUTCOMES = {"pending": "进行中", "reached": "已接通", "no_answer": "未接听",
             "seat_no_answer": "坐席未接", "seat_left": "坐席挂断", "failed": "呼叫失败"}
 CALLERS = (Role.OPERATOR, *SUPERVISING)
+ONE_OF = "ticket_id or missed_id: name one ticket or one missed call"
 
 
 def callbacks(request: web.Request) -> CallbackService:
@@ -87,6 +88,8 @@ async def place_call(request: web.Request) -> web.Response:
             raise web.HTTPBadRequest(text="expected a JSON object")
     number = str(values.get("number", "") or "").strip()[:64]
     missed_id, ticket_id = _id(values, "missed_id"), _id(values, "ticket_id")
+    if (missed_id is None) == (ticket_id is None):
+        raise web.HTTPBadRequest(text=ONE_OF)
     try:
         await services.operators.get(session.user)
     except NotFoundError:
