@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import UTC, datetime
 
 import aiohttp
 
 from hotline.config import Settings, replace
 from hotline.domain.callbacks import MissedReason, Outcome
+from hotline.domain.tickets import NewTicket, TicketKind
 from hotline.sandbox.instance import OUTBOUND_PORT
 from hotline.store.users_repo import Role
 from tests.integration.conftest import serving, wait_for_records, wait_seat_bridged
@@ -43,7 +45,8 @@ async def test_a_call_abandoned_while_ringing_is_called_back_in_one_click(
         assert (entry.id, entry.number, entry.reasons) == (
             missed.id, CALLER, [MissedReason.RINGING])
 
-        async with sipp_seat("seat_answer", port=OUTBOUND_PORT, timeout_s=60) as (_, person):
+        async with sipp_seat("seat_answer", port=OUTBOUND_PORT, calls=2,
+                             timeout_s=60) as (_, person):
             # 2. the public line is incoming only: a caller on the public trunk dialling the
             # person's number gets the apology, and nothing reaches the outbound trunk
             public = await sipp(real.sandbox_sip_port, number=CALLER, caller="13900000002",
@@ -57,7 +60,8 @@ async def test_a_call_abandoned_while_ringing_is_called_back_in_one_click(
             await services.users.add("1001", Role.OPERATOR, "operator-pass-1")
             base = str(server.make_url("")).rstrip("/")
             async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http, \
-                    sipp_seat("seat_answer", port=seat_port, timeout_s=60) as (_, seat):
+                    sipp_seat("seat_answer", port=seat_port, calls=2,
+                              timeout_s=60) as (_, seat):
                 assert await login(http, base, "1001", "operator-pass-1") == 302
                 async with http.get(f"{base}/callbacks") as r:
                     listing = await r.text()
@@ -74,10 +78,24 @@ async def test_a_call_abandoned_while_ringing_is_called_back_in_one_click(
                 await asyncio.sleep(1.0)
                 await services.rest.hangup(trunk_leg)
                 await asyncio.wait_for(services.callbacks.wait(), 15)
-                assert (await asyncio.wait_for(seat, 15)).successful == 1
                 async with http.get(f"{base}/callbacks") as r:
                     after = await r.text()
-            assert (await asyncio.wait_for(person, 15)).successful == 1
+                # 4. the same from a ticket (a follow-up's call, over the API): on the ticket
+                ticket = await services.tickets.open(NewTicket(
+                    kind=TicketKind.CALLBACK, by="1001", summary="回访",
+                    callback_number=CALLER), datetime.now(UTC))
+                async with http.post(f"{base}/outbound/calls", json={"ticket_id": ticket},
+                                     headers={"X-CSRF-Token": token.group(1)}) as r:
+                    assert r.status == 202, await r.text()
+                    placed = await r.json()
+                trunk_leg = await wait_seat_bridged(services.rest, "PJSIP/outbound-",
+                                                    timeout_s=30)
+                await services.rest.hangup(trunk_leg)
+                await asyncio.wait_for(services.callbacks.wait(), 15)
+                assert (await asyncio.wait_for(seat, 15)).successful == 2
+                history = [(e.kind, e.by, e.data.get("outcome"))
+                           for e in (await services.tickets.get(ticket)).events]
+            assert (await asyncio.wait_for(person, 15)).successful == 2
         listed = await services.callbacks.current()
         [cleared] = listed.cleared
         attempt = await services.callbacks.attempt(cleared.ref)
@@ -88,3 +106,6 @@ async def test_a_call_abandoned_while_ringing_is_called_back_in_one_click(
                                                                  missed.id)
     assert "没有待回拨的来电" in after and "回拨接通" in after
     assert ("1001", "view_callbacks") in audits and ("1001", "outbound_call") in audits
+    assert history[-2:] == [("outbound_call", "1001", "pending"),
+                            ("outbound_call", "1001", "reached")], history
+    assert placed["id"] != cleared.ref
