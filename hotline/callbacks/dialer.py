@@ -1,6 +1,7 @@
 """The operator's outbound call over the Telephony port: the operator's own phone (their seat
 endpoint, a desk phone or the browser softphone) rings first; once they answer, the person
-is dialled through the outbound trunk while the operator hears the ring, and the two are
+is dialled through the outbound trunk while the operator hears it ring (Asterisk plays the
+ring tone in band on their answered channel), and the two are
 bridged until one hangs up. The trunk is only ever dialled here, by the controller over ARI
 (originate into the Stasis app): no dialplan context of the PBX reaches it, so the public
 line stays incoming only (000: 只打进、不打出)."""
@@ -52,6 +53,8 @@ class OutboundDialer:
             await asyncio.shield(hang_up_quietly(seat))
 
     async def _reach(self, seat: CallLeg, number: str) -> Result:
+        with contextlib.suppress(TelephonyError, LegGone):  # the operator hears the ring
+            await seat.ring()
         dialling = asyncio.ensure_future(self.telephony.dial(
             trunk_endpoint(self.trunk, number), self.ring_s, caller_id=self.caller_id))
         gone = asyncio.ensure_future(seat.wait_gone(None))
@@ -69,6 +72,8 @@ class OutboundDialer:
         person = dialling.result()
         if person is None:
             return Result(Outcome.NO_ANSWER)
+        with contextlib.suppress(TelephonyError, LegGone):
+            await seat.ring_stop()
         started = self.clock.monotonic()
         try:
             with contextlib.suppress(CallerGone, LegGone):  # the operator hung up first

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import aiohttp
 
@@ -17,15 +18,15 @@ from hotline.domain.tickets import NewTicket, TicketKind
 from hotline.sandbox.instance import OUTBOUND_PORT
 from hotline.store.users_repo import Role
 from tests.integration.conftest import serving, wait_for_records, wait_seat_bridged
-from tests.integration.test_seats_real import add_seats, events
+from tests.integration.test_seats_real import add_seats, events, greeting_heard_at_seat
 from tests.integration.test_security_matrix import login
-from tests.sipp import free_udp_port, sipp, sipp_seat
+from tests.sipp import SCENARIOS, free_udp_port, sipp, sipp_seat
 
 CALLER = "13900000001"
 
 
 async def test_a_call_abandoned_while_ringing_is_called_back_in_one_click(
-        settings: Settings) -> None:
+        settings: Settings, tmp_path: Path) -> None:
     real = replace(settings, outbound_trunk="PJSIP/{number}@outbound", seat_rtp_timeout_s=120)
     seat_port = free_udp_port()
     await add_seats(real, {"1001": (None, seat_port)})
@@ -45,7 +46,11 @@ async def test_a_call_abandoned_while_ringing_is_called_back_in_one_click(
         assert (entry.id, entry.number, entry.reasons) == (
             missed.id, CALLER, [MissedReason.RINGING])
 
-        async with sipp_seat("seat_answer", port=OUTBOUND_PORT, calls=2,
+        # the person's phone rings 4 s before they answer
+        slow = tmp_path / "person_answers.xml"
+        slow.write_text((SCENARIOS / "seat_answer.xml").read_text().replace(
+            '<pause milliseconds="300"/>', '<pause milliseconds="4000"/>'))
+        async with sipp_seat(str(slow)[:-4], port=OUTBOUND_PORT, calls=2,
                              timeout_s=60) as (_, person):
             # 2. the public line is incoming only: a caller on the public trunk dialling the
             # person's number gets the apology, and nothing reaches the outbound trunk
@@ -71,8 +76,10 @@ async def test_a_call_abandoned_while_ringing_is_called_back_in_one_click(
                 async with http.post(f"{base}/outbound/calls", allow_redirects=False, data={
                         "csrf": token.group(1), "missed_id": str(missed.id)}) as r:
                     assert r.status == 303, await r.text()
-                # the operator answered, the person answered: they talk, then the person
-                # hangs up
+                # the operator answers and hears the person's phone ring (in band, before
+                # any bridge); the person answers; they talk, then the person hangs up
+                heard = await greeting_heard_at_seat(services.rest, "PJSIP/1001-")
+                assert heard["txcount"] > 50 and not heard["bridged"], heard
                 trunk_leg = await wait_seat_bridged(services.rest, "PJSIP/outbound-",
                                                     timeout_s=30)
                 await asyncio.sleep(1.0)

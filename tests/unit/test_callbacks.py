@@ -123,7 +123,14 @@ class FakeLeg:
         self.id = endpoint
         self.caller = ""
         self.gone = False
+        self.rang = False
         self._gone = asyncio.Event()
+
+    async def ring(self) -> None:
+        self.rang = True
+
+    async def ring_stop(self) -> None:
+        self.rang = False
 
     def hang_up_now(self) -> None:
         self.gone = True
