@@ -85,9 +85,9 @@ def test_the_score_weighs_the_items_that_apply() -> None:
     assert c.score({"opening": P, "once_told": F, "attitude": F}) == 30.0
     # 一次性告知 not due: out of the remaining 50 weight, 30 passed
     assert c.score({"opening": P, "once_told": NA, "attitude": F}) == 60.0
-    with pytest.raises(ValueError, match="attitude .*always applies"):
+    with pytest.raises(ValueError, match=r"attitude .*always applies"):
         c.score({"opening": P, "once_told": P, "attitude": NA})
-    with pytest.raises(ValueError, match="attitude .*no result"):
+    with pytest.raises(ValueError, match=r"attitude .*no result"):
         c.score({"opening": P, "once_told": P})
     with pytest.raises(ValueError, match="not items"):
         c.score({"opening": P, "once_told": P, "attitude": P, "smile": P})
