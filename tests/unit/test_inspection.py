@@ -3,7 +3,9 @@ score, the seeded monthly sample, and what the transcript lets the system pre-ch
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +18,9 @@ from hotline.inspection.checklist import (
 )
 from hotline.inspection.precheck import Segment, precheck, recording_offset, segments
 from hotline.inspection.sampling import RANDOM, Candidate, propose
+from tests.fake_ari import FakeAri
+from tests.harness import running
+from tests.scripted import Said, ScriptedRecognizer
 
 P, F, NA = Result.PASS, Result.FAIL, Result.NA
 GOOD = """name: 测试
@@ -185,3 +190,48 @@ def test_segments_are_placed_in_the_recording() -> None:
         ("你好", 1.2, 2.0), ("等着吧", 7.5, 9.0), ("再见", 24.5, 25.5)]
     assert recording_offset({"offset_s": -0.3}, answered, answered) == 0.0
     assert recording_offset({"speaker": "operator", "start_s": 3}, answered, None) == 3.0
+
+
+class _LateWords(ScriptedRecognizer):
+    """The caller's words 2.5 s into the stream."""
+
+    async def listen(self, leg, timeout_s: float, hint: str = "") -> str:  # type: ignore[no-untyped-def]
+        handler = self.on_segment.get(leg.id)
+        self.on_segment[leg.id] = None
+        text = await super().listen(leg, timeout_s, hint)
+        self.on_segment[leg.id] = handler
+        if text and handler is not None:
+            await handler(Said(text, start_s=2.5, end_s=3.5))
+        return text
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.started: list[str] = []
+
+    async def start(self, channel_id: str, name: str) -> str:
+        self.started.append(name)
+        return name
+
+    async def stop(self, handle: str) -> None:
+        pass
+
+
+async def test_a_recorded_calls_segments_carry_their_place_in_the_recording(
+        fake_ari: FakeAri, tmp_path: Path) -> None:
+    recorder = _Recorder()
+    async with running(fake_ari, tmp_path, recognizer=_LateWords(["帮我查一下 工行 的 电话"]),
+                       recorder=recorder) as h:
+        cid = await fake_ari.incoming_call()
+        first = await h.record_for(cid, ended=False)
+        await fake_ari.talking(cid)
+        for _ in range(500):
+            if "transcript" in [e.kind for e in (await h.calls.get(first.id)).events]:
+                break
+            await asyncio.sleep(0.01)
+        await fake_ari.caller_hangs_up(cid)
+        row = await h.record_for(cid)
+    [said] = [e.data for e in (await h.calls.get(row.id)).events if e.kind == "transcript"]
+    assert recorder.started and said["start_s"] == 2.5
+    # the caller's stream is attached just before the recording starts: a moment earlier
+    assert 2.3 <= said["offset_s"] <= 2.5
