@@ -235,3 +235,13 @@ async def test_a_recorded_calls_segments_carry_their_place_in_the_recording(
     assert recorder.started and said["start_s"] == 2.5
     # the caller's stream is attached just before the recording starts: a moment earlier
     assert 2.3 <= said["offset_s"] <= 2.5
+
+
+def test_the_cli_checks_a_checklist(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from hotline.cli import main
+    assert main(["inspection", "check"]) == 0
+    assert "6 items, weights 100, pass mark 80" in capsys.readouterr().out
+    bad = tmp_path / "qa.yaml"
+    bad.write_text(GOOD.replace("weight: 20", "weight: heavy"), encoding="utf-8")
+    assert main(["inspection", "check", str(bad)]) == 2
+    assert f"{bad}:14: items[2].weight: 'heavy' is not a number" in capsys.readouterr().err

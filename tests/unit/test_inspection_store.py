@@ -4,12 +4,16 @@ follow-through, operators refused, the monthly mean score, and the ledger's shee
 
 from __future__ import annotations
 
+import asyncio
 import io
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from openpyxl import load_workbook
 
+from hotline.cli import main
 from hotline.config import Settings
 from hotline.domain.calls import NewCall
 from hotline.domain.tickets import NewTicket, TicketKind
@@ -58,7 +62,9 @@ async def _world(db: Database):  # type: ignore[no-untyped-def]
     return services, ids
 
 
-async def test_sample_scorecard_rectification_scores_and_ledger(db: Database) -> None:
+async def test_sample_scorecard_rectification_scores_and_ledger(
+        db: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+        ) -> None:
     services, ids = await _world(db)
     proposals, done = await services.inspection.sample("2026-11", "fixed")
     mine = [p for p in proposals if p.operator == "1001"]
@@ -142,6 +148,12 @@ async def test_sample_scorecard_rectification_scores_and_ledger(db: Database) ->
     assert {k: (v.mean, v.inspections) for k, v in scores.items()} == {
         "1001": (round((53.3 + 100) / 2, 1), 2), "1002": (85.0, 1)}  # December's call is December's
     assert (await services.inspection.sample("2026-11", "fixed"))[1].keys() >= {ids["low"]}
+    monkeypatch.setenv("HOTLINE_DB_URL", db.url)
+    assert await asyncio.to_thread(main, ["inspection", "scores", "--month", "2026-11",
+                                          "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["scores"] == [
+        {"operator": "1001", "mean": scores["1001"].mean, "inspections": 2},
+        {"operator": "1002", "mean": 85.0, "inspections": 1}]
 
     out = io.BytesIO()
     await write_ledger(services.calls, services.tickets, "2026-11", SH, out,
