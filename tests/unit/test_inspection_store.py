@@ -96,7 +96,7 @@ async def test_sample_scorecard_rectification_scores_and_ledger(
         async with sup.get(f"{base}/inspection/calls/{ids['scored']}") as r:
             card = await r.text()
         assert r.status == 200
-        assert f'src="/calls/{ids["scored"]}/recording"' in card
+        assert f'data-src="/calls/{ids["scored"]}/recording"' in card
         assert 'data-seek="9.5"' in card and "自己看去" in card and "医保" in card
         # pre-filled: the system said the opening; the forbidden phrase fails its item
         assert re.search(r'name="r_opening" value="pass" checked', card)

@@ -14,6 +14,18 @@ function follow() {
   if (current) current.scrollIntoView({block: "nearest"});
 }
 
+// The recording is fetched whole (one audited play) and played from memory, so that any
+// moment can be sought at once, whatever ranges the server offers.
+const loaded = audio ? fetch(audio.dataset.src, {credentials: "same-origin"})
+  .then((r) => { if (!r.ok) throw new Error(`recording: ${r.status}`); return r.blob(); })
+  .then((blob) => {
+    audio.src = URL.createObjectURL(blob);
+    audio.dataset.state = "loaded";
+    return new Promise((done) => audio.addEventListener("loadedmetadata", done, {once: true}));
+  })
+  .catch((err) => { audio.dataset.state = "failed"; audio.title = String(err); })
+  : Promise.resolve();
+
 if (audio) {
   audio.addEventListener("timeupdate", follow);
   audio.addEventListener("seeked", follow);
@@ -22,7 +34,9 @@ for (const link of document.querySelectorAll("a.seek")) {
   link.addEventListener("click", (event) => {
     event.preventDefault();
     if (!audio) return;
-    audio.currentTime = parseFloat(link.dataset.seek);
-    audio.play().catch(() => {});  // seeking works even where autoplay is refused
+    loaded.then(() => {
+      audio.currentTime = parseFloat(link.dataset.seek);
+      audio.play().catch(() => {});  // seeking works even where autoplay is refused
+    });
   });
 }
