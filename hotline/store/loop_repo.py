@@ -4,11 +4,11 @@ reminder or follow-up row, in one unit of work."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import Row, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +17,8 @@ from hotline.domain.loop.limits import Limits, MatterKind, Urgency, matter_of
 from hotline.domain.loop.machine import Actor, LoopEvent, LoopMachine, LoopState, Stage
 from hotline.domain.tickets import TicketError, TicketKind, TicketStatus
 from hotline.errors import NotFoundError
+from hotline.reports.unit_stats import EVENT_KINDS, UnitStats
+from hotline.store.chunks import chunks
 from hotline.store.database import Database
 from hotline.store.loop_models import CatalogueRule, FollowUp, HandlingUnit, Reminder
 from hotline.store.models import Ticket, TicketEvent, User
@@ -298,6 +300,32 @@ class LoopRepository:
                 None).order_by(Ticket.follow_up_due_at, Ticket.id)
         async with self.db.unit() as s:
             return list((await s.scalars(query)).all())
+
+    async def unit_stats(self, since: datetime, until: datetime) -> UnitStats:
+        """The per-unit figures of [since, until) (hotline/reports/unit_stats.py)."""
+        stats = UnitStats()
+        async for rows in self.events_between(since, until, EVENT_KINDS):
+            for e in rows:
+                stats.add_event(e.kind, e.data or {})
+        async for visits in self.follow_ups_between(since, until):
+            for f in visits:
+                stats.add_follow_up(f.unit, f.reached, f.satisfaction)
+        return stats
+
+    def events_between(self, since: datetime, until: datetime, kinds: Sequence[str]
+                       ) -> AsyncIterator[list[Row[Any]]]:
+        """The tickets' events of these kinds in [since, until), a chunk at a time (the
+        per-unit statistics)."""
+        query = select(TicketEvent.id, TicketEvent.kind, TicketEvent.data).where(
+            TicketEvent.at >= since, TicketEvent.at < until, TicketEvent.kind.in_(kinds))
+        return chunks(self.db, query, (TicketEvent.id,))
+
+    def follow_ups_between(self, since: datetime, until: datetime
+                           ) -> AsyncIterator[list[Row[Any]]]:
+        """The follow-up visits made in [since, until), a chunk at a time."""
+        query = select(*FollowUp.__table__.columns).where(
+            FollowUp.at >= since, FollowUp.at < until)
+        return chunks(self.db, query, (FollowUp.id,))
 
     async def page(self, *, offset: int, limit: int, unit: str | None = None,
                    people: str | None = None, since: datetime | None = None

@@ -179,7 +179,7 @@ class TicketEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"),
                                            index=True)
-    at: Mapped[datetime]
+    at: Mapped[datetime] = mapped_column(index=True)
     by: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(32))  # created, moved, extended, follow_up
     from_status: Mapped[str | None] = mapped_column(String(16))

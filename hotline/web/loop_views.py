@@ -23,8 +23,10 @@ from hotline.domain.loop.limits import (
 )
 from hotline.domain.loop.machine import STAGE_NAMES, Actor, LoopEvent, Stage
 from hotline.domain.tickets import COMPLAINT_LABELS, KIND_NAMES, TicketError, TicketKind
-from hotline.errors import NotFoundError
+from hotline.errors import HotlineError, NotFoundError
 from hotline.privacy import mask_number
+from hotline.reports.ledger import month_bounds
+from hotline.reports.unit_stats import COLUMNS as UNIT_COLUMNS
 from hotline.store.loop_repo import LoopRepository
 from hotline.store.models import Ticket
 from hotline.store.users_repo import Role
@@ -209,8 +211,15 @@ async def supervision(request: web.Request) -> web.Response:
     loop = request.app[SERVICES].loop
     now, zone = datetime.now(UTC), tz(request)
     waiting = await loop.tickets(stages=[Stage.SIGNED])
+    month = request.query.get("month", "")[:7] or now.astimezone(zone).strftime("%Y-%m")
+    try:
+        since, until = month_bounds(month, zone)
+    except HotlineError:
+        raise web.HTTPBadRequest(text="month: YYYY-MM") from None
+    stats = await loop.unit_stats(since, until)
     return page(
-        request, "supervision.html",
+        request, "supervision.html", month=month, unit_columns=UNIT_COLUMNS,
+        unit_rows=stats.rows(),
         reminders=[{"ticket": r.ticket_id, "step": r.step, "unit": r.unit, "owner": r.owner,
                     "due": local(r.due_at, zone), "at": local(r.at, zone)}
                    for r in await loop.reminders()],

@@ -105,7 +105,13 @@ async def test_the_unit_role_and_the_loop_over_http(services) -> None:  # type: 
         assert await login(c1, base, "c1", PASSWORD) == 302
         assert await login(op, base, "1001") == 302
         async with sup.get(f"{base}/supervision") as r:
-            assert f'href="/tickets/{city}"' in await r.text()
+            text = await r.text()
+        assert f'href="/tickets/{city}"' in text  # the escalation list
+        # this month's per-unit figures: 城管局 given one, 自来水公司 given and signed one
+        assert "<tr><td>城管局</td><td>1</td><td>0</td>" in text
+        assert "<tr><td>自来水公司</td><td>1</td><td>1</td><td>1</td><td>100.0%</td>" in text
+        async with sup.get(f"{base}/supervision?month=2026-13") as r:
+            assert r.status == 400
         async with c1.get(f"{base}/unit") as r:
             assert re.search(r'id="count-reminders">1<', await r.text())
         async with op.get(f"{base}/tickets") as r:

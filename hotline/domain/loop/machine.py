@@ -242,10 +242,11 @@ class LoopMachine:
         late = self.s.due_at is not None and now > self.s.due_at
         if not sampled:
             return self._event("replied", actor, now, Stage.CLOSED, reply=self.s.reply,
-                               late=late, follow_up="not sampled")
+                               unit=self.s.unit, late=late, follow_up="not sampled")
         self.s.follow_up_due_at = self.limits.follow_up_due(now)
         return self._event("replied", actor, now, Stage.REPLIED, reply=self.s.reply,
-                           late=late, follow_up_due=self._iso(self.s.follow_up_due_at))
+                           unit=self.s.unit, late=late,
+                           follow_up_due=self._iso(self.s.follow_up_due_at))
 
     def follow_up(self, actor: Actor, now: datetime, method: str, reached: bool,
                   grade: str, opinion: str) -> LoopEvent:

@@ -49,6 +49,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("extension_request", sa.JSON(), nullable=True))
     for col in ("stage", "unit", "follow_up_due_at", "merged_into"):
         op.create_index(f"ix_tickets_{col}", "tickets", [col])
+    op.create_index("ix_ticket_events_at", "ticket_events", ["at"])  # a month's events
     op.create_table(
         "ticket_reminders",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -84,6 +85,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("follow_ups")
     op.drop_table("ticket_reminders")
+    op.drop_index("ix_ticket_events_at", "ticket_events")
     for col in ("stage", "unit", "follow_up_due_at", "merged_into"):
         op.drop_index(f"ix_tickets_{col}", "tickets")
     with op.batch_alter_table("tickets") as batch:
