@@ -295,8 +295,11 @@ class LoopRepository:
             query = query.where(Ticket.stage.in_([st.value for st in stages]))
         if owner is not None:
             query = query.where(Ticket.owner == owner)
-        if follow_up:
-            query = query.where(Ticket.stage == Stage.REPLIED.value).order_by(
+        if follow_up:  # replied by a unit, or by the centre itself
+            query = query.where(or_(
+                Ticket.stage == Stage.REPLIED.value,
+                (Ticket.stage == Stage.NEW.value)
+                & (Ticket.status == TicketStatus.REPLIED.value))).order_by(
                 None).order_by(Ticket.follow_up_due_at, Ticket.id)
         async with self.db.unit() as s:
             return list((await s.scalars(query)).all())

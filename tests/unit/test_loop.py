@@ -14,7 +14,7 @@ import pytest
 from hotline.domain.loop.catalogue import CatalogueError, Rule, rules_of, suggest
 from hotline.domain.loop.limits import Limits, MatterKind, Urgency
 from hotline.domain.loop.machine import Actor, LoopMachine, LoopState, Stage
-from hotline.domain.tickets import NewTicket, TicketError, TicketKind, TicketStatus
+from hotline.domain.tickets import Move, NewTicket, TicketError, TicketKind, TicketStatus
 from hotline.domain.workdays import WorkCalendar
 from hotline.store.database import Database
 from hotline.store.loop_repo import LoopRepository
@@ -249,3 +249,39 @@ async def test_a_unit_sees_its_tickets_and_the_export_pages(db: Database) -> Non
     total, rows = await loop.page(offset=1, limit=1)
     assert (total, [t.id for t in rows]) == (3, [ids[1]])
     assert [t.id for t in await loop.tickets(unit="城管局", stages=[Stage.DISPATCHED])] == [ids[1]]
+
+
+async def test_a_ticket_the_centre_answers_is_followed_up_too(db: Database) -> None:
+    tickets, loop, _ = await world(db)
+    t0 = at("2026-11-27T09:00")  # Friday
+    tid = await complaint(tickets, t0)
+    await tickets.move(tid, Move(TicketStatus.IN_PROGRESS, "1001"), t0)
+    await tickets.move(tid, Move(TicketStatus.REPLIED, "1001"), t0, reply="已答复")
+    queue = await loop.tickets(owner="1001", follow_up=True)
+    assert [(t.id, t.follow_up_due_at) for t in queue] == [(tid, at("2026-11-30T17:30"))]
+    await loop.follow_up(tid, OWNER, at("2026-11-30T10:00"), "电话", True, "非常不满意", "")
+    with pytest.raises(TicketError, match="in the loop"):
+        await tickets.move(tid, Move(TicketStatus.CLOSED, "1001"), t0, satisfaction=5)
+    await loop.send_back(tid, SUP, at("2026-11-30T11:00"), "重新答复")
+    t = await tickets.get(tid)
+    assert (t.status, t.stage, t.satisfaction) == ("in_progress", "", 1)
+    await loop.dispatch(tid, OWNER, at("2026-11-30T12:00"), "自来水公司", [])  # or to a unit
+
+
+def test_the_limits_settings_name_the_variable() -> None:
+    from hotline.config import load_settings
+    from hotline.errors import ConfigError
+
+    for env, key in (({"HOTLINE_UNIT_REPLY_DAYS": "complaint=99"}, "UNIT_REPLY_DAYS"),
+                     ({"HOTLINE_FOLLOW_UP_SHARE": "gossip=5"}, "FOLLOW_UP_SHARE"),
+                     ({"HOTLINE_URGENT_SIGN_MINUTES": "life=0"}, "URGENT_SIGN_MINUTES")):
+        with pytest.raises(ConfigError, match=key):
+            load_settings(env)
+    from hotline.tickets.setup import loop_limits
+
+    limits = loop_limits(load_settings({"HOTLINE_UNIT_REPLY_DAYS": "consultation=3",
+                                        "HOTLINE_FOLLOW_UP_SHARE": "request=100",
+                                        "HOTLINE_URGENT_SIGN_MINUTES": "life=10"}))
+    assert limits.reply_days[MatterKind.CONSULTATION] == 3
+    assert limits.reply_days[MatterKind.COMPLAINT] == 15
+    assert limits.sampled(3, MatterKind.REQUEST) and limits.urgent_minutes[Urgency.LIFE] == 10

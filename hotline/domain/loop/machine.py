@@ -252,14 +252,15 @@ class LoopMachine:
                   grade: str, opinion: str) -> LoopEvent:
         """回访, by the ticket's owner or a supervisor: not reached stays in the queue;
         satisfied (基本满意 or better) closes it; otherwise a supervisor decides."""
-        self._expect(Stage.REPLIED)
+        if not (self.s.stage is Stage.NEW and self.s.status is TicketStatus.REPLIED):
+            self._expect(Stage.REPLIED)  # (or one the centre answered itself)
         if not (actor.supervising or actor.id == self.s.owner):
             raise TicketError(f"the follow-up is the owner's ({self.s.owner}) or a "
                               "supervisor's")
         if method not in METHODS:
             raise TicketError(f"method {method!r}: one of {', '.join(METHODS)}")
         if not reached:
-            return self._event("follow_up", actor, now, Stage.REPLIED, method=method,
+            return self._event("follow_up", actor, now, self.s.stage, method=method,
                                reached=False, opinion=opinion.strip())
         satisfaction = grade_of(grade)
         self.s.satisfaction = satisfaction
@@ -269,13 +270,19 @@ class LoopMachine:
 
     def send_back(self, actor: Actor, now: datetime, reason: str) -> LoopEvent:
         """重办, by a supervisor: an unsatisfied ticket goes back to its unit, signed for,
-        with a new reply deadline."""
+        with a new reply deadline (one the centre answered itself: back to the centre, in
+        progress, to be answered again or dispatched)."""
         self._expect(Stage.UNSATISFIED)
         self._supervisor_only(actor)
         reason = _text(reason, "what the unit must do again (重办理由)")
         self.s.round += 1
         self.s.due_at = self.limits.reply_due(now, self.s.matter)
         self.s.follow_up_due_at = None
+        if not self.s.unit:
+            e = self._event("sent_back", actor, now, Stage.NEW, reason=reason,
+                            due=self._iso(self.s.due_at))
+            self.s.status = TicketStatus.IN_PROGRESS
+            return LoopEvent(e.kind, e.by, e.at, e.from_status, self.s.status.value, e.data)
         return self._event("sent_back", actor, now, Stage.SIGNED, unit=self.s.unit,
                            reason=reason, due=self._iso(self.s.due_at))
 
