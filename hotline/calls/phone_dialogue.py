@@ -56,6 +56,13 @@ class PhoneDialogue:
             return Heard(spoke=True)
         return Heard(spoke=await self.leg.wait_speech(0))
 
+    def since_words_ms(self) -> float | None:
+        if not self.understands:
+            return None
+        assert self.recognizer is not None
+        ended = self.recognizer.words_ended(self.leg)
+        return None if ended is None else (time.perf_counter() - ended) * 1000
+
     async def _listen(self, window: float, hint: str) -> str:
         """The recogniser's answer; while it is still decoding the caller's words after
         ``keep_alive_s`` (every worker busy), the caller hears the keep-alive phrase once."""
