@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, func, or_, select
+from sqlalchemy import Row, String, case, cast, delete, exists, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -240,9 +240,13 @@ class LoopRepository:
                      ) -> list[Reminder]:
         """One reminder per overdue step not yet reminded of (all tickets, or one); the
         ticket's history records it."""
+        rnd = cast(Ticket.loop_round, String)
+        reminded = case((Ticket.stage == Stage.DISPATCHED.value, literal("sign:") + rnd),
+                        else_=literal("reply:") + rnd)  # the step overdue, in SQL
         query = select(Ticket).where(or_(
             (Ticket.stage == Stage.DISPATCHED.value) & (Ticket.sign_due_at < now),
-            (Ticket.stage == Stage.SIGNED.value) & (Ticket.due_at < now)))
+            (Ticket.stage == Stage.SIGNED.value) & (Ticket.due_at < now)),
+            ~exists().where(Reminder.ticket_id == Ticket.id, Reminder.step == reminded))
         if ticket_id is not None:
             query = query.where(Ticket.id == ticket_id)
         made: list[Reminder] = []
