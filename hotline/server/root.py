@@ -51,16 +51,19 @@ from hotline.store.operators_repo import OperatorRepository
 from hotline.store.personal_data import PersonalData
 from hotline.store.sessions_repo import SessionRepository
 from hotline.store.users_repo import UserRepository
-from hotline.tickets.setup import ticket_repository
+from hotline.tickets.reminding import keep_reminding
+from hotline.tickets.setup import loop_repository, ticket_repository
 from hotline.web import (
     console,
     desk,
     health,
     live,
+    loop_views,
     metrics_view,
     review,
     softphone,
     transfer,
+    unit_portal,
     users_admin,
     wallboard,
 )
@@ -204,6 +207,7 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
                         speech_model=describe(speech.engine) if speech else "",
                         speech=speech, vocabulary=vocabulary,
                         tickets=tickets, users=users, privacy=privacy,
+                        loop=loop_repository(db, settings),
                         retention_sweep_s=settings.retention_sweep_s,
                         sessions=SessionRepository(db), console=console_security(settings),
                         timezone=settings.timezone, recorder=recorder,
@@ -238,11 +242,13 @@ async def _telephony_ctx(app: web.Application) -> AsyncIterator[None]:
     start("reconcile-sweep", lambda: services.reconciler.keep_sweeping(
         services.stream.connected, services.unattended_sweep_s,
         lambda: set(services.controller.legs)))
+    start("reminders", lambda: keep_reminding(services.loop, SystemClock()))
     if services.privacy is not None:  # the daily retention sweep
         privacy = services.privacy
         start("retention", lambda: privacy.keep_sweeping(services.retention_sweep_s))
     yield
     await services.supervisor.stop("metrics", "vocabulary", "reconcile-sweep", "journal",
+                                   "reminders",
                                    *(["retention"] if services.privacy is not None else []))
     await services.controller.stop(services.shutdown_timeout_s)
     await services.supervisor.stop("ari-events", "directory", "controller")
@@ -299,6 +305,8 @@ def console_app(services: Services, clock: Clock | None = None) -> web.Applicati
     app.add_routes(metrics_view.routes)
     app.add_routes(users_admin.routes)
     app.add_routes(inspection_web.routes)
+    app.add_routes(loop_views.routes)
+    app.add_routes(unit_portal.routes)
     app.router.add_static("/static", STATIC, follow_symlinks=False)
     app[PHRASES] = phrasebook()
     return app

@@ -24,6 +24,7 @@ from hotline.speech.vocabulary import Vocabularies
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
 from hotline.store.journal import JournalingCallStore
+from hotline.store.loop_repo import LoopRepository
 from hotline.store.operators_repo import OperatorRepository
 from hotline.store.sessions_repo import SessionRepository
 from hotline.store.tickets_repo import TicketRepository
@@ -47,6 +48,7 @@ class Services:
     speech_model: str
     shutdown_timeout_s: float
     tickets: TicketRepository
+    loop: LoopRepository  # the tickets' loop with the handling units
     users: UserRepository
     sessions: SessionRepository  # the console's, shared by every node on the database
     timezone: str
