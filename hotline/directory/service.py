@@ -119,7 +119,8 @@ class DirectoryService:
             assert self.path is not None
             summary = await rebuild_in_child(db.url, self.path)
             data = await asyncio.to_thread(indexfile.load, self.path)
-            log.info("directory index rebuilt in a child process: %s", summary)
+            log.info("directory index rebuilt in a child process in %.1f s (%.0f MB on disk)",
+                     summary["seconds"], summary["bytes"] / 2**20)
         log.info("directory: %d entries indexed in %.1f s", data.meta["count"],
                  time.perf_counter() - started)
         return data
