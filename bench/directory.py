@@ -31,7 +31,6 @@ from hotline.store.database import Database
 
 
 def evaluate(index: DirectoryIndex, queries: list[Query]) -> dict[str, float]:
-    by_id = {e.id: e for e in index.entries}
     right = confident_right = present = absent = rejected = 0
     times: list[float] = []
     for q in queries:
@@ -44,7 +43,9 @@ def evaluate(index: DirectoryIndex, queries: list[Query]) -> dict[str, float]:
             rejected += not r.confident
             continue
         present += 1
-        ok = top is not None and (top.id == q.expected or top.phone == by_id[q.expected].phone)
+        row = index.find(q.expected)
+        assert row is not None, q.expected
+        ok = top is not None and (top.id == q.expected or top.phone == index.entry(row).phone)
         right += ok
         confident_right += ok and r.confident
     times.sort()
