@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import json
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -71,7 +72,8 @@ async def build_from(db: Database, path: Path | None) -> IndexData:
 
 
 async def rebuild_in_child(url: str, path: Path) -> dict[str, Any]:
-    """Run the rebuild in a child process; its summary (entries, bytes, seconds)."""
+    """Run the rebuild in a child process; its summary (entries, bytes, seconds, and the
+    child's peak memory in MB)."""
     env = {**os.environ, _URL_ENV: url}
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "hotline.directory.rebuild", str(path), env=env,
@@ -100,7 +102,8 @@ async def _main(path: Path) -> dict[str, Any]:
         await db.close()
     size = await asyncio.to_thread(lambda: path.stat().st_size)
     return {"entries": data.meta["count"], "bytes": size,
-            "seconds": round(time.perf_counter() - started, 1)}
+            "seconds": round(time.perf_counter() - started, 1),
+            "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
 
 
 if __name__ == "__main__":

@@ -71,9 +71,9 @@ class DirectoryService:
                 if why:
                     log.warning("directory index %s is stale (%s): rebuilding", self.path, why)
                 elif state.changed == self.version[1] and len(self.live) != state.count:
-                    log.warning("directory index %s is stale (it holds %d entries, the "
-                                "database %d): rebuilding", self.path, len(self.live),
-                                state.count)
+                    log.warning("directory index %s is stale (it holds %s entries, the "
+                                "database %s): rebuilding", self.path, f"{len(self.live):,}",
+                                f"{state.count:,}")
                     why = "count"
                 elif self.live.overlay_size > FOLD_AT:
                     why = "fold"  # too many changes laid over it: fold them in now
@@ -82,8 +82,8 @@ class DirectoryService:
         except StoreError as exc:
             log.error("cannot load the directory: %s", exc)
             return
-        log.info("directory: %d entries, %d changed since the index was built",
-                 len(self.live), self.live.overlay_size)
+        log.info("directory: %s entries, %d changed since the index was built",
+                 f"{len(self.live):,}", self.live.overlay_size)
 
     def _saved(self) -> IndexData | None:
         """The saved index if its file is whole (what it was built from is checked next)."""
@@ -119,9 +119,10 @@ class DirectoryService:
             assert self.path is not None
             summary = await rebuild_in_child(db.url, self.path)
             data = await asyncio.to_thread(indexfile.load, self.path)
-            log.info("directory index rebuilt in a child process in %.1f s (%.0f MB on disk)",
-                     summary["seconds"], summary["bytes"] / 2**20)
-        log.info("directory: %d entries indexed in %.1f s", data.meta["count"],
+            log.info("directory index rebuilt in a child process in %.1f s (%.0f MB on disk; "
+                     "the child peaked at %d MB)", summary["seconds"], summary["bytes"] / 2**20,
+                     summary["peak_mb"])
+        log.info("directory: %s entries indexed in %.1f s", f"{data.meta['count']:,}",
                  time.perf_counter() - started)
         return data
 
