@@ -1,4 +1,4 @@
-"""The in-memory directory index: pinyin-aware fuzzy lookup that tolerates homophones,
+"""The directory index: pinyin-aware fuzzy lookup that tolerates homophones,
 regional near-homophones, dropped or extra characters, aliases, initials, and district and
 industry words.
 
@@ -7,7 +7,8 @@ and district in front or the company suffix behind), each as a string of fuzzy-s
 codes. An inverted index over syllable bigrams (CSR arrays in numpy),
 weighted by rarity, picks a few hundred candidates; rapidfuzz scores them, and district,
 industry and home-district bonuses rank them. Typed initials (gsyh) use a second index
-over initial trigrams.
+over initial trigrams. The arrays (hotline/directory/build.py) are built in memory or
+memory-mapped from the saved file (indexfile.py); an entry is decoded only when scored or shown.
 """
 
 from __future__ import annotations
@@ -118,9 +119,10 @@ class DirectoryIndex:
         self._count = int(data.meta["count"])
         self.districts: list[str] = list(data.meta["districts"])
         self.industries: list[str] = list(data.meta["industries"])
-        self._text, self._text_at = a["text"], a["text_at"]
-        self._keys, self._keys_at = a["keys"], a["keys_at"]
-        self._inits, self._inits_at = a["inits"], a["inits_at"]
+        # memoryviews: a slice or an offset read from them costs no numpy scalar
+        self._text, self._text_at = _bytes(a["text"]), _ints(a["text_at"])
+        self._keys, self._keys_at = _bytes(a["keys"]), _ints(a["keys_at"])
+        self._inits, self._inits_at = _bytes(a["inits"]), _ints(a["inits_at"])
         self._hot, self._id_hash, self._id_order = a["hot"], a["id_hash"], a["id_order"]
         self._district_codes = [(c, d) for d in self.districts
                                 for f in {d, short_district(d)}
@@ -149,7 +151,7 @@ class DirectoryIndex:
     # -- the entries, decoded when asked for ---------------------------------------------------
     def _field(self, n: int, f: int) -> str:
         at = n * len(FIELDS) + f
-        return bytes(self._text[int(self._text_at[at]):int(self._text_at[at + 1])]).decode()
+        return str(self._text[self._text_at[at]:self._text_at[at + 1]], "utf-8")
 
     def name(self, n: int) -> str:
         return self._field(n, 1)
@@ -160,20 +162,18 @@ class DirectoryIndex:
 
     def entry(self, n: int) -> Entry:
         at = n * len(FIELDS)
-        lo, hi = int(self._text_at[at]), int(self._text_at[at + len(FIELDS)])
-        raw = bytes(self._text[lo:hi])
-        cuts = [int(x) - lo for x in self._text_at[at:at + len(FIELDS) + 1]]
-        v = [raw[cuts[i]:cuts[i + 1]].decode() for i in range(len(FIELDS))]
+        cuts = self._text_at[at:at + len(FIELDS) + 1].tolist()
+        v = [str(self._text[cuts[i]:cuts[i + 1]], "utf-8") for i in range(len(FIELDS))]
         return Entry(v[0], v[1], tuple(x for x in v[2].split("|") if x), v[3], v[4], v[5],
                      v[6], v[7], bool(self._hot[n]))
 
     def keys_of(self, n: int) -> list[str]:
-        lo, hi = int(self._keys_at[n]), int(self._keys_at[n + 1])
-        return self._keys[lo:hi].tobytes().decode("utf-16-le").split("\0") if hi > lo else []
+        lo, hi = self._keys_at[n], self._keys_at[n + 1]
+        return str(self._keys[2 * lo:2 * hi], "utf-16-le").split("\0") if hi > lo else []
 
     def inits_of(self, n: int) -> list[str]:
-        lo, hi = int(self._inits_at[n]), int(self._inits_at[n + 1])
-        return bytes(self._inits[lo:hi]).decode("ascii").split("\0") if hi > lo else []
+        lo, hi = self._inits_at[n], self._inits_at[n + 1]
+        return str(self._inits[lo:hi], "ascii").split("\0") if hi > lo else []
 
     def find(self, entry_id: str) -> int | None:
         """The row of the entry with this id, or None."""
@@ -352,6 +352,14 @@ class DirectoryIndex:
                         reverse=True)
         hits = [Hit(self.entry(n), float(s)) for s, n in scored[:limit]]
         return SearchResult(letters, letters, confident(hits), hits)
+
+
+def _bytes(arr: np.ndarray) -> memoryview:
+    return memoryview(np.ascontiguousarray(arr).reshape(-1).view(np.uint8).data)
+
+
+def _ints(arr: np.ndarray) -> memoryview:
+    return memoryview(np.ascontiguousarray(arr, dtype=np.int64).data).cast("B").cast("q")
 
 
 def confident(hits: list[Hit]) -> bool:
