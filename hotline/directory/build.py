@@ -101,7 +101,7 @@ def build_data(entries: Sequence[Entry], districts: Iterable[str] = (),
     i_slot = {d: i for i, d in enumerate(all_industries)}
     grams_k, grams_v = array("q"), array("i")
     tri_k, tri_v = array("q"), array("i")
-    text: list[bytes] = []
+    text = bytearray()  # one blob, not a bytes object per field
     text_len, keys_len, inits_len = array("q"), array("q"), array("q")
     keys: list[str] = []
     inits_out: list[bytes] = []
@@ -124,12 +124,12 @@ def build_data(entries: Sequence[Entry], districts: Iterable[str] = (),
         for value in (e.id, e.name, "|".join(e.aliases), e.industry, e.district, e.address,
                       e.phone, e.transfer_to):
             b = value.encode()
-            text.append(b)
+            text += b
             text_len.append(len(b))
     hashes = np.array([id_hash(e.id) for e in entries], dtype=np.int64)
     order = np.argsort(hashes, kind="stable").astype(np.int32)
     arrays: dict[str, np.ndarray] = {
-        "text": np.frombuffer(b"".join(text), dtype=np.uint8),
+        "text": np.frombuffer(text, dtype=np.uint8),
         "text_at": _offsets(text_len),
         "keys": np.frombuffer("".join(keys).encode("utf-16-le"), dtype=np.uint16),
         "keys_at": _offsets(keys_len),
