@@ -89,56 +89,79 @@ def _offsets(lengths: array[int]) -> np.ndarray:
     return out
 
 
+class Builder:
+    """The arrays built one entry at a time (a rebuild streams the rows from the database:
+    no list of a million entries), once the district and industry vocabularies are known."""
+
+    def __init__(self, districts: Iterable[str], industries: Iterable[str]) -> None:
+        self.districts = sorted(set(districts))
+        self.industries = sorted(set(industries))
+        self._forms = sorted({f for d in self.districts for f in (d, short_district(d))},
+                             key=len, reverse=True)
+        self._d_slot = {d: i for i, d in enumerate(self.districts)}
+        self._i_slot = {d: i for i, d in enumerate(self.industries)}
+        self.count = 0
+        self._grams_k, self._grams_v = array("q"), array("i")
+        self._tri_k, self._tri_v = array("q"), array("i")
+        self._text, self._keys, self._inits = bytearray(), bytearray(), bytearray()
+        self._text_len, self._keys_len = array("q"), array("q")
+        self._inits_len, self._hashes = array("q"), array("q")
+        self._hot, self._district, self._industry = array("b"), array("h"), array("h")
+
+    def add(self, e: Entry) -> None:
+        n = self.count
+        self.count += 1
+        names = {e.name, core_name(e.name, self._forms), *e.aliases}
+        codes = sorted({c for c in (fuzzy_code(x) for x in names) if c})
+        inits = sorted({i for i in (initials(x) for x in names) if len(i) >= 2})
+        joined = "\0".join(codes)
+        self._keys += joined.encode("utf-16-le")
+        self._keys_len.append(len(joined))
+        ini = "\0".join(inits).encode("ascii", "replace")
+        self._inits += ini
+        self._inits_len.append(len(ini))
+        grams = set().union(*(bigrams(c) for c in codes)) if codes else set()
+        self._grams_k.extend(grams)
+        self._grams_v.extend([n] * len(grams))
+        tris = set().union(*(trigrams(i) for i in inits)) if inits else set()
+        self._tri_k.extend(tris)
+        self._tri_v.extend([n] * len(tris))
+        for value in (e.id, e.name, "|".join(e.aliases), e.industry, e.district, e.address,
+                      e.phone, e.transfer_to):
+            b = value.encode()
+            self._text += b
+            self._text_len.append(len(b))
+        self._hashes.append(id_hash(e.id))
+        self._hot.append(e.hot)
+        self._district.append(self._d_slot.get(e.district, -1))
+        self._industry.append(self._i_slot.get(e.industry, -1))
+
+    def finish(self) -> IndexData:
+        hashes = np.frombuffer(self._hashes, dtype=np.int64)
+        order = np.argsort(hashes, kind="stable").astype(np.int32)
+        arrays: dict[str, np.ndarray] = {
+            "text": np.frombuffer(self._text, dtype=np.uint8),
+            "text_at": _offsets(self._text_len),
+            "keys": np.frombuffer(self._keys, dtype=np.uint16),
+            "keys_at": _offsets(self._keys_len),
+            "inits": np.frombuffer(self._inits, dtype=np.uint8),
+            "inits_at": _offsets(self._inits_len),
+            "hot": np.frombuffer(self._hot, dtype=np.int8).astype(np.bool_),
+            "district": np.frombuffer(self._district, dtype=np.int16),
+            "industry": np.frombuffer(self._industry, dtype=np.int16),
+            "id_hash": hashes[order], "id_order": order,
+            **_csr(self._grams_k, self._grams_v, "grams"),
+            **_csr(self._tri_k, self._tri_v, "tris")}
+        return IndexData(arrays, {"count": self.count, "districts": self.districts,
+                                  "industries": self.industries})
+
+
 def build_data(entries: Sequence[Entry], districts: Iterable[str] = (),
                industries: Iterable[str] = ()) -> IndexData:
     """The arrays of an index over ``entries``; ``districts`` and ``industries`` are added to
     the entries' own (an overlay of a few changed entries speaks the whole directory's)."""
-    all_districts = sorted({*districts, *(e.district for e in entries if e.district)})
-    all_industries = sorted({*industries, *(e.industry for e in entries if e.industry)})
-    district_forms = sorted({f for d in all_districts for f in (d, short_district(d))},
-                            key=len, reverse=True)
-    d_slot = {d: i for i, d in enumerate(all_districts)}
-    i_slot = {d: i for i, d in enumerate(all_industries)}
-    grams_k, grams_v = array("q"), array("i")
-    tri_k, tri_v = array("q"), array("i")
-    text = bytearray()  # one blob, not a bytes object per field
-    text_len, keys_len, inits_len = array("q"), array("q"), array("q")
-    keys: list[str] = []
-    inits_out: list[bytes] = []
-    for n, e in enumerate(entries):
-        names = {e.name, core_name(e.name, district_forms), *e.aliases}
-        codes = sorted({c for c in (fuzzy_code(x) for x in names) if c})
-        inits = sorted({i for i in (initials(x) for x in names) if len(i) >= 2})
-        joined = "\0".join(codes)
-        keys.append(joined)
-        keys_len.append(len(joined))
-        ini = "\0".join(inits).encode("ascii", "replace")
-        inits_out.append(ini)
-        inits_len.append(len(ini))
-        grams = set().union(*(bigrams(c) for c in codes)) if codes else set()
-        grams_k.extend(grams)
-        grams_v.extend([n] * len(grams))
-        tris = set().union(*(trigrams(i) for i in inits)) if inits else set()
-        tri_k.extend(tris)
-        tri_v.extend([n] * len(tris))
-        for value in (e.id, e.name, "|".join(e.aliases), e.industry, e.district, e.address,
-                      e.phone, e.transfer_to):
-            b = value.encode()
-            text += b
-            text_len.append(len(b))
-    hashes = np.array([id_hash(e.id) for e in entries], dtype=np.int64)
-    order = np.argsort(hashes, kind="stable").astype(np.int32)
-    arrays: dict[str, np.ndarray] = {
-        "text": np.frombuffer(text, dtype=np.uint8),
-        "text_at": _offsets(text_len),
-        "keys": np.frombuffer("".join(keys).encode("utf-16-le"), dtype=np.uint16),
-        "keys_at": _offsets(keys_len),
-        "inits": np.frombuffer(b"".join(inits_out), dtype=np.uint8),
-        "inits_at": _offsets(inits_len),
-        "hot": np.array([e.hot for e in entries], dtype=np.bool_),
-        "district": np.array([d_slot.get(e.district, -1) for e in entries], dtype=np.int16),
-        "industry": np.array([i_slot.get(e.industry, -1) for e in entries], dtype=np.int16),
-        "id_hash": hashes[order], "id_order": order,
-        **_csr(grams_k, grams_v, "grams"), **_csr(tri_k, tri_v, "tris")}
-    return IndexData(arrays, {"count": len(entries), "districts": all_districts,
-                              "industries": all_industries})
+    builder = Builder({*districts, *(e.district for e in entries if e.district)},
+                      {*industries, *(e.industry for e in entries if e.industry)})
+    for e in entries:
+        builder.add(e)
+    return builder.finish()

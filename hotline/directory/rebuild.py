@@ -19,16 +19,20 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from hotline.config import hide_password
 from hotline.directory import indexfile
-from hotline.directory.build import IndexData, build_data
+from hotline.directory.build import Builder, IndexData
 from hotline.directory.edits import latest_ids
-from hotline.directory.importer import load_entries
 from hotline.directory.pinyin import alphabet_digest
+from hotline.directory.records import Entry
 from hotline.errors import StoreError
 from hotline.store.database import Database
+from hotline.store.models import DirectoryEntry
 
 _URL_ENV = "HOTLINE_REBUILD_DB_URL"
+_CHUNK = 20_000
 
 
 def database_id(url: str) -> str:
@@ -59,12 +63,23 @@ def stale_reason(saved: Any, url: str, imported: int, changed: int) -> str:
 
 
 async def build_from(db: Database, path: Path | None) -> IndexData:
-    """The index of the directory as it is in ``db`` (saved to ``path`` if given)."""
+    """The index of the directory as it is in ``db`` (saved to ``path`` if given), its rows
+    streamed into the builder in chunks."""
     # first: a change made while the entries load is laid over the new index again
     imported, changed = await latest_ids(db)
-    entries = await load_entries(db)
-    data = await asyncio.to_thread(build_data, entries)
-    del entries
+    async with db.unit() as s:
+        districts = (await s.scalars(select(DirectoryEntry.district).distinct())).all()
+        industries = (await s.scalars(select(DirectoryEntry.industry).distinct())).all()
+        builder = Builder((d for d in districts if d), (i for i in industries if i))
+        rows = await s.stream(select(
+            DirectoryEntry.id, DirectoryEntry.name, DirectoryEntry.aliases,
+            DirectoryEntry.industry, DirectoryEntry.district, DirectoryEntry.address,
+            DirectoryEntry.phone, DirectoryEntry.transfer_to, DirectoryEntry.hot))
+        async for chunk in rows.partitions(_CHUNK):
+            for r in chunk:
+                builder.add(Entry(r[0], r[1], tuple(a for a in r[2].split("|") if a), r[3],
+                                  r[4], r[5], r[6], r[7], bool(r[8])))
+    data = builder.finish()
     data.meta["source"] = source_of(db.url, imported, changed)
     if path is not None:
         await asyncio.to_thread(indexfile.save, data, path)
