@@ -4,6 +4,8 @@ to import 1M CSV rows.
 
     .venv/bin/python -m bench.directory [--small 30000] [--large 1000000] [--queries 1000]
 
+(`bench.directory_serve` times `serve` itself with the saved index at 1M entries.)
+
 Goals: 30k top-1 >= 97 %, absent rejected >= 90 %, present right and confident >= 90 %;
 1M p99 <= 20 ms, top-1 >= 95 %, index <= 1 GB; import of 1M rows <= 120 s.
 """
