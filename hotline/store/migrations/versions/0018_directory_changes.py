@@ -2,7 +2,7 @@
 a running hotline lays the change over its saved index within a second
 
 Revision ID: 0018
-Revises: 0011
+Revises: 0017
 Create Date: 2026-12-02 04:00:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0011"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
