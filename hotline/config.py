@@ -142,6 +142,14 @@ class Settings:
             self.home / "journal" / "calls.jsonl").resolve()
 
     @property
+    def directory_index_path(self) -> Path:
+        """The saved directory index: beside a SQLite database file, else in the home."""
+        url = self.effective_db_url
+        if url.startswith("sqlite") and ":///" in url and not url.endswith(":memory:"):
+            return Path(url.split(":///", 1)[1] + ".directory-index")
+        return (self.home / "directory.index").resolve()
+
+    @property
     def prompts_dir(self) -> Path:
         return self.home / "prompts"
 

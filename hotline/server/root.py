@@ -153,7 +153,7 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
     prompts = PromptLibrary.from_settings(settings, pbx.prompts)
     rest = AriRest(ari_url, user, password)
     telephony = AriTelephony(rest, settings.ari_app)
-    directory = DirectoryService()
+    directory = DirectoryService(path=settings.directory_index_path)
     operators = OperatorRepository(db)
     speech = build_recognizer(settings, rest)
     vocabulary = Vocabularies()
@@ -228,12 +228,12 @@ async def _telephony_ctx(app: web.Application) -> AsyncIterator[None]:
     under the supervisor; stop them gracefully."""
     services = app[SERVICES]
     await services.db.upgrade()
-    await services.directory.refresh(services.db, services.home_district)
+    await services.directory.start(services.db, services.home_district)
     start = services.supervisor.start
     start("directory", lambda: services.directory.keep_fresh(
-        services.db, services.home_district, services.directory_refresh_s))
+        services.db, services.directory_refresh_s))
     start("vocabulary", lambda: services.vocabulary.keep_fresh(
-        lambda: (services.directory.version, services.directory.index.entries),
+        lambda: (services.directory.version, services.directory.vocabulary_entries()),
         _asked(services)))
     start("controller", services.controller.run)
     start("ari-events", services.stream.run)

@@ -68,7 +68,7 @@ class Services:
     inspection: InspectionService  # quality inspection (质检) and its ledger
     speech: StreamingRecognizer | None = None  # None: no usable model, speech goes to seats
     vocabulary: Vocabularies = field(default_factory=Vocabularies)  # the recogniser's bias
-    directory_refresh_s: float = 30.0  # how often a new directory import is looked for
+    directory_refresh_s: float = 0.5  # how often directory changes and imports are looked for
     journal_replay_s: float = 2.0  # how often the journal is replayed while it holds writes
     attendant_post: str = "9000"  # the attendant's job number: the tickets it raises wait here
     console: ConsoleSecurity = field(default_factory=ConsoleSecurity)

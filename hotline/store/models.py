@@ -128,6 +128,19 @@ class DirectoryImport(Base):
     replaced: Mapped[bool]
 
 
+class DirectoryChange(Base):
+    """One entry added, edited or removed by hand (not by an import): the running hotline
+    lays it over its saved index at once and folds it in at the next rebuild."""
+
+    __tablename__ = "directory_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    entry_id: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))  # add, edit, remove
+    by: Mapped[str] = mapped_column(String(64), default="")
+
+
 class Ticket(Base):
     """A callback ticket raised from a call record: callback, complaint, message, referral.
 
