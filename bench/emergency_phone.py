@@ -24,7 +24,7 @@ import statistics
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hotline.config import Settings, replace
@@ -41,7 +41,7 @@ PHRASES = [("救命啊", "110"), ("有人受伤了", "120"), ("救命啊有人�
            ("快报警有人抢劫", "110"), ("着火了", "119"), ("出车祸了", "122"),
            ("煤气泄漏了", "119"), ("我爸晕倒了", "120"), ("快来人啊着火了", "119"),
            ("有人打架了", "110")]
-LEAD_S = 16.0  # the caller waits this long: the recording notice and the opening are said
+LEAD_S = 17.0  # the caller waits this long: the recording notice and the opening are said
 ENDED = ("bridged", "no_answer", "no_line_here")
 
 
@@ -53,6 +53,7 @@ class Outcome:
     line: str = ""
     bridged: bool = False
     after_words_ms: float | None = None
+    timeline: list[str] = field(default_factory=list)  # the record's events, for --timeline
 
     @property
     def right(self) -> bool:
@@ -98,6 +99,10 @@ async def one_caller(real: Settings, tmp: Path, said: str, want: str) -> Outcome
         await asyncio.gather(caller, return_exceptions=True)
         if record is not None:
             record = await services.calls.get(record.id)
+            t0 = record.events[0].at if record.events else None
+            out.timeline = [f"{(e.at - t0).total_seconds():7.2f} s  {e.kind} "
+                            f"{ {k: v for k, v in e.data.items() if k != 'text'} }"
+                            for e in record.events if t0 is not None]
             for e in record.events:
                 if e.kind == "intent" and not out.heard:  # what it was taken for
                     out.heard = f"{e.data.get('intent')}: {e.data.get('cue', '')}"
@@ -111,7 +116,7 @@ async def one_caller(real: Settings, tmp: Path, said: str, want: str) -> Outcome
     return out
 
 
-async def main(phrases: int) -> None:
+async def main(phrases: int, only: list[int], timeline: bool) -> None:
     model = install_base(cache_dir() / "models")
     base = integration_settings()
     await Sandbox(base).up()
@@ -124,6 +129,8 @@ async def main(phrases: int) -> None:
                        **{f"emergency_{n}": "PJSIP/departments"
                           for n in ("110", "119", "120", "122")})
         for n, (said, want) in enumerate(PHRASES[:phrases]):
+            if only and n not in only:
+                continue
             one = replace(real, db_url=f"sqlite+aiosqlite:///{tmp / f'calls-{n}.db'}")
             out = await one_caller(one, tmp, said, want)
             results.append(out)
@@ -131,6 +138,8 @@ async def main(phrases: int) -> None:
             print(f"{said:<10} wants {want}: heard {out.heard!r:<16} dialled "
                   f"{out.line or '-':<4} bridged {out.bridged!s:<5} after words {ms}",
                   flush=True)
+            if timeline:
+                print("\n".join(out.timeline), flush=True)
     timed = [r.after_words_ms for r in results if r.after_words_ms is not None]
     phrase_s = statistics.median(prompt_s(lib, "emergency_transfer", line=r.want)
                                  for r in results)
@@ -151,6 +160,9 @@ async def main(phrases: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--phrases", type=int, default=len(PHRASES))
+    parser.add_argument("--only", type=int, nargs="*", default=[],
+                        help="run only these phrases (0-based)")
+    parser.add_argument("--timeline", action="store_true", help="print each call's events")
     args = parser.parse_args()
     TEST_HOME.mkdir(parents=True, exist_ok=True)
-    asyncio.run(main(args.phrases))
+    asyncio.run(main(args.phrases, args.only, args.timeline))
