@@ -60,7 +60,8 @@ def console_services(db: Database, security: ConsoleSecurity | None = None,
         hub=LiveHub(),
         unit_name="12345便民服务热线", timezone="Asia/Shanghai",
         pbx=SimpleNamespace(sip_ws_origin=""),
-        **({"operators": OperatorRepository(db), "attendant_post": "9000"} | more))
+        **({"operators": OperatorRepository(db), "attendant_post": "9000", "callbacks": None}
+           | more))
 
 
 async def add_users(db: Database) -> None:

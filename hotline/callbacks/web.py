@@ -72,7 +72,8 @@ def _id(values: Any, key: str) -> int | None:
 @routes.post("/outbound/calls")
 async def place_call(request: web.Request) -> web.Response:
     """{number, ticket_id | missed_id}: ring the operator's own phone, then the person.
-    A form (the list's button) is sent back to the list; a script gets the attempt (202)."""
+    A form (the list's or the ticket's button) is sent back there; a script gets the
+    attempt (202)."""
     session = require(request, *CALLERS)
     service, services = callbacks(request), request.app[SERVICES]
     is_form = request.content_type in ("application/x-www-form-urlencoded",
@@ -114,8 +115,9 @@ async def place_call(request: web.Request) -> web.Response:
     target = f"missed:{missed_id}" if missed_id is not None else f"ticket:{ticket_id}"
     await request.app[USERS].audit(session.user, "outbound_call", target,
                                    {"attempt": attempt_id})
-    if is_form:
-        raise web.HTTPSeeOther("/callbacks")
+    if is_form:  # back where the button was: the ticket, or the list
+        raise web.HTTPSeeOther(f"/tickets/{ticket_id}" if ticket_id is not None
+                               else "/callbacks")
     return web.json_response({"id": attempt_id, "outcome": "pending"}, status=202)
 
 

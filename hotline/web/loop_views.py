@@ -97,6 +97,7 @@ async def ticket_page(request: web.Request) -> web.Response:
         matters=MATTER_NAMES, urgencies=URGENCY_NAMES, grades=GRADES, methods=METHODS,
         units=units, suggestion=suggestion, fields=fields, lead=lead, centre=centre,
         supervising=actor.supervising,
+        can_call=services.callbacks is not None and services.callbacks.can_dial,
         caller=(t.caller_name, t.callback_number) if full else
         ("", mask_number(t.callback_number)),
         times={k: local(getattr(t, k), zone) for k in (

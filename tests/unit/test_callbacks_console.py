@@ -3,13 +3,14 @@ with the telephony faked: masking by role, the audited reads, the API's answers 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 from hotline.callbacks.dialer import OutboundDialer
 from hotline.callbacks.service import CallbackService
 from hotline.callbacks.store import CallbackStore
-from hotline.domain.tickets import NewTicket, TicketKind
+from hotline.domain.tickets import Move, NewTicket, TicketKind, TicketStatus
 from hotline.seats.board import SeatRoster
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
@@ -95,3 +96,35 @@ async def test_the_outbound_call_api(db: Database) -> None:
     assert "没有待回拨的来电" in listing and "回拨接通" in listing
     audits = [(a.actor, a.action, a.target) for a in await services.users.audit_log()]
     assert ("1001", "outbound_call", f"missed:{entry}") in audits
+
+
+async def test_the_follow_up_call_from_the_ticket_page(db: Database) -> None:
+    """回访 by phone: the replied ticket's page has the call button; the call goes on the
+    ticket's history and the operator is sent back to the ticket."""
+    services, _ = await world(db)
+    now = datetime.now(UTC)
+    ticket = await services.tickets.open(NewTicket(
+        kind=TicketKind.CALLBACK, by="1001", summary="路灯坏了", callback_number=NUMBER), now)
+    await services.tickets.move(ticket, Move(TicketStatus.IN_PROGRESS, "1001"), now)
+    await services.tickets.move(ticket, Move(TicketStatus.REPLIED, "1001"), now,
+                                reply="已修复")
+    async with console(services) as (base, _), client() as http:
+        assert await login(http, base, "1001") == 302
+        async with http.get(f"{base}/tickets/{ticket}") as r:
+            page = await r.text()
+        assert 'id="form-call"' in page and f'name="ticket_id" value="{ticket}"' in page
+        token = re.search(r'name="csrf" value="([^"]+)"', page)
+        assert token is not None
+        async with http.post(f"{base}/outbound/calls", allow_redirects=False, data={
+                "csrf": token.group(1), "ticket_id": str(ticket)}) as r:
+            assert (r.status, r.headers["Location"]) == (303, f"/tickets/{ticket}")
+        await services.callbacks.wait()
+    history = [(e.kind, e.by, e.data.get("outcome"))
+               for e in (await services.tickets.get(ticket)).events]
+    assert history[-2:] == [("outbound_call", "1001", "pending"),
+                            ("outbound_call", "1001", "reached")]
+    services.callbacks.dialer = None  # no trunk configured: no button
+    async with console(services) as (base, _), client() as http:
+        assert await login(http, base, "1001") == 302
+        async with http.get(f"{base}/tickets/{ticket}") as r:
+            assert 'id="form-call"' not in await r.text()
