@@ -24,6 +24,9 @@ from hotline.config import Settings, networks
 from hotline.directory.asked import AskedNames
 from hotline.directory.service import DirectoryService
 from hotline.domain.retention import parse_retention
+from hotline.duty import appraisal_web
+from hotline.duty import web as duty_web
+from hotline.duty.setup import appraisal_rules
 from hotline.errors import ConfigError, SpeechModelError, StoreError
 from hotline.live.hub import LiveHub
 from hotline.live.publishing_store import PublishingCallStore
@@ -211,6 +214,7 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
                         reconciler=reconciler, journal=journal,
                         unattended_sweep_s=max(1.0, settings.unattended_sweep_s),
                         supervisor=Supervisor(SystemClock()),
+                        appraisal=appraisal_rules(settings),
                         try_page=(settings.try_page == "yes"
                                   or (settings.try_page == "auto" and pbx.sandbox)))
     return services, prompts
@@ -295,6 +299,8 @@ def console_app(services: Services, clock: Clock | None = None) -> web.Applicati
     app.add_routes(wallboard.routes)
     app.add_routes(metrics_view.routes)
     app.add_routes(users_admin.routes)
+    app.add_routes(duty_web.routes)
+    app.add_routes(appraisal_web.routes)
     app.router.add_static("/static", STATIC, follow_symlinks=False)
     app[PHRASES] = phrasebook()
     return app
