@@ -124,12 +124,13 @@ def appraise(m: OperatorMonth, rules: AppraisalRules) -> Appraisal:
     }
     weighted = [(rules.daily[k], v) for k, v in parts.items() if v is not None]
     total_w = sum(w for w, _ in weighted)
-    daily = _r(sum(w * v for w, v in weighted) / total_w) if total_w else 0.0
+    daily_raw = sum(w * v for w, v in weighted) / total_w if total_w else 0.0
+    daily = _r(daily_raw)
     if satisfaction is None:
         total = daily
-    else:
+    else:  # from the unrounded daily score: the rounding happens once
         total = _r(rules.satisfaction_weight * satisfaction
-                   + (1 - rules.satisfaction_weight) * daily)
+                   + (1 - rules.satisfaction_weight) * daily_raw)
     figures: dict[str, float | int | None] = {
         "answered": m.answered, "within_three_rings": m.within_three_rings,
         "mean_handle_s": None if mean_handle is None else _r(mean_handle),

@@ -22,9 +22,13 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from hotline.config import Settings
+from hotline.domain.appraisal import AppraisalRules
 from hotline.domain.tickets import DEFAULT_DAYS, TicketStatus, is_overdue
 from hotline.domain.workdays import WorkCalendar
+from hotline.duty.setup import appraisal_rules
 from hotline.errors import HotlineError
+from hotline.reports.appraisal import month_appraisal
+from hotline.reports.appraisal_sheets import write_sheets
 from hotline.reports.stats import PeriodStats
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
@@ -137,7 +141,8 @@ def _cell(ws: Any, value: Any, font: Font | None = None) -> WriteOnlyCell:
 
 
 async def write_ledger(calls: CallRepository, tickets: TicketRepository, month: str,
-                       tz: ZoneInfo, out: str | Path | IO[bytes]) -> tuple[int, int]:
+                       tz: ZoneInfo, out: str | Path | IO[bytes],
+                       appraisal: AppraisalRules | None = None) -> tuple[int, int]:
     """The month's workbook written to ``out``, and how many calls and tickets it holds (the
     CLI and the console's /ledger). The records are read a chunk at a time while the chunk
     before is written (and counted) on a worker thread, so neither the month's size nor the
@@ -163,11 +168,17 @@ async def write_ledger(calls: CallRepository, tickets: TicketRepository, month: 
     async with asyncio.TaskGroup() as tg:
         tg.create_task(read())
         tg.create_task(write())
+    if appraisal is not None:  # the operators' appraisal and attendance sheets (004 篇5)
+        if book.tickets is None:
+            book.tickets = book._sheet("工单台账", TICKET_COLUMNS)
+        result = await month_appraisal(calls.db, start, end, tz, appraisal, now=now)
+        await asyncio.to_thread(write_sheets, book, result)
     await asyncio.to_thread(book.save, month, out)
     return book.stats.calls, book.stats.tickets
 
 
-def export_ledger(db_url: str, month: str, timezone: str, path: Path) -> tuple[int, int]:
+def export_ledger(db_url: str, month: str, timezone: str, path: Path,
+                  appraisal: AppraisalRules | None = None) -> tuple[int, int]:
     """Write the month's ledger to ``path`` (created 0600: it holds callers' numbers) with a
     connection of its own: (calls, tickets). The CLI runs it as is; the console runs it in a
     process of its own (ledger_in_child), so that building the book competes with live
@@ -183,14 +194,16 @@ def export_ledger(db_url: str, month: str, timezone: str, path: Path) -> tuple[i
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             os.fchmod(fd, 0o600)  # an existing file too
             with os.fdopen(fd, "wb") as f:
-                return await write_ledger(CallRepository(db), tickets, month, zone, f)
+                return await write_ledger(CallRepository(db), tickets, month, zone, f,
+                                          appraisal)
         finally:
             await db.close()
 
     return asyncio.run(write())
 
 
-async def ledger_in_child(db_url: str, month: str, timezone: str) -> tuple[bytes, int, int]:
+async def ledger_in_child(db_url: str, month: str, timezone: str,
+                          appraisal: AppraisalRules | None = None) -> tuple[bytes, int, int]:
     """The console's /ledger: the workbook built by a fresh process (spawned, not forked
     from a process with threads), read back and removed: (xlsx, calls, tickets)."""
     month_bounds(month, ZoneInfo(timezone))  # the caller's error, before any process
@@ -200,7 +213,7 @@ async def ledger_in_child(db_url: str, month: str, timezone: str) -> tuple[bytes
         pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
         try:
             calls, tickets = await loop.run_in_executor(
-                pool, export_ledger, db_url, month, timezone, path)
+                pool, export_ledger, db_url, month, timezone, path, appraisal)
         finally:  # waiting for the child to exit is a thread's wait, not the loop's
             await asyncio.to_thread(pool.shutdown)
         return await asyncio.to_thread(path.read_bytes), calls, tickets
@@ -209,6 +222,6 @@ async def ledger_in_child(db_url: str, month: str, timezone: str) -> tuple[bytes
 def run(args: argparse.Namespace, settings: Settings) -> int:
     out = Path(args.xlsx)
     calls, tickets = export_ledger(settings.effective_db_url, args.month, settings.timezone,
-                                   out)
+                                   out, appraisal_rules(settings))
     print(f"{out}: {calls} calls, {tickets} tickets for {args.month}")
     return 0
