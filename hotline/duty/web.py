@@ -173,18 +173,23 @@ async def handover_ack(request: web.Request) -> web.Response:
 async def stand_in_move(request: web.Request) -> web.Response:
     """A B post works its away A post's ticket (003 AB岗: B岗工作人员应接替工作)."""
     session = _staff(request)
-    form = await request.post()
+    duty = service(request)
     try:
         ticket_id = int(request.match_info["id"])
+    except ValueError:
+        raise web.HTTPNotFound(text="no such ticket") from None
+    _, open_tickets = await duty.stand_in(session.user)
+    if ticket_id not in {t.id for t in open_tickets}:  # not even whether it exists
+        raise web.HTTPNotFound(text="no such ticket among the A posts you stand in for")
+    form = await request.post()
+    try:
         to = TicketStatus(str(form.get("to", "")))
     except ValueError:
         raise web.HTTPBadRequest(text="to: in_progress or replied") from None
     try:
-        await service(request).work_for(session.user, ticket_id, to,
+        await duty.work_for(session.user, ticket_id, to,
                                         str(form.get("reply", "")).strip()[:2000],
                                         datetime.now(UTC))
-    except DutyError as exc:
-        raise web.HTTPNotFound(text=str(exc)) from None
-    except TicketError as exc:
+    except (DutyError, TicketError) as exc:
         raise web.HTTPConflict(text=str(exc)) from None
     raise web.HTTPSeeOther("/duty")

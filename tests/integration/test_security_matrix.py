@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestServer
 from hotline.config import Settings
 from hotline.domain.calls import NewCall
 from hotline.domain.tickets import NewTicket, TicketKind
+from hotline.duty.store import DutyLog
 from hotline.store.users_repo import Role
 from tests.integration.conftest import serving
 
@@ -35,6 +36,10 @@ ACCESS = {
     ("GET", "/inspection"): SUPERVISING, ("GET", "/audit"): SUPERVISING,
     ("GET", "/wallboard"): SUPERVISING, ("GET", "/api/wallboard"): SUPERVISING,
     ("GET", "/ledger"): SUPERVISING, ("GET", "/directory/unmatched"): SUPERVISING,
+    ("GET", "/duty"): LOGIN, ("POST", "/duty/state"): LOGIN, ("GET", "/duty/handover"): LOGIN,
+    ("POST", "/duty/handover"): LOGIN, ("GET", "/duty/handover/{id}"): RECORD,
+    ("POST", "/duty/handover/{id}/ack"): RECORD, ("POST", "/duty/stand-in/{id}"): RECORD,
+    ("GET", "/appraisal"): SUPERVISING, ("GET", "/appraisal/me"): LOGIN,
     ("GET", "/users"): ADMIN, ("POST", "/users/{id}/password"): ADMIN,
     ("POST", "/users/{id}/disabled"): ADMIN, ("POST", "/users/{id}/remove"): ADMIN,
 }
@@ -82,6 +87,9 @@ async def world(settings: Settings):  # type: ignore[no-untyped-def]
             TicketKind.CALLBACK, by="1002", call_id=others, summary="回电",
             fields={"recording": "words-0-1"}), now)
         assert ticket == others
+        handover = await DutyLog(services.db).add_handover(  # 1002's, for someone else
+            "1002", now, "9999", {}, "")
+        assert handover == others
         yield services, server, others
 
 
