@@ -64,7 +64,9 @@ async def change_duty(request: web.Request, session: Session, back_to: str) -> w
 
 @routes.post("/duty/state")
 async def duty_state(request: web.Request) -> web.Response:
-    return await change_duty(request, _staff(request), "/duty")
+    session = _staff(request)
+    back = str((await request.post()).get("back", ""))
+    return await change_duty(request, session, back if back in ("/desk", "/duty") else "/duty")
 
 
 def _handover_row(h: Handover, zone: Any) -> dict[str, Any]:
