@@ -5,11 +5,14 @@ away A post's ticket and the A post told, operators kept to their own appraisal)
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from hotline.cli import main
 from hotline.domain.duty import (
     DutyChange,
     DutyError,
@@ -187,3 +190,42 @@ async def test_the_console_guard_stand_in_and_appraisal_pages(db: Database) -> N
             assert r.status == 403
     ticket = await services.tickets.get(t)
     assert [(e.by, e.to_status) for e in ticket.events][-1] == ("1002", "in_progress")
+
+
+def test_the_cli_logs_guards_hands_over_and_appraises(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("HOTLINE_HOME", str(tmp_path))
+    month = datetime.now(ZONE).strftime("%Y-%m")  # the changes are made now
+    for argv in (["operators", "add", "1001", "--name", "张三"],
+                 ["operators", "add", "1002", "--name", "李四", "--backup-of", "1001"],
+                 ["operators", "duty", "1001", "on"]):
+        assert main(argv) == 0
+    capsys.readouterr()
+    assert main(["duty", "set", "1001", "break"]) == 2  # 1002 is off: the guard asks
+    assert "confirm" in capsys.readouterr().err
+    assert main(["duty", "set", "1001", "break", "--confirm", "--note", "开会"]) == 0
+    assert main(["operators", "list"]) == 0
+    assert "A post (B: 1002)" in capsys.readouterr().out
+    assert main(["duty", "log", "--json"]) == 0
+    log = json.loads(capsys.readouterr().out)
+    assert [(e["from"], e["to"], e["guard"], e["note"]) for e in log] == [
+        ("off", "on_duty", "", ""), ("on_duty", "break", "confirmed", "开会")]
+    assert all(e["by"].startswith("cli:") for e in log)
+    assert main(["duty", "handover", "1001", "--to", "1002", "--json"]) == 0
+    handover = json.loads(capsys.readouterr().out)["id"]
+    assert main(["duty", "ack", str(handover), "--by", "1001"]) == 2  # not its author
+    assert main(["duty", "ack", str(handover), "--by", "1002"]) == 0
+    (tmp_path / "scores.csv").write_text("1001,88\n1002,x\n", "utf-8")
+    capsys.readouterr()
+    assert main(["duty", "appraisal", "--month", month, "--inspection",
+                 str(tmp_path / "scores.csv")]) == 2
+    assert "line 2" in capsys.readouterr().err
+    (tmp_path / "scores.csv").write_text("1001,88\n", "utf-8")
+    assert main(["duty", "appraisal", "--month", month, "--json", "--inspection",
+                 str(tmp_path / "scores.csv")]) == 0
+    rows = {r["job_number"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["1001"]["parts"]["inspection"] == 88.0 and rows["1002"]["parts"][
+        "inspection"] is None
+    assert main(["duty", "attendance", "--month", month, "--json"]) == 0
+    assert "1001" in json.loads(capsys.readouterr().out)["month"]
