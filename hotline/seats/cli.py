@@ -1,4 +1,4 @@
-"""`hotline operators add|list|duty|phone|passwd|remove`: operator seats and their A/B posts."""
+"""`hotline operators add|list|duty|pair|phone|passwd|remove`: seats and their A/B posts."""
 
 from __future__ import annotations
 
@@ -48,6 +48,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     duty.add_argument("state", choices=sorted(DUTY_WORDS))
     duty.add_argument("--confirm", action="store_true",
                       help="leave an A post with nobody on duty (none of its B posts is on)")
+    pair = osub.add_parser("pair", help="make a seat a B post of an A post (003 AB岗), "
+                           "or an A post again with --none")
+    pair.add_argument("job_number")
+    who = pair.add_mutually_exclusive_group(required=True)
+    who.add_argument("--backup-of", default=None, metavar="A_JOB")
+    who.add_argument("--none", action="store_true", help="make it an A post")
     pw = osub.add_parser("passwd", help="generate a new SIP password (printed once)")
     pw.add_argument("job_number")
     rm = osub.add_parser("remove")
@@ -129,6 +135,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                                               confirm=args.confirm)
                 print(f"operator {args.job_number} is now {change.to.value}"
                       + (" (its post has nobody on duty: confirmed)" if change.guard else ""))
+            elif action == "pair":
+                await repo.set_backup(args.job_number, None if args.none else args.backup_of)
+                print(f"operator {args.job_number} is now "
+                      + ("an A post" if args.none else f"a B post of {args.backup_of}"))
             elif action == "remove":
                 await repo.remove(args.job_number)
                 print(f"operator {args.job_number} removed")

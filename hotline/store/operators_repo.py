@@ -87,6 +87,29 @@ class OperatorRepository:
                                guard=guard))
         return DutyChange(job_number, at, duty, before, by or job_number, note, guard)
 
+    async def set_backup(self, job_number: str, backup_of: str | None) -> None:
+        """Pair a seat as a B post of an A post (003 AB岗), or make it an A post (None)."""
+        async with self.db.unit() as s:
+            row = await s.get(Operator, job_number)
+            if row is None:
+                raise NotFoundError(f"no operator {job_number}")
+            position = 0
+            if backup_of is not None:
+                a_post = await s.get(Operator, backup_of)
+                if a_post is None or backup_of == job_number:
+                    raise StoreError(f"--backup-of {backup_of}: no such other operator")
+                if a_post.backup_of is not None:
+                    raise StoreError(f"--backup-of {backup_of}: that seat is itself a B post "
+                                     f"of {a_post.backup_of}; name an A post")
+                own = await s.scalar(select(func.count()).select_from(Operator)
+                                     .where(Operator.backup_of == job_number))
+                if own:
+                    raise StoreError(f"operator {job_number} has {own} B post(s) of its own; "
+                                     "reassign them first")
+                position = 1 + (await s.scalar(select(func.count()).select_from(Operator)
+                                               .where(Operator.backup_of == backup_of)) or 0)
+            row.backup_of, row.position = backup_of, position
+
     async def set_digest(self, job_number: str, sip_digest: str) -> None:
         await self._set(job_number, sip_digest=sip_digest)
 

@@ -207,6 +207,13 @@ def test_the_cli_logs_guards_hands_over_and_appraises(
     assert main(["duty", "set", "1001", "break", "--confirm", "--note", "开会"]) == 0
     assert main(["operators", "list"]) == 0
     assert "A post (B: 1002)" in capsys.readouterr().out
+    assert main(["operators", "add", "1003", "--name", "王五"]) == 0
+    assert main(["operators", "pair", "1003", "--backup-of", "1002"]) == 2  # a B post
+    assert "itself a B post" in capsys.readouterr().err
+    assert main(["operators", "pair", "1003", "--backup-of", "1001"]) == 0
+    assert main(["operators", "pair", "1001", "--backup-of", "1003"]) == 2  # has B posts
+    assert main(["operators", "pair", "1003", "--none"]) == 0
+    capsys.readouterr()
     assert main(["duty", "log", "--json"]) == 0
     log = json.loads(capsys.readouterr().out)
     assert [(e["from"], e["to"], e["guard"], e["note"]) for e in log] == [
