@@ -26,9 +26,9 @@ call uncategorised). Calls from withheld numbers cannot be followed and are not 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 DAILY_PARTS = ("three_rings", "handle", "duty", "complaints", "phrases", "inspection")
 DEFAULT_DAILY = "three_rings=30,handle=20,duty=20,complaints=15,phrases=15,inspection=20"
@@ -144,42 +144,5 @@ def appraise(m: OperatorMonth, rules: AppraisalRules) -> Appraisal:
     return Appraisal(m.job_number, m.name, parts, satisfaction, daily, total, figures)
 
 
-@dataclass(frozen=True)
-class FcrCall:
-    id: int
-    caller: str  # normalised; "anonymous" or "" when withheld
-    arrived_at: datetime
-    category: str | None
-    answered_by: str | None
-
-
+# the callers that cannot be followed: first-contact resolution does not count them
 WITHHELD = frozenset({"", "anonymous"})
-
-
-def first_contact(calls: Sequence[FcrCall], ticketed: Iterable[int], since: datetime,
-                  until: datetime, window: timedelta) -> dict[str, tuple[int, int]]:
-    """(counted, resolved) per operator, for the calls answered in [since, until). ``calls``
-    holds every call of [since, until + window) (the later ones only as repeats);
-    ``ticketed``: the calls a ticket was raised on within the window."""
-    raised = set(ticketed)
-    by_caller: dict[str, list[FcrCall]] = {}
-    for c in calls:
-        if c.caller not in WITHHELD:
-            by_caller.setdefault(c.caller, []).append(c)
-    out: dict[str, list[int]] = {}
-    for same in by_caller.values():
-        same.sort(key=lambda c: (c.arrived_at, c.id))
-        for i, c in enumerate(same):
-            if not c.answered_by or not since <= c.arrived_at < until:
-                continue
-            counts = out.setdefault(c.answered_by, [0, 0])
-            counts[0] += 1
-            repeat = False
-            for later in same[i + 1:]:
-                if later.arrived_at > c.arrived_at + window:
-                    break
-                if not c.category or not later.category or later.category == c.category:
-                    repeat = True
-                    break
-            counts[1] += not repeat and c.id not in raised
-    return {k: (v[0], v[1]) for k, v in out.items()}

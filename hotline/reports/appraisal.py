@@ -16,20 +16,16 @@ from sqlalchemy import select
 from hotline.domain.appraisal import (
     Appraisal,
     AppraisalRules,
-    FcrCall,
     OperatorMonth,
     appraise,
-    first_contact,
 )
 from hotline.domain.duty import Attendance, attendance
 from hotline.domain.etiquette import flag
 from hotline.duty.store import DutyLog
+from hotline.reports.appraisal_calls import call_figures
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
-from hotline.store.models import Call, Operator, Ticket
-
-CALL_COLUMNS = (Call.id, Call.caller, Call.arrived_at, Call.answered_at, Call.ended_at,
-                Call.rings, Call.answered_by, Call.category, Call.satisfaction)
+from hotline.store.models import Operator, Ticket
 
 
 @dataclass(frozen=True)
@@ -62,31 +58,8 @@ async def month_appraisal(db: Database, since: datetime, until: datetime, zone: 
                                       .order_by(Operator.job_number))).all())
     months = {job: OperatorMonth(job, name) for job, name in seats}
     names = {name: job for job, name in seats if name}
-    fcr_calls: list[FcrCall] = []
-    async for chunk in calls.chunks_between(since, until + rules.fcr_window, *CALL_COLUMNS):
-        for c in chunk:
-            fcr_calls.append(FcrCall(c.id, c.caller, c.arrived_at, c.category, c.answered_by))
-            m = months.get(c.answered_by or "")
-            if m is None or c.arrived_at >= until or c.answered_at is None:
-                continue
-            m.answered += 1
-            m.within_three_rings += 1 <= (c.rings or 0) <= 3
-            if c.ended_at is not None:
-                m.handled += 1
-                m.handle_s += (c.ended_at - c.answered_at).total_seconds()
-            if c.satisfaction is not None:
-                m.call_ratings.append(c.satisfaction)
-    # tickets raised on the month's calls within the window of the call's arrival
-    ticketed: set[int] = set()
-    arrived = {c.id: c.arrived_at for c in fcr_calls}
+    await call_figures(db, months, since, until, rules.fcr_window)
     async with db.unit() as s:
-        rows = await s.execute(select(Ticket.call_id, Ticket.created_at).where(
-            Ticket.created_at >= since, Ticket.created_at < until + rules.fcr_window,
-            Ticket.call_id.is_not(None)))
-        for call_id, created in rows:
-            at = arrived.get(call_id or 0)
-            if call_id and at is not None and created <= at + rules.fcr_window:
-                ticketed.add(call_id)
         # the follow-up satisfaction of the tickets closed in the month, by their owner
         for owner, rating in await s.execute(select(Ticket.owner, Ticket.satisfaction).where(
                 Ticket.closed_at >= since, Ticket.closed_at < until,
@@ -101,10 +74,6 @@ async def month_appraisal(db: Database, since: datetime, until: datetime, zone: 
             job = who if who in months else names.get(who)
             if job:
                 months[job].complaints_against += 1
-    for job, (counted, resolved) in (await asyncio.to_thread(
-            first_contact, fcr_calls, ticketed, since, until, rules.fcr_window)).items():
-        if job in months:
-            months[job].fcr_counted, months[job].fcr_resolved = counted, resolved
     async for chunk in calls.operator_transcripts(since, until):
         for job, n in (await asyncio.to_thread(_count_flags, chunk)).items():
             if job in months:

@@ -13,14 +13,7 @@ import pytest
 from openpyxl import load_workbook
 
 from hotline.config import Settings
-from hotline.domain.appraisal import (
-    AppraisalRules,
-    FcrCall,
-    OperatorMonth,
-    appraise,
-    first_contact,
-    parse_daily_weights,
-)
+from hotline.domain.appraisal import AppraisalRules, OperatorMonth, appraise, parse_daily_weights
 from hotline.domain.calls import NewCall
 from hotline.domain.seats import DutyState
 from hotline.domain.tickets import NewTicket, TicketKind
@@ -150,14 +143,23 @@ def test_weights_and_scores() -> None:
     assert parse_inspection("job_number,score\n1001, 95.5\n") == {"1001": 95.5}
 
 
-def test_first_contact_from_true_outcomes() -> None:
-    t0 = datetime(2026, 12, 1, tzinfo=UTC)
-    w = timedelta(hours=72)
-    calls = [FcrCall(1, "139", t0, "查询", "1001"),
-             FcrCall(2, "139", t0 + timedelta(hours=80), "查询", "1001"),  # outside window
-             FcrCall(3, "138", t0, "查询", "1001"),
-             FcrCall(4, "138", t0 + timedelta(hours=1), "投诉", "1002"),  # other matter
-             FcrCall(5, "137", t0, None, "1002"),
-             FcrCall(6, "137", t0 + timedelta(hours=2), "投诉", None)]  # uncategorised: same
-    got = first_contact(calls, {2}, t0, t0 + timedelta(days=31), w)
-    assert got == {"1001": (3, 2), "1002": (2, 1)}  # 2 had a ticket; 5 was called again
+async def test_first_contact_from_true_outcomes(db: Database) -> None:
+    ops = OperatorRepository(db)
+    await ops.add("1001", "张三", "x")
+    await ops.add("1002", "李四", "x")
+    calls = CallRepository(db)
+    t0 = at(1, 8)
+    hours = timedelta(hours=1)
+    await call(calls, 1, "139", t0, by="1001", category="查询")
+    await call(calls, 2, "139", t0 + 80 * hours, by="1001", category="查询")  # outside 72 h
+    c3 = await call(calls, 3, "138", t0, by="1001", category="查询")
+    await call(calls, 4, "138", t0 + hours, by="1002", category="投诉")  # another matter
+    await call(calls, 5, "137", t0, by="1002")
+    await call(calls, 6, "137", t0 + 2 * hours, by=None, category="投诉")  # 5 uncategorised
+    await ticket_repository(db, Settings()).open(NewTicket(
+        TicketKind.CALLBACK, "1001", call_id=c3, summary="回电"), t0 + hours)
+    since, until = month_bounds("2025-12", ZONE)
+    result = await month_appraisal(db, since, until, ZONE, AppraisalRules(), now=until)
+    got = {a.job_number: (a.figures["fcr_counted"], a.figures["fcr_resolved"])
+           for a in result.appraisals}
+    assert got == {"1001": (3, 2), "1002": (2, 1)}  # 3 had a ticket; 5 was called again
