@@ -15,8 +15,9 @@ Daily work: a weighted mean, over the parts that have data, of
   whose 被投诉人 names the operator's job number or name);
 - phrases: 100 less the points per forbidden phrase flagged in what the operator said
   (hotline/reports/review.py);
-- inspection: an optional quality-inspection score (0-100) given from outside (a scorecard);
-  when none is given the part is left out, not counted as 0.
+- inspection: the operator's mean quality-inspection score (0-100) of the month's calls
+  (the scorecards of hotline/inspection), or one given from outside; an operator with no
+  score has the part left out, not counted as 0.
 
 First-contact resolution (一次办结), from true outcomes: an answered call from a known number
 is resolved at first contact unless, within the window after it arrived, a ticket was raised

@@ -22,6 +22,7 @@ from hotline.domain.appraisal import (
 from hotline.domain.duty import Attendance, attendance
 from hotline.domain.etiquette import flag
 from hotline.duty.store import DutyLog
+from hotline.inspection.repo import InspectionRepository
 from hotline.reports.appraisal_calls import call_figures
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
@@ -48,8 +49,9 @@ async def month_appraisal(db: Database, since: datetime, until: datetime, zone: 
                           rules: AppraisalRules,
                           inspection: Mapping[str, float] | None = None, *,
                           now: datetime | None = None) -> MonthAppraisal:
-    """Every operator seat's appraisal for [since, until). ``inspection``: an optional
-    quality-inspection score (0-100) per job number, from a scorecard kept elsewhere.
+    """Every operator seat's appraisal for [since, until). The inspection part is each
+    operator's mean scorecard of the month (hotline/inspection); ``inspection`` gives scores
+    (0-100) per job number from elsewhere instead, for the operators it names.
     Attendance runs to ``now`` at most (a month not over yet counts no time to come)."""
     calls = CallRepository(db)
     log = DutyLog(db)
@@ -84,7 +86,10 @@ async def month_appraisal(db: Database, since: datetime, until: datetime, zone: 
     for job, totals in present.by_operator().items():
         if job in months:
             months[job].duty_s = totals["on_duty_s"]
-    for job, score in (inspection or {}).items():
+    # the month's quality inspection (质检) mean per operator, unless given here instead
+    stored = {job: score.mean for job, score in
+              (await InspectionRepository(db).mean_scores(since, until)).items()}
+    for job, score in (stored | dict(inspection or {})).items():
         if job in months:
             months[job].inspection = float(score)
     return MonthAppraisal([appraise(m, rules) for m in months.values()], present)

@@ -28,6 +28,8 @@ from hotline.duty import appraisal_web
 from hotline.duty import web as duty_web
 from hotline.duty.setup import appraisal_rules
 from hotline.errors import ConfigError, SpeechModelError, StoreError
+from hotline.inspection import web as inspection_web
+from hotline.inspection.setup import inspection_service
 from hotline.live.hub import LiveHub
 from hotline.live.publishing_store import PublishingCallStore
 from hotline.observability.metrics import HotlineMetrics
@@ -215,6 +217,7 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
                         unattended_sweep_s=max(1.0, settings.unattended_sweep_s),
                         supervisor=Supervisor(SystemClock()),
                         appraisal=appraisal_rules(settings),
+                        inspection=inspection_service(db, calls, settings),
                         try_page=(settings.try_page == "yes"
                                   or (settings.try_page == "auto" and pbx.sandbox)))
     return services, prompts
@@ -301,6 +304,7 @@ def console_app(services: Services, clock: Clock | None = None) -> web.Applicati
     app.add_routes(users_admin.routes)
     app.add_routes(duty_web.routes)
     app.add_routes(appraisal_web.routes)
+    app.add_routes(inspection_web.routes)
     app.router.add_static("/static", STATIC, follow_symlinks=False)
     app[PHRASES] = phrasebook()
     return app

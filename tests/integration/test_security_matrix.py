@@ -40,6 +40,10 @@ ACCESS = {
     ("POST", "/duty/handover"): LOGIN, ("GET", "/duty/handover/{id}"): RECORD,
     ("POST", "/duty/handover/{id}/ack"): RECORD, ("POST", "/duty/stand-in/{id}"): RECORD,
     ("GET", "/appraisal"): SUPERVISING, ("GET", "/appraisal/me"): LOGIN,
+    ("GET", "/inspection/sample"): SUPERVISING, ("GET", "/inspection/records"): SUPERVISING,
+    ("GET", "/inspection/calls/{id}"): SUPERVISING,
+    ("POST", "/inspection/calls/{id}"): SUPERVISING,
+    ("POST", "/inspection/records/{id}/rectified"): SUPERVISING,
     ("GET", "/users"): ADMIN, ("POST", "/users/{id}/password"): ADMIN,
     ("POST", "/users/{id}/disabled"): ADMIN, ("POST", "/users/{id}/remove"): ADMIN,
 }

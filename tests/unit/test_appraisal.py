@@ -21,7 +21,7 @@ from hotline.reports.appraisal import month_appraisal, parse_inspection
 from hotline.reports.ledger import month_bounds, write_ledger
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
-from hotline.store.models import Ticket
+from hotline.store.models import Inspection, Ticket
 from hotline.store.operators_repo import OperatorRepository
 from hotline.store.tickets_repo import TicketRepository
 from hotline.tickets.setup import ticket_repository
@@ -57,8 +57,8 @@ async def fixture_month(db: Database) -> TicketRepository:
                     category="查询", rating=5)
     c2 = await call(calls, 2, "13900000002", at(2, 10), by="1001", rings=4, handle_s=420,
                     category="投诉", rating=3)
-    await call(calls, 3, "13900000001", at(3, 9), by="1002", rings=1, handle_s=300,
-               category="查询")  # within 72 h of c1, same matter: c1 not resolved
+    c3 = await call(calls, 3, "13900000001", at(3, 9), by="1002", rings=1, handle_s=300,
+                    category="查询")  # within 72 h of c1, same matter: c1 not resolved
     await call(calls, 4, "anonymous", at(5, 12), by="1002", rings=3, handle_s=200,
                rating=4)  # withheld: not counted for first contact
     await call(calls, 5, "13900000003", at(31, 23), by="1002", rings=1, handle_s=100,
@@ -73,6 +73,9 @@ async def fixture_month(db: Database) -> TicketRepository:
                                  fields={"complainant_name": "王", "complainant_phone": "1",
                                          "respondent_unit": "热线", "respondent_name": "张三",
                                          "request": "态度"}), at(2, 10, 10))
+    async with db.unit() as s:  # 1002's call inspected: a scorecard of 90 (hotline/inspection)
+        s.add(Inspection(call_id=c3, call_at=at(3, 9), operator="1002", inspector="8001",
+                         at=at(4, 9), checklist="default", score=90.0))
     # a ticket 1001 owns, followed up in December as 4
     done = await tickets.open(NewTicket(TicketKind.CALLBACK, "1001", summary="回电"),
                               at(10, 9))
@@ -102,8 +105,9 @@ async def test_the_fixture_month_exactly(db: Database) -> None:
     assert zs.figures["fcr"] == 0.0 and zs.figures["fcr_counted"] == 2
     assert zs.figures["duty_h"] == 12.0 and zs.figures["mean_handle_s"] == 330.0
     assert ls.parts == {"three_rings": 100.0, "handle": 100.0, "duty": 0.0,
-                        "complaints": 100.0, "phrases": 100.0, "inspection": None}
-    assert (ls.satisfaction, ls.daily, ls.total) == (75.0, 80.0, 77.5)
+                        "complaints": 100.0, "phrases": 100.0, "inspection": 90.0}
+    # (30*100 + 20*100 + 20*0 + 15*100 + 15*100 + 20*90) / 120 = 81.667
+    assert (ls.satisfaction, ls.daily, ls.total) == (75.0, 81.67, 78.33)
     assert (ls.figures["fcr_counted"], ls.figures["fcr_resolved"]) == (2, 1)
     days = {(a.job_number, a.day.isoformat()): a.on_duty_s / 3600
             for a in result.attendance.days.values()}
@@ -116,9 +120,9 @@ async def test_the_fixture_month_exactly(db: Database) -> None:
     book = load_workbook(io.BytesIO(out.getvalue()), read_only=True)
     assert "考核" in book.sheetnames and "值班考勤" in book.sheetnames
     rows = list(book["考核"].iter_rows(values_only=True))
-    # no inspection scores there: 1001's daily work is (1500+1800+150+1350+1425) / 100
+    # the stored scorecards only there: 1001's daily work is (1500+1800+150+1350+1425) / 100
     assert rows[1][:5] == ("1001", "张三", 68.62, 75, 62.25)
-    assert rows[2][:5] == ("1002", "李四", 77.5, 75, 80)
+    assert rows[2][:5] == ("1002", "李四", 78.33, 75, 81.67)
     att = list(book["值班考勤"].iter_rows(values_only=True))
     assert [r[:4] for r in att[1:]] == [("1001", "2025-12-01", 8, 0), ("1001", "2025-12-02", 2, 0),
                                         ("1001", "2025-12-03", 2, 0)]
