@@ -128,6 +128,19 @@ class DirectoryImport(Base):
     replaced: Mapped[bool]
 
 
+class DirectoryChange(Base):
+    """One entry added, edited or removed by hand (not by an import): the running hotline
+    lays it over its saved index at once and folds it in at the next rebuild."""
+
+    __tablename__ = "directory_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    entry_id: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))  # add, edit, remove
+    by: Mapped[str] = mapped_column(String(64), default="")
+
+
 class Ticket(Base):
     """A callback ticket raised from a call record: callback, complaint, message, referral.
 
@@ -155,6 +168,17 @@ class Ticket(Base):
     closed_at: Mapped[datetime | None]
     satisfaction: Mapped[int | None]
     extensions: Mapped[int] = mapped_column(default=0)
+    # the loop with the handling units (hotline/domain/loop, hotline/store/loop_repo.py)
+    stage: Mapped[str] = mapped_column(String(16), index=True, default="")
+    unit: Mapped[str] = mapped_column(String(200), index=True, default="")  # 主办单位
+    assisting: Mapped[list[str]] = mapped_column(JSON, default=list)  # 协办单位
+    matter: Mapped[str] = mapped_column(String(16), default="")  # 诉求类型
+    urgency: Mapped[str] = mapped_column(String(16), default="")
+    loop_round: Mapped[int] = mapped_column(default=0)  # dispatches and 重办 so far
+    sign_due_at: Mapped[datetime | None]
+    follow_up_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    merged_into: Mapped[int | None] = mapped_column(index=True)
+    extension_request: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     events: Mapped[list[TicketEvent]] = relationship(
         back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan")
@@ -168,7 +192,7 @@ class TicketEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"),
                                            index=True)
-    at: Mapped[datetime]
+    at: Mapped[datetime] = mapped_column(index=True)
     by: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(32))  # created, moved, extended, follow_up
     from_status: Mapped[str | None] = mapped_column(String(16))
@@ -188,6 +212,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))  # argon2id
     created_at: Mapped[datetime]
     disabled: Mapped[bool] = mapped_column(default=False)
+    unit: Mapped[str | None] = mapped_column(String(200))  # a unit user's handling unit
 
 
 class AuditEntry(Base):

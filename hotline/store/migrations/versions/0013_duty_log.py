@@ -1,7 +1,7 @@
 """the duty log (值班记录) and shift handovers (交接班记录); tickets by owner and assignee
 
 Revision ID: 0013
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-02 04:00:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0017"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
