@@ -12,6 +12,7 @@ from hotline.calls.commands import CallRequests
 from hotline.calls.controller import CallController
 from hotline.calls.reconcile import Reconciler
 from hotline.directory.service import DirectoryService
+from hotline.domain.appraisal import AppraisalRules
 from hotline.inspection.service import InspectionService
 from hotline.live.hub import LiveHub
 from hotline.observability.metrics import HotlineMetrics
@@ -75,4 +76,5 @@ class Services:
     console: ConsoleSecurity = field(default_factory=ConsoleSecurity)
     privacy: PersonalDataService | None = None  # the retention sweep (None: not run here)
     retention_sweep_s: float = 86400.0
+    appraisal: AppraisalRules = field(default_factory=AppraisalRules)  # 004 篇5 weights
     callbacks: CallbackService | None = None  # the missed-call list, the outbound calls
