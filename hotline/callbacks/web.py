@@ -63,10 +63,12 @@ def _id(values: Any, key: str) -> int | None:
     if not raw:
         return None
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
-        raise web.HTTPBadRequest(text=f"{key}: expected a whole number, got {raw[:20]!r}") \
-            from None
+        value = 0
+    if not 1 <= value < 2**31:
+        raise web.HTTPBadRequest(text=f"{key}: expected a whole number, got {raw[:20]!r}")
+    return value
 
 
 @routes.post("/outbound/calls")

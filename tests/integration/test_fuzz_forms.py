@@ -23,7 +23,7 @@ FIELDS = ["caller_name", "caller_title", "callback_number", "category", "summary
           "department", "text", "seat", "entry", "duty", "phone", "complainant_name",
           "request", "csrf", "unknown", "operator_id", "password", "next",
           "r_attitude", "n_attitude", "remarks", "rectification", "follow_up", "job", "confirm",
-          "note", "to", "reply", "back"]
+          "note", "to", "reply", "back", "missed_id", "ticket_id", "number"]
 values = st.one_of(st.text(max_size=50), st.text(min_size=3000, max_size=6000),
                    st.just(""), st.integers().map(str),
                    st.sampled_from(["投诉", "complaint", "callback", "on_duty", "browser",
@@ -31,10 +31,12 @@ values = st.one_of(st.text(max_size=50), st.text(min_size=3000, max_size=6000),
 raw_bytes = st.binary(max_size=300)
 FORMS = ["/calls/{id}/record", "/calls/{id}/tickets", "/calls/{id}/transfer", "/desk/duty",
          "/desk/phone", "/inspection/calls/{id}", "/inspection/records/{id}/rectified",
-         "/duty/state", "/duty/handover", "/duty/handover/{id}/ack", "/duty/stand-in/{id}"]
+         "/duty/state", "/duty/handover", "/duty/handover/{id}/ack", "/duty/stand-in/{id}",
+         "/outbound/calls"]
 QUERIES = ["/api/directory", "/calls", "/api/calls", "/api/stats", "/ledger", "/stats",
            "/tickets", "/desk", "/directory/unmatched", "/inspection/sample",
-           "/inspection/records", "/duty", "/duty/handover", "/appraisal", "/appraisal/me"]
+           "/inspection/records", "/duty", "/duty/handover", "/appraisal", "/appraisal/me",
+           "/callbacks"]
 PARAMS = ["q", "from", "to", "operator", "disposition", "category", "caller", "days",
           "month", "limit", "since", "seed", "job"]
 

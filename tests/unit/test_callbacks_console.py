@@ -72,6 +72,7 @@ async def test_the_outbound_call_api(db: Database) -> None:
         assert await post({"missed_id": "x1"}) == (
             400, "missed_id: expected a whole number, got 'x1'")
         assert (await post({"missed_id": entry, "ticket_id": ticket}))[0] == 400
+        assert (await post({"ticket_id": 10**40}))[0] == 400  # beyond any id
         assert await post({"ticket_id": ticket}) == (404, "no such ticket")  # 1002's
         assert await post({"missed_id": entry + 9}) == (
             404, f"no open callback entry {entry + 9}")
