@@ -1,0 +1,167 @@
+"""The knowledge base in the database: items saved in one transaction with their versions
+(an edit keeps the old one), the full-text index kept beside them, and the candidates of a
+search by the database's own full-text engine (FTS5's bm25 on SQLite, ts_rank over a GIN
+index on PostgreSQL)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hotline.errors import NotFoundError
+from hotline.knowledge.items import Item, item_from_data
+from hotline.knowledge.tables import KnowledgeItem, KnowledgeVersion
+from hotline.knowledge.tokens import QueryTokens, item_tokens
+from hotline.store.database import Database
+
+HEAD_WEIGHT = 5.0  # the title, keywords and unit against the rest (bm25's column weights)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    id: str
+    title: str
+    unit: str
+    head: frozenset[str]
+    rank: float  # the database's: higher is better
+
+
+@dataclass(frozen=True)
+class Saved:
+    added: int
+    changed: int
+    unchanged: int
+
+
+@dataclass(frozen=True)
+class Version:
+    version: int
+    saved_at: datetime
+    saved_by: str
+    source: str
+    item: Item
+
+
+def _body(item: Item) -> str:
+    return " ".join((item.basis, item.procedure, *item.materials, item.fees, item.where_when,
+                     item.refusal, item.time_limit))
+
+
+class KnowledgeStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    @property
+    def _pg(self) -> bool:
+        return self.db.engine.dialect.name == "postgresql"
+
+    async def save(self, items: list[Item], by: str, source: str, now: datetime) -> Saved:
+        """Every item in one transaction: a new one at version 1, a changed one at the next
+        version (the old kept), an unchanged one left alone."""
+        added = changed = 0
+        async with self.db.unit() as s:
+            for item in items:
+                row = await s.get(KnowledgeItem, item.id)
+                if row is not None and row.data == item.data():
+                    continue
+                version = 1 if row is None else row.version + 1
+                if row is None:
+                    row = KnowledgeItem(id=item.id)
+                    s.add(row)
+                    added += 1
+                else:
+                    changed += 1
+                toks = item_tokens(item.title, item.keywords, item.unit, _body(item))
+                row.version, row.title, row.unit = version, item.title, item.unit
+                row.review, row.data = item.review.isoformat(), item.data()
+                row.head_tokens, row.body_tokens = toks.head, toks.body
+                row.updated_at, row.updated_by = now, by
+                s.add(KnowledgeVersion(item_id=item.id, version=version, data=item.data(),
+                                       saved_at=now, saved_by=by, source=source[:255]))
+                await s.flush()
+                await self._index(s, item.id, toks.head, toks.body)
+        return Saved(added, changed, len(items) - added - changed)
+
+    async def _index(self, s: AsyncSession, item_id: str, head: str, body: str) -> None:
+        if self._pg:
+            await s.execute(text(
+                "UPDATE knowledge_items SET tsv = "
+                "setweight(array_to_tsvector(string_to_array(:head, ' ')), 'A') || "
+                "setweight(array_to_tsvector(string_to_array(:body, ' ')), 'D') "
+                "WHERE id = :id"), {"id": item_id, "head": head, "body": body})
+            return
+        await s.execute(text("DELETE FROM knowledge_fts WHERE item_id = :id"), {"id": item_id})
+        await s.execute(text("INSERT INTO knowledge_fts (item_id, head, body) "
+                             "VALUES (:id, :head, :body)"),
+                        {"id": item_id, "head": head, "body": body})
+
+    async def get(self, item_id: str) -> Item:
+        async with self.db.unit() as s:
+            row = await s.get(KnowledgeItem, item_id)
+            if row is None:
+                raise NotFoundError(f"no knowledge item {item_id}")
+            return item_from_data(row.data, row.version)
+
+    async def versions(self, item_id: str) -> list[Version]:
+        """Every saved version, the newest first."""
+        async with self.db.unit() as s:
+            rows = (await s.scalars(select(KnowledgeVersion).where(
+                KnowledgeVersion.item_id == item_id).order_by(
+                KnowledgeVersion.version.desc()))).all()
+            return [Version(r.version, r.saved_at, r.saved_by, r.source,
+                            item_from_data(r.data, r.version)) for r in rows]
+
+    async def listing(self, unit: str = "", limit: int = 500) -> list[Item]:
+        async with self.db.unit() as s:
+            q = select(KnowledgeItem).order_by(KnowledgeItem.unit, KnowledgeItem.title)
+            if unit:
+                q = q.where(KnowledgeItem.unit == unit)
+            return [item_from_data(r.data, r.version)
+                    for r in (await s.scalars(q.limit(limit))).all()]
+
+    async def units(self) -> list[str]:
+        async with self.db.unit() as s:
+            return list((await s.scalars(select(KnowledgeItem.unit).distinct()
+                                         .order_by(KnowledgeItem.unit))).all())
+
+    async def count(self) -> int:
+        async with self.db.unit() as s:
+            return int(await s.scalar(select(func.count()).select_from(KnowledgeItem)) or 0)
+
+    async def candidates(self, q: QueryTokens, unit: str = "", limit: int = 50
+                         ) -> list[Candidate]:
+        """The items sharing a token with the question, best first by the database's rank."""
+        if not q.tokens:
+            return []
+        star = "*" if q.prefix else ""
+        where_unit = " AND k.unit = :unit" if unit else ""
+        if self._pg:
+            tsq = " | ".join(f"'{t}'" + (":*" if q.prefix else "") for t in q.tokens)
+            sql = ("SELECT k.id, k.title, k.unit, k.head_tokens, ts_rank(k.tsv, q) AS r "
+                   "FROM knowledge_items k, CAST(:q AS tsquery) q WHERE k.tsv @@ q"
+                   f"{where_unit} ORDER BY r DESC LIMIT :n")
+            params: dict[str, object] = {"q": tsq, "n": limit}
+        else:
+            match = " OR ".join(f'"{t}"{star}' for t in q.tokens)
+            sql = ("SELECT k.id, k.title, k.unit, k.head_tokens, "
+                   f"-bm25(knowledge_fts, 0.0, {HEAD_WEIGHT}, 1.0) AS r "
+                   "FROM knowledge_fts f JOIN knowledge_items k ON k.id = f.item_id "
+                   f"WHERE knowledge_fts MATCH :q{where_unit} ORDER BY r DESC LIMIT :n")
+            params = {"q": match, "n": limit}
+        if unit:
+            params["unit"] = unit
+        async with self.db.unit() as s:
+            rows = (await s.execute(text(sql), params)).all()
+        return [Candidate(r[0], r[1], r[2], frozenset(r[3].split()), float(r[4]))
+                for r in rows]
+
+    async def like_scan(self, question: str, limit: int = 5) -> list[str]:
+        """The naive baseline the bench compares with: LIKE over every item's fields."""
+        async with self.db.unit() as s:
+            ids = (await s.scalars(select(KnowledgeItem.id).where(
+                (KnowledgeItem.title + KnowledgeItem.head_tokens + KnowledgeItem.body_tokens)
+                .like(f"%{question}%")).limit(limit))).all()
+        return list(ids)
