@@ -47,9 +47,10 @@ def read_rows(path: Path) -> list[tuple[str, Any]]:
 
 
 def _xlsx_rows(path: Path) -> list[tuple[str, Any]]:
+    import zipfile
+
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
-    import zipfile
 
     try:
         wb = load_workbook(path, read_only=True, data_only=True)

@@ -17,7 +17,7 @@ TEXT_FIELDS: dict[str, tuple[str, bool, int]] = {
     "where_when": ("地点和时间", True, 500), "refusal": ("不予办理的情形", True, 1000)}
 LIST_FIELDS: dict[str, tuple[str, bool, int]] = {
     "materials": ("所需材料", True, 60), "keywords": ("关键词", False, 40)}
-DATE_FIELDS: dict[str, tuple[str, bool]] = {
+DATE_FIELDS: dict[str, tuple[str, bool]] = {  # both required
     "effective": ("生效日期", True), "review": ("复核日期", True)}
 LABELS = {k: v[0] for k, v in (TEXT_FIELDS | LIST_FIELDS).items()} | \
     {k: v[0] for k, v in DATE_FIELDS.items()} | {"id": "编号"}
@@ -121,7 +121,7 @@ def parse_item(raw: Any, where: str) -> tuple[Item | None, list[Problem]]:
             problems.append(Problem(where, name, f"at most {limit} entries of "
                                                  f"{limit * 5} characters"))
         values[name] = tuple(got)
-    for name, (_, required) in DATE_FIELDS.items():
+    for name in DATE_FIELDS:
         v = raw.get(name)
         if v is None or str(v).strip() == "":
             problems.append(Problem(where, name, "required: a date YYYY-MM-DD"))

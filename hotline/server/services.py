@@ -11,6 +11,8 @@ from hotline.calls.commands import CallRequests
 from hotline.calls.controller import CallController
 from hotline.calls.reconcile import Reconciler
 from hotline.directory.service import DirectoryService
+from hotline.knowledge.service import KnowledgeService
+from hotline.knowledge.store import KnowledgeStore
 from hotline.live.hub import LiveHub
 from hotline.observability.metrics import HotlineMetrics
 from hotline.retention import PersonalDataService
@@ -70,3 +72,7 @@ class Services:
     console: ConsoleSecurity = field(default_factory=ConsoleSecurity)
     privacy: PersonalDataService | None = None  # the retention sweep (None: not run here)
     retention_sweep_s: float = 86400.0
+    knowledge: KnowledgeService = field(init=False)  # 一次性告知: the desk's knowledge base
+
+    def __post_init__(self) -> None:
+        self.knowledge = KnowledgeService(KnowledgeStore(self.db), self.calls)
