@@ -97,7 +97,7 @@ async def test_xlsx_import_with_chinese_headers_and_a_bad_row(db: Database,
     assert await store.count() == 0
     ws.delete_rows(3)
     wb.save(tmp_path / "kb.xlsx")
-    items, saved = await import_file(store, tmp_path / "kb.xlsx", "t", NOW)
+    _, saved = await import_file(store, tmp_path / "kb.xlsx", "t", NOW)
     assert saved.added == 1
     got_item = await store.get(str(raw["id"]))
     assert list(got_item.materials) == raw["materials"]
