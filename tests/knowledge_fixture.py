@@ -15,10 +15,11 @@ from hotline.knowledge.items import Item, parse_item
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 MORE = 142
-TOWNS = ("高笋塘 太白 牌楼 双河口 龙都 周家坝 沙河 钟鼓楼 百安坝 五桥 陈家坝 九池 天城 熊家 "
-         "小周 大周 新田 武陵 瀼渡 甘宁 李河 分水 余家 后山 弹子 长岭 龙沙 响水 孙家 高峰 "
-         "龙驹 长滩 白羊 太安 罗田 溪口 燕山 长坪 梨树 普子 地宝 恒合 太龙 铁峰 白土 走马 "
-         "柱山 黄柏 郭村 茨竹").split()
+TOWNS = (  # noqa: SIM905
+    "高笋塘 太白 牌楼 双河口 龙都 周家坝 沙河 钟鼓楼 百安坝 五桥 陈家坝 九池 天城 熊家 "
+    "小周 大周 新田 武陵 瀼渡 甘宁 李河 分水 余家 后山 弹子 长岭 龙沙 响水 孙家 高峰 "
+    "龙驹 长滩 白羊 太安 罗田 溪口 燕山 长坪 梨树 普子 地宝 恒合 太龙 铁峰 白土 走马 "
+    "柱山 黄柏 郭村 茨竹").split()
 
 
 def _unit(short: str) -> str:

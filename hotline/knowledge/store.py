@@ -5,18 +5,22 @@ index on PostgreSQL)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, or_, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.errors import NotFoundError
 from hotline.knowledge.items import Item, item_from_data
-from hotline.knowledge.tables import KnowledgeItem, KnowledgeVersion
+from hotline.knowledge.tables import KnowledgeItem, KnowledgeTerm, KnowledgeVersion
 from hotline.knowledge.tokens import QueryTokens, item_tokens
 from hotline.store.database import Database
 
+CHUNK = 500
 HEAD_WEIGHT = 5.0  # the title, keywords and unit against the rest (bm25's column weights)
 
 
@@ -45,6 +49,10 @@ class Version:
     item: Item
 
 
+def _token_set(*texts: str) -> set[str]:
+    return {t for x in texts for t in x.split()}
+
+
 def _body(item: Item) -> str:
     return " ".join((item.basis, item.procedure, *item.materials, item.fees, item.where_when,
                      item.refusal, item.time_limit))
@@ -63,40 +71,78 @@ class KnowledgeStore:
         version (the old kept), an unchanged one left alone."""
         added = changed = 0
         async with self.db.unit() as s:
+            existing: dict[str, KnowledgeItem] = {}
+            ids = [i.id for i in items]
+            for n in range(0, len(ids), CHUNK):
+                existing.update({r.id: r for r in (await s.scalars(select(KnowledgeItem).where(
+                    KnowledgeItem.id.in_(ids[n:n + CHUNK])))).all()})
+            docs: Counter[str] = Counter()  # the change in each token's document count
+            indexed: list[dict[str, str]] = []
+            replaced: list[dict[str, str]] = []
             for item in items:
-                row = await s.get(KnowledgeItem, item.id)
+                row = existing.get(item.id)
                 if row is not None and row.data == item.data():
                     continue
-                version = 1 if row is None else row.version + 1
+                toks = item_tokens(item.title, item.keywords, item.unit, _body(item))
                 if row is None:
-                    row = KnowledgeItem(id=item.id)
+                    row = KnowledgeItem(id=item.id, version=1)
                     s.add(row)
                     added += 1
                 else:
+                    docs.subtract(_token_set(row.head_tokens, row.body_tokens))
+                    replaced.append({"id": item.id})
+                    row.version += 1
                     changed += 1
-                toks = item_tokens(item.title, item.keywords, item.unit, _body(item))
-                row.version, row.title, row.unit = version, item.title, item.unit
+                docs.update(_token_set(toks.head, toks.body))
+                row.title, row.unit = item.title, item.unit
                 row.review, row.data = item.review.isoformat(), item.data()
                 row.head_tokens, row.body_tokens = toks.head, toks.body
                 row.updated_at, row.updated_by = now, by
-                s.add(KnowledgeVersion(item_id=item.id, version=version, data=item.data(),
+                s.add(KnowledgeVersion(item_id=item.id, version=row.version, data=item.data(),
                                        saved_at=now, saved_by=by, source=source[:255]))
-                await s.flush()
-                await self._index(s, item.id, toks.head, toks.body)
+                indexed.append({"id": item.id, "head": toks.head, "body": toks.body})
+            await s.flush()
+            await self._index(s, indexed, replaced)
+            await self._count(s, docs)
         return Saved(added, changed, len(items) - added - changed)
 
-    async def _index(self, s: AsyncSession, item_id: str, head: str, body: str) -> None:
+    async def _index(self, s: AsyncSession, indexed: list[dict[str, str]],
+                     replaced: list[dict[str, str]]) -> None:
+        if not indexed:
+            return
         if self._pg:
             await s.execute(text(
                 "UPDATE knowledge_items SET tsv = "
                 "setweight(array_to_tsvector(string_to_array(:head, ' ')), 'A') || "
                 "setweight(array_to_tsvector(string_to_array(:body, ' ')), 'D') "
-                "WHERE id = :id"), {"id": item_id, "head": head, "body": body})
+                "WHERE id = :id"), indexed)
             return
-        await s.execute(text("DELETE FROM knowledge_fts WHERE item_id = :id"), {"id": item_id})
-        await s.execute(text("INSERT INTO knowledge_fts (item_id, head, body) "
-                             "VALUES (:id, :head, :body)"),
-                        {"id": item_id, "head": head, "body": body})
+        if replaced:  # the FTS row shares the item's rowid
+            await s.execute(text("DELETE FROM knowledge_fts WHERE rowid = "
+                                 "(SELECT rowid FROM knowledge_items WHERE id = :id)"), replaced)
+        await s.execute(text("INSERT INTO knowledge_fts (rowid, head, body) "
+                             "SELECT rowid, :head, :body FROM knowledge_items WHERE id = :id"),
+                        indexed)
+
+    async def _count(self, s: AsyncSession, docs: Counter[str]) -> None:
+        """Keep each token's document count (what makes a token too common to look up)."""
+        rows = [{"term": t, "docs": n} for t, n in docs.items() if n]
+        if not rows:
+            return
+        insert = pg_insert if self._pg else sqlite_insert
+        stmt = insert(KnowledgeTerm)
+        stmt = stmt.on_conflict_do_update(index_elements=["term"], set_={
+            "docs": KnowledgeTerm.docs + stmt.excluded.docs})
+        for n in range(0, len(rows), 5000):
+            await s.execute(stmt, rows[n:n + 5000])
+
+    async def doc_counts(self, tokens: tuple[str, ...]) -> tuple[int, dict[str, int]]:
+        """(the number of items, how many of them hold each token)."""
+        async with self.db.unit() as s:
+            total = int(await s.scalar(select(func.count()).select_from(KnowledgeItem)) or 0)
+            found = (await s.execute(select(KnowledgeTerm.term, KnowledgeTerm.docs).where(
+                KnowledgeTerm.term.in_(tokens)))).all()
+        return total, {t: int(n) for t, n in found}
 
     async def get(self, item_id: str) -> Item:
         async with self.db.unit() as s:
@@ -147,8 +193,8 @@ class KnowledgeStore:
         else:
             match = " OR ".join(f'"{t}"{star}' for t in q.tokens)
             sql = ("SELECT k.id, k.title, k.unit, k.head_tokens, "
-                   f"-bm25(knowledge_fts, 0.0, {HEAD_WEIGHT}, 1.0) AS r "
-                   "FROM knowledge_fts f JOIN knowledge_items k ON k.id = f.item_id "
+                   f"-bm25(knowledge_fts, {HEAD_WEIGHT}, 1.0) AS r "
+                   "FROM knowledge_fts f JOIN knowledge_items k ON k.rowid = f.rowid "
                    f"WHERE knowledge_fts MATCH :q{where_unit} ORDER BY r DESC LIMIT :n")
             params = {"q": match, "n": limit}
         if unit:
@@ -158,10 +204,13 @@ class KnowledgeStore:
         return [Candidate(r[0], r[1], r[2], frozenset(r[3].split()), float(r[4]))
                 for r in rows]
 
-    async def like_scan(self, question: str, limit: int = 5) -> list[str]:
-        """The naive baseline the bench compares with: LIKE over every item's fields."""
+    async def like_scan(self, words: list[str], limit: int = 5) -> list[str]:
+        """The naive baseline the bench compares with: LIKE '%word%' over every item."""
+        if not words:
+            return []
+        text_of = KnowledgeItem.title + " " + KnowledgeItem.head_tokens + " " + \
+            KnowledgeItem.body_tokens
         async with self.db.unit() as s:
             ids = (await s.scalars(select(KnowledgeItem.id).where(
-                (KnowledgeItem.title + KnowledgeItem.head_tokens + KnowledgeItem.body_tokens)
-                .like(f"%{question}%")).limit(limit))).all()
+                or_(*(text_of.like(f"%{w}%") for w in words))).limit(limit))).all()
         return list(ids)

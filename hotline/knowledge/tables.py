@@ -1,8 +1,9 @@
 """The knowledge base's tables: the items as they are now, and every version ever saved.
 
-The search index is beside them: on SQLite an FTS5 table (knowledge_fts), on PostgreSQL a
-tsvector column with a GIN index (knowledge_items.tsv), both written by store.py from the
-tokens of tokens.py, and both made by migration 0015."""
+The search index is beside them: on SQLite an FTS5 table (knowledge_fts, its rowid the item's), on
+PostgreSQL a
+tsvector column with a GIN index (knowledge_items.tsv), both written by store.py from
+the tokens of tokens.py, and both made by migration 0015."""
 
 from __future__ import annotations
 
@@ -44,3 +45,13 @@ class KnowledgeVersion(Base):
     saved_at: Mapped[datetime]
     saved_by: Mapped[str] = mapped_column(String(32), default="")
     source: Mapped[str] = mapped_column(String(255), default="")  # the file, or "console"
+
+
+class KnowledgeTerm(Base):
+    """How many items hold each search token: a question's tokens held by most items (办理,
+    万州) are left out of the full-text query, which stays selective at 10k items."""
+
+    __tablename__ = "knowledge_terms"
+
+    term: Mapped[str] = mapped_column(String(200), primary_key=True)
+    docs: Mapped[int] = mapped_column(Integer, default=0)

@@ -94,7 +94,7 @@ def typed_forms(title: str) -> list[str]:
 
 
 def _unique(tokens: list[str]) -> list[str]:
-    return list(dict.fromkeys(t.lower() for t in tokens if t))
+    return list(dict.fromkeys(t.lower() for t in tokens if t and len(t) <= 100))
 
 
 @dataclass(frozen=True)

@@ -40,16 +40,21 @@ def upgrade() -> None:
         sa.Column("saved_by", sa.String(32), nullable=False),
         sa.Column("source", sa.String(255), nullable=False),
         sa.UniqueConstraint("item_id", "version"))
+    op.create_table(
+        "knowledge_terms",
+        sa.Column("term", sa.String(200), primary_key=True),
+        sa.Column("docs", sa.Integer(), nullable=False))
     if op.get_bind().dialect.name == "postgresql":
         op.execute("ALTER TABLE knowledge_items ADD COLUMN tsv tsvector")
         op.execute("CREATE INDEX ix_knowledge_items_tsv ON knowledge_items USING gin (tsv)")
     else:
         op.execute("CREATE VIRTUAL TABLE knowledge_fts USING fts5("
-                   "item_id UNINDEXED, head, body, tokenize = 'unicode61')")
+                   "head, body, tokenize = 'unicode61')")  # rowid: knowledge_items' rowid
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         op.execute("DROP TABLE knowledge_fts")
+    op.drop_table("knowledge_terms")
     op.drop_table("knowledge_versions")
     op.drop_table("knowledge_items")
