@@ -72,7 +72,7 @@ async def listing(request: web.Request) -> web.Response:
     else:
         items = await kb.listing(unit)
     return page(request, "knowledge.html", items=items, today=today, units=await kb.units(),
-                unit=unit, q=q, overdue=sum(i.overdue(today) for i in items),
+                chosen_unit=unit, q=q, overdue=sum(i.overdue(today) for i in items),
                 keeper=session.role in SUPERVISING)
 
 

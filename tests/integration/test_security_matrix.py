@@ -37,6 +37,11 @@ ACCESS = {
     ("GET", "/ledger"): SUPERVISING, ("GET", "/directory/unmatched"): SUPERVISING,
     ("GET", "/users"): ADMIN, ("POST", "/users/{id}/password"): ADMIN,
     ("POST", "/users/{id}/disabled"): ADMIN, ("POST", "/users/{id}/remove"): ADMIN,
+    # the knowledge base: operators read it and mark 已一次性告知; supervisors, admins keep it
+    ("GET", "/knowledge"): LOGIN, ("GET", "/knowledge/{id}"): LOGIN,
+    ("GET", "/api/knowledge"): LOGIN, ("GET", "/api/knowledge/{id}"): LOGIN,
+    ("GET", "/knowledge/new"): SUPERVISING, ("POST", "/knowledge"): SUPERVISING,
+    ("POST", "/calls/{id}/told"): RECORD,
 }
 PASSWORDS = {"8001": ("supervisor", "supervisor-pass-1"), "9001": ("admin", "admin-pass-1"),
              "1001": ("operator", "operator-pass-1")}
