@@ -50,7 +50,7 @@ async def test_desk_suggests_opens_and_marks_told_and_a_keeper_edits(
         await desk.wait_for_selector("#knowledge-item:not([hidden])", timeout=5000)
         shown = await desk.inner_text("#knowledge-fields")
         assert "房屋租赁合同" in shown and "居住证暂行条例" in shown and "15日" in shown
-        await desk.screenshot(path=str(DOCS / "operator-knowledge.png"))
+        await desk.screenshot(path=str(DOCS / "operator-knowledge.png"), full_page=True)
         await desk.click("#knowledge-told")
         await desk.wait_for_selector("#knowledge-status:has-text('已一次性告知')", timeout=5000)
         record = await services.calls.get(call)
