@@ -65,12 +65,9 @@ def rank(candidates: list[Candidate], q: QueryTokens, limit: int) -> list[Knowle
     return [KnowledgeHit(c.id, c.title, c.unit, s) for s, c in scored[:limit]]
 
 
-async def selective(store: KnowledgeStore, q: QueryTokens) -> QueryTokens:
+def selective(q: QueryTokens, total: int, docs: dict[str, int]) -> QueryTokens:
     """The question's tokens that some item holds and most do not (办理 and 万州 say nothing
     about which item is meant, and would have the database rank most of them)."""
-    if q.prefix or not q.tokens:
-        return q
-    total, docs = await store.doc_counts(q.tokens)
     held = sorted((docs[t], t) for t in q.tokens if docs.get(t))
     kept = [t for n, t in held if n <= max(COMMON * total, 50)] or [t for _, t in held[:2]]
     return QueryTokens(tuple(kept), False, q.bigrams)
@@ -80,6 +77,6 @@ async def search(store: KnowledgeStore, question: str, limit: int = 5,
                  unit: str = "") -> KnowledgeResult:
     started = time.perf_counter()
     q = query_tokens(question[:200])
-    found = await store.candidates(await selective(store, q), unit=unit, limit=CANDIDATES)
+    found = await store.candidates(q, unit=unit, limit=CANDIDATES, choose=selective)
     hits = rank(found, q, limit)
     return KnowledgeResult(question, hits, (time.perf_counter() - started) * 1000)

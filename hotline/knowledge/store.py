@@ -6,8 +6,10 @@ index on PostgreSQL)."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -22,6 +24,9 @@ from hotline.store.database import Database
 
 CHUNK = 500
 HEAD_WEIGHT = 5.0  # the title, keywords and unit against the rest (bm25's column weights)
+
+
+Choose = Callable[[QueryTokens, int, dict[str, int]], QueryTokens]
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,7 @@ class KnowledgeStore:
                     row.version += 1
                     changed += 1
                 docs.update(_token_set(toks.head, toks.body))
+                docs[""] += row.version == 1  # the empty term: every item holds it
                 row.title, row.unit = item.title, item.unit
                 row.review, row.data = item.review.isoformat(), item.data()
                 row.head_tokens, row.body_tokens = toks.head, toks.body
@@ -139,10 +145,14 @@ class KnowledgeStore:
     async def doc_counts(self, tokens: tuple[str, ...]) -> tuple[int, dict[str, int]]:
         """(the number of items, how many of them hold each token)."""
         async with self.db.unit() as s:
-            total = int(await s.scalar(select(func.count()).select_from(KnowledgeItem)) or 0)
-            found = (await s.execute(select(KnowledgeTerm.term, KnowledgeTerm.docs).where(
-                KnowledgeTerm.term.in_(tokens)))).all()
-        return total, {t: int(n) for t, n in found}
+            return await self._doc_counts(s, tokens)
+
+    async def _doc_counts(self, s: AsyncSession, tokens: tuple[str, ...]
+                          ) -> tuple[int, dict[str, int]]:
+        found = {t: int(n) for t, n in (await s.execute(select(
+            KnowledgeTerm.term, KnowledgeTerm.docs).where(
+            KnowledgeTerm.term.in_((*tokens, ""))))).all()}
+        return found.pop("", 0), found
 
     async def get(self, item_id: str) -> Item:
         async with self.db.unit() as s:
@@ -177,11 +187,22 @@ class KnowledgeStore:
         async with self.db.unit() as s:
             return int(await s.scalar(select(func.count()).select_from(KnowledgeItem)) or 0)
 
-    async def candidates(self, q: QueryTokens, unit: str = "", limit: int = 50
-                         ) -> list[Candidate]:
-        """The items sharing a token with the question, best first by the database's rank."""
-        if not q.tokens:
-            return []
+    async def candidates(self, q: QueryTokens, unit: str = "", limit: int = 50,
+                         choose: Choose | None = None) -> list[Candidate]:
+        """The items sharing a token with the question, best first by the database's rank;
+        ``choose`` picks the tokens to look up from their document counts (in the same
+        transaction)."""
+        async with self.db.unit() as s:
+            if choose is not None and q.tokens and not q.prefix:
+                q = choose(q, *await self._doc_counts(s, q.tokens))
+            if not q.tokens:
+                return []
+            rows = (await s.execute(*self._candidates_sql(q, unit, limit))).all()
+        return [Candidate(r[0], r[1], r[2], frozenset(r[3].split()), float(r[4]))
+                for r in rows]
+
+    def _candidates_sql(self, q: QueryTokens, unit: str, limit: int
+                        ) -> tuple[Any, dict[str, object]]:
         star = "*" if q.prefix else ""
         where_unit = " AND k.unit = :unit" if unit else ""
         if self._pg:
@@ -199,10 +220,7 @@ class KnowledgeStore:
             params = {"q": match, "n": limit}
         if unit:
             params["unit"] = unit
-        async with self.db.unit() as s:
-            rows = (await s.execute(text(sql), params)).all()
-        return [Candidate(r[0], r[1], r[2], frozenset(r[3].split()), float(r[4]))
-                for r in rows]
+        return text(sql), params
 
     async def like_scan(self, words: list[str], limit: int = 5) -> list[str]:
         """The naive baseline the bench compares with: LIKE '%word%' over every item."""
