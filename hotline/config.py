@@ -118,6 +118,12 @@ class Settings:
     trunk_match: str = "127.0.0.1"  # the carrier's gateways: only they reach context public
     operator_networks: str = "127.0.0.1/32"  # where operators' phones and browsers may be
     transfer_pattern: str = DEFAULT_TRANSFER_PATTERN  # what a directory row may dial
+    # quality inspection (质检): random calls proposed per operator per month, besides every
+    # call with a complaint or a rating at or below inspection_low_rating; the checklist
+    # file (empty: the shipped hotline/inspection/default_checklist.yaml)
+    inspection_sample: int = 3
+    inspection_low_rating: int = 2
+    inspection_checklist: str = ""
     seat_nat: str = "no"  # yes: SIP-phone seats are behind NAT (symmetric RTP, rport);
                           # browser seats always are
 
@@ -254,6 +260,10 @@ def _validate(s: Settings) -> None:
         re.compile(s.transfer_pattern)
     except re.error as exc:
         raise bad("transfer_pattern", f"not a regular expression: {exc}") from None
+    if not 0 <= s.inspection_sample <= 100:
+        raise bad("inspection_sample", "must be between 0 and 100 calls per operator a month")
+    if not 1 <= s.inspection_low_rating <= 5:
+        raise bad("inspection_low_rating", "a rating between 1 and 5")
     if s.seat_nat not in ("yes", "no"):
         raise bad("seat_nat", "yes or no")
     if s.try_page not in ("auto", "yes", "no"):

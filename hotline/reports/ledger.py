@@ -25,6 +25,8 @@ from hotline.config import Settings
 from hotline.domain.tickets import DEFAULT_DAYS, TicketStatus, is_overdue
 from hotline.domain.workdays import WorkCalendar
 from hotline.errors import HotlineError
+from hotline.inspection import ledger_sheet
+from hotline.inspection.repo import InspectionRepository
 from hotline.reports.stats import PeriodStats
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
@@ -71,13 +73,14 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 class LedgerBook:
     """The workbook in openpyxl's write-only mode: rows go to temporary files as they come, so
     a month of any size takes the same memory. Sheets are written in order (calls, tickets,
-    statistics); every method does CPU work and is called off the event loop."""
+    inspections, statistics); every method does CPU work and is called off the event loop."""
 
     def __init__(self, tz: ZoneInfo) -> None:
         self.tz = tz
         self.wb = Workbook(write_only=True)
         self.calls = self._sheet("来电台账", CALL_COLUMNS)
         self.tickets: Any = None
+        self.inspections: Any = None
         self.stats = PeriodStats()
 
     def _sheet(self, title: str, header: tuple[str, ...]) -> Any:
@@ -115,9 +118,18 @@ class LedgerBook:
                 "是" if is_overdue(TicketStatus(t.status), t.due_at, now) else ""))
             self.stats.add_ticket(t, now)
 
-    def save(self, month: str, out: str | Path | IO[bytes]) -> None:
+    def add_inspections(self, rows: list[Any]) -> None:
+        """The inspection ledger (巡查记录): after the tickets, before the statistics."""
         if self.tickets is None:
             self.tickets = self._sheet("工单台账", TICKET_COLUMNS)
+        if self.inspections is None:
+            self.inspections = self._sheet(ledger_sheet.SHEET, ledger_sheet.COLUMNS)
+        for i in rows:
+            self._row(self.inspections, ledger_sheet.row(i, self.tz))
+
+    def save(self, month: str, out: str | Path | IO[bytes]) -> None:
+        if self.inspections is None:
+            self.add_inspections([])
         st = self._sheet("统计", (f"{month} 统计 statistics", ""))
         for row in self.stats.finish().rows():
             self._row(st, row)
@@ -137,7 +149,8 @@ def _cell(ws: Any, value: Any, font: Font | None = None) -> WriteOnlyCell:
 
 
 async def write_ledger(calls: CallRepository, tickets: TicketRepository, month: str,
-                       tz: ZoneInfo, out: str | Path | IO[bytes]) -> tuple[int, int]:
+                       tz: ZoneInfo, out: str | Path | IO[bytes],
+                       inspections: InspectionRepository | None = None) -> tuple[int, int]:
     """The month's workbook written to ``out``, and how many calls and tickets it holds (the
     CLI and the console's /ledger). The records are read a chunk at a time while the chunk
     before is written (and counted) on a worker thread, so neither the month's size nor the
@@ -154,6 +167,9 @@ async def write_ledger(calls: CallRepository, tickets: TicketRepository, month: 
             await ready.put(functools.partial(book.add_calls, rows, by_call))
         async for found in tickets.chunks_created(start, end):
             await ready.put(functools.partial(book.add_tickets, found, now))
+        if inspections is not None:
+            async for done in inspections.chunks_between(start, end):
+                await ready.put(functools.partial(book.add_inspections, done))
         await ready.put(None)
 
     async def write() -> None:
@@ -183,7 +199,8 @@ def export_ledger(db_url: str, month: str, timezone: str, path: Path) -> tuple[i
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             os.fchmod(fd, 0o600)  # an existing file too
             with os.fdopen(fd, "wb") as f:
-                return await write_ledger(CallRepository(db), tickets, month, zone, f)
+                return await write_ledger(CallRepository(db), tickets, month, zone, f,
+                                          InspectionRepository(db))
         finally:
             await db.close()
 

@@ -25,6 +25,8 @@ from hotline.directory.asked import AskedNames
 from hotline.directory.service import DirectoryService
 from hotline.domain.retention import parse_retention
 from hotline.errors import ConfigError, SpeechModelError, StoreError
+from hotline.inspection import web as inspection_web
+from hotline.inspection.setup import inspection_service
 from hotline.live.hub import LiveHub
 from hotline.live.publishing_store import PublishingCallStore
 from hotline.observability.metrics import HotlineMetrics
@@ -212,6 +214,7 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
                         reconciler=reconciler, journal=journal,
                         unattended_sweep_s=max(1.0, settings.unattended_sweep_s),
                         supervisor=Supervisor(SystemClock()),
+                        inspection=inspection_service(db, calls, settings),
                         try_page=(settings.try_page == "yes"
                                   or (settings.try_page == "auto" and pbx.sandbox)))
     return services, prompts
@@ -298,6 +301,7 @@ def console_app(services: Services, clock: Clock | None = None) -> web.Applicati
     app.add_routes(metrics_view.routes)
     app.add_routes(users_admin.routes)
     app.add_routes(knowledge_web.routes)
+    app.add_routes(inspection_web.routes)
     app.router.add_static("/static", STATIC, follow_symlinks=False)
     app[PHRASES] = phrasebook()
     return app

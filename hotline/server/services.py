@@ -11,6 +11,7 @@ from hotline.calls.commands import CallRequests
 from hotline.calls.controller import CallController
 from hotline.calls.reconcile import Reconciler
 from hotline.directory.service import DirectoryService
+from hotline.inspection.service import InspectionService
 from hotline.knowledge.service import KnowledgeService
 from hotline.knowledge.store import KnowledgeStore
 from hotline.live.hub import LiveHub
@@ -64,6 +65,7 @@ class Services:
     unattended_sweep_s: float
     metrics_token: str  # /metrics from anywhere but loopback needs it as a bearer token
     supervisor: Supervisor  # the long-lived tasks, restarted when they fail (/healthz)
+    inspection: InspectionService  # quality inspection (质检) and its ledger
     speech: StreamingRecognizer | None = None  # None: no usable model, speech goes to seats
     vocabulary: Vocabularies = field(default_factory=Vocabularies)  # the recogniser's bias
     directory_refresh_s: float = 30.0  # how often a new directory import is looked for

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, TypeDecorator
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -215,3 +215,30 @@ class ConsoleSession(Base):
                                          index=True)
     created_at: Mapped[datetime] = mapped_column(index=True)
     last_seen_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Inspection(Base):
+    """A quality inspection (质检) of a recorded call: who scored whose call when, against
+    which checklist, each item's result (with what the system pre-filled), the forbidden
+    phrases found, and the rectification (整改) asked for and its follow-through. Together the
+    rows are the inspection ledger (巡查记录, 003). One per call; scoring it again replaces
+    it (each save is in the audit log)."""
+
+    __tablename__ = "inspections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"),
+                                         unique=True)
+    call_at: Mapped[datetime] = mapped_column(index=True)  # the call's arrival: its month
+    operator: Mapped[str] = mapped_column(String(32), index=True)
+    inspector: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]
+    checklist: Mapped[str] = mapped_column(String(200))
+    score: Mapped[float] = mapped_column(Float)
+    results: Mapped[dict[str, Any]] = mapped_column(default=dict)  # item id -> result, note...
+    findings: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"forbidden": [...]}
+    remarks: Mapped[str] = mapped_column(Text, default="")
+    rectification: Mapped[str] = mapped_column(Text, default="")  # 整改要求
+    rectified_at: Mapped[datetime | None]
+    rectified_by: Mapped[str | None] = mapped_column(String(32))
+    follow_up: Mapped[str] = mapped_column(Text, default="")  # 整改落实情况

@@ -35,6 +35,10 @@ ACCESS = {
     ("GET", "/inspection"): SUPERVISING, ("GET", "/audit"): SUPERVISING,
     ("GET", "/wallboard"): SUPERVISING, ("GET", "/api/wallboard"): SUPERVISING,
     ("GET", "/ledger"): SUPERVISING, ("GET", "/directory/unmatched"): SUPERVISING,
+    ("GET", "/inspection/sample"): SUPERVISING, ("GET", "/inspection/records"): SUPERVISING,
+    ("GET", "/inspection/calls/{id}"): SUPERVISING,
+    ("POST", "/inspection/calls/{id}"): SUPERVISING,
+    ("POST", "/inspection/records/{id}/rectified"): SUPERVISING,
     ("GET", "/users"): ADMIN, ("POST", "/users/{id}/password"): ADMIN,
     ("POST", "/users/{id}/disabled"): ADMIN, ("POST", "/users/{id}/remove"): ADMIN,
     # the knowledge base: operators read it and mark 已一次性告知; supervisors, admins keep it
