@@ -159,7 +159,8 @@ async def test_sample_scorecard_rectification_scores_and_ledger(
     await write_ledger(services.calls, services.tickets, "2026-11", SH, out,
                        services.inspection.repo)
     book = load_workbook(io.BytesIO(out.getvalue()))
-    assert book.sheetnames == ["来电台账", "工单台账", "质检台账", "统计"]
+    assert book.sheetnames == ["来电台账", "工单台账", "投诉登记", "质检台账", "回访",
+                              "承办单位", "统计"]
     sheet = list(book["质检台账"].iter_rows(values_only=True))
     assert sheet[0][:3] == ("编号 id", "来电 call", "来电时间 call time")
     first = dict(zip(sheet[0], sheet[1], strict=True))

@@ -2,7 +2,7 @@
 SQLite, a tsvector with a GIN index on PostgreSQL)
 
 Revision ID: 0015
-Revises: 0017
+Revises: 0013
 Create Date: 2026-12-02 04:00:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0017"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

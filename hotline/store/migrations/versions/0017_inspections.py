@@ -1,7 +1,7 @@
 """quality inspections (质检) of recorded calls: the inspection ledger
 
 Revision ID: 0017
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-09 10:00:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
