@@ -74,6 +74,7 @@ from hotline.web import (
     users_admin,
     wallboard,
 )
+from hotline.web import knowledge as knowledge_web
 from hotline.web.access import ConsoleSecurity, RateLimit, parse_networks
 from hotline.web.auth import (
     LIMITER,
@@ -241,6 +242,7 @@ async def _telephony_ctx(app: web.Application) -> AsyncIterator[None]:
     services = app[SERVICES]
     await services.db.upgrade()
     await services.directory.start(services.db, services.home_district)
+    await services.knowledge.warm()
     start = services.supervisor.start
     start("directory", lambda: services.directory.keep_fresh(
         services.db, services.directory_refresh_s))
@@ -318,6 +320,7 @@ def console_app(services: Services, clock: Clock | None = None) -> web.Applicati
     app.add_routes(wallboard.routes)
     app.add_routes(metrics_view.routes)
     app.add_routes(users_admin.routes)
+    app.add_routes(knowledge_web.routes)
     app.add_routes(duty_web.routes)
     app.add_routes(appraisal_web.routes)
     app.add_routes(inspection_web.routes)
