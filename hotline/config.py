@@ -69,6 +69,10 @@ class Settings:
     prompts_voice: str = "cmn-latn-pinyin"
     asterisk_prompts_dir: str = ""  # where Asterisk sees $HOTLINE_HOME/prompts (production)
     node: str = ""  # this controller's name when several share one database
+    # host:port of the cluster's SIP proxy (Kamailio), where operators' phones register:
+    # seats are then rung through it, so any node rings any seat; empty: this Asterisk's own
+    seat_proxy: str = ""
+    seat_lease_s: float = 30.0  # a seat claim lapses this long after its node last renewed it
     sandbox_http_port: int = 8088
     sandbox_sip_port: int = 5060
     sandbox_rtp_start: int = 10000

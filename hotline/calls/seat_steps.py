@@ -28,7 +28,7 @@ from hotline.calls.dialing import (
     put_through,
     talk_until_one_leaves,
 )
-from hotline.domain.seats import DutyState, Seat, is_seat_fault
+from hotline.domain.seats import DutyState, Seat, is_seat_fault, seat_dial
 from hotline.errors import CallerGone, TelephonyError
 from hotline.ports import CallLeg, CallStore, Clock, Prompts, Requests, SeatBoard, Telephony
 
@@ -95,8 +95,8 @@ class SeatSteps:
                 continue
             await self.store.add_event(call.record_id, "seat_offered",
                                        {"job_number": seat.job_number})
-            leg, _ = await self._ring(call, seat.endpoint, min(self.s.seat_ring_s, left),
-                                      seat.job_number)
+            leg, _ = await self._ring(call, seat_dial(seat.job_number, self.s.seat_proxy),
+                                      min(self.s.seat_ring_s, left), seat.job_number)
             if leg is None:
                 await self.store.add_event(call.record_id, "seat_no_answer",
                                            {"job_number": seat.job_number})
@@ -198,7 +198,8 @@ class SeatSteps:
                                        {**info, "reason": "busy"})
             return None
         await self.store.add_event(call.record_id, "transfer_offered", info)
-        leg, why = await self._ring(call, req.endpoint, self.s.transfer_ring_s, req.seat,
+        endpoint = seat_dial(req.seat, self.s.seat_proxy) if req.seat else req.endpoint
+        leg, why = await self._ring(call, endpoint, self.s.transfer_ring_s, req.seat,
                                     "" if req.seat else req.organisation)
         if leg is None:  # nobody answered, or the department hung up: the operator goes on
             await self.store.add_event(call.record_id, "transfer_failed",
