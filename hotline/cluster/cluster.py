@@ -3,8 +3,8 @@ serve` processes) on one PostgreSQL, all on loopback, for development and tests.
 
 Everything lives under $HOTLINE_HOME/cluster: cluster.json (what runs, mode 600), proxy/
 (kamailio.cfg, dispatcher.list, its log), node-N/ (each node's own HOTLINE_HOME: its
-sandbox state, prompts, controller log) and, when HOTLINE_DB_URL names no PostgreSQL, the cluster's own in
-/tmp/hotline-cluster-pg-* (the postgres user must reach it).
+sandbox state, prompts, controller log); and, when HOTLINE_DB_URL names no PostgreSQL, the
+cluster's own in /tmp/hotline-cluster-pg-* (the postgres user must reach it).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,8 +45,11 @@ class ClusterState:
 
 
 class Cluster:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, env: Mapping[str, str] | None = None) -> None:
+        """``env``: the controllers' environment (default: this process's), before the
+        cluster's own HOTLINE_* values."""
         self.settings = settings
+        self.env = dict(os.environ if env is None else env)
         self.dir = settings.home.resolve() / "cluster"
         self.state_file = self.dir / "cluster.json"
         self.proxy_dir = self.dir / "proxy"
@@ -147,7 +151,7 @@ class Cluster:
         raise SandboxError(f"kamailio did not start:\n{_tail(self.proxy_dir / 'kamailio.log')}")
 
     def _controller_env(self, node: NodePlan, db_url: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items()
+        env = {k: v for k, v in self.env.items()
                if not k.startswith(("HOTLINE_ARI_", "HOTLINE_SANDBOX_"))}
         env.update(HOTLINE_HOME=str(self.node_home(node)), HOTLINE_DB_URL=db_url,
                    HOTLINE_NODE=node.name, HOTLINE_CONSOLE_PORT=str(node.console_port),

@@ -6,6 +6,7 @@ the package's ``kamailio`` user (root only if the package made none), bound to l
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -138,7 +139,5 @@ def stop(pid: int, cfg: Path) -> None:
 
 
 def _reap(pid: int) -> None:
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass

@@ -32,6 +32,7 @@ from hotline.ports import Clock
 from hotline.prompts.library import PromptLibrary
 from hotline.retention import PersonalDataService
 from hotline.seats.board import SeatRoster
+from hotline.seats.claims import claims_for, keep_leases
 from hotline.seats.provision import SeatProvisioner
 from hotline.server.flow_settings import attendant_settings, flow_settings
 from hotline.server.pbx_access import PbxAccess, resolve_pbx
@@ -154,7 +155,9 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
     vocabulary = Vocabularies()
     recorder = AriRecorder(rest, settings.ari_app)
     provisioner = seat_provisioner(rest, pbx, settings)
-    hub, requests, roster = LiveHub(), CallRequests(), SeatRoster(operators)
+    claims = claims_for(db, settings.node, SystemClock(), settings.seat_lease_s)
+    hub, requests = LiveHub(), CallRequests()
+    roster = SeatRoster(operators, claims=claims)
     metrics = HotlineMetrics()
     directory.on_lookup_ms = metrics.lookup_ms
     if speech is not None:
@@ -228,6 +231,13 @@ async def _telephony_ctx(app: web.Application) -> AsyncIterator[None]:
     start("vocabulary", lambda: services.vocabulary.keep_fresh(
         lambda: (services.directory.version, services.directory.index.entries),
         _asked(services)))
+    claims = services.roster.claims
+    if claims is not None:  # several nodes: this one holds no seat yet; renew what it takes
+        try:
+            await claims.release_all()
+        except StoreError as exc:
+            log.warning("cannot release this node's old seat claims: %s", exc)
+        start("seat-leases", lambda: keep_leases(claims, services.roster.busy))
     start("controller", services.controller.run)
     start("ari-events", services.stream.run)
     start("metrics", lambda: services.metrics.watch(services.hub))
@@ -242,7 +252,8 @@ async def _telephony_ctx(app: web.Application) -> AsyncIterator[None]:
     await services.supervisor.stop("metrics", "vocabulary", "reconcile-sweep", "journal",
                                    *(["retention"] if services.privacy is not None else []))
     await services.controller.stop(services.shutdown_timeout_s)
-    await services.supervisor.stop("ari-events", "directory", "controller")
+    await services.supervisor.stop("ari-events", "directory", "controller",
+                                   *(["seat-leases"] if claims is not None else []))
     if services.speech is not None:
         await services.speech.close()
     await services.rest.close()
