@@ -138,6 +138,10 @@ class Cluster:
         if proxy.alive(state.proxy_pid, cfg) and cfg.read_bytes() == before:
             return
         proxy.stop(state.proxy_pid, cfg)
+        deadline = time.monotonic() + 10  # its children may hold the port a moment longer
+        while _udp_bound(PROXY_PORT) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        (self.proxy_dir / "run" / "kamailio.pid").unlink(missing_ok=True)
         proxy.check(cfg)
         state.proxy_pid = proxy.spawn(cfg, self.proxy_dir / "kamailio.log")
         self._save(state)

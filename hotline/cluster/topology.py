@@ -1,8 +1,9 @@
 """Where each part of a development cluster listens (loopback only): pure, no I/O.
 
-Node i (1-based) gets ARI/HTTP 8387+i, PJSIP UDP 5359+i, RTP 10400+100(i-1) to +99, its
-console 8579+i; the proxy listens on 5190. Clear of the demo sandbox (8088/5060), the
-test sandbox (8188/5160) and the second test node (8288/5260).
+Node i (1-based) gets ARI/HTTP 8487+i, PJSIP UDP 5459+i, RTP 11000+200(i-1) to +199 (33
+calls), its console 8579+i; the proxy listens on 5190. Clear of the demo sandbox
+(8088/5060), the test sandbox (8188/5160), the second test node (8288/5260) and
+bench/load's (8388/5360, RTP to 10999).
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from dataclasses import dataclass
 
 BIND = "127.0.0.1"
 PROXY_PORT = 5190
-HTTP_BASE = 8387
-SIP_BASE = 5359
-RTP_BASE = 10400
-RTP_SPAN = 100
+HTTP_BASE = 8487
+SIP_BASE = 5459
+RTP_BASE = 11000
+RTP_SPAN = 200
 CONSOLE_BASE = 8579
 PG_PORT = 5489
 MAX_NODES = 8
