@@ -26,6 +26,7 @@ from hotline.directory.service import DirectoryService
 from hotline.domain.retention import parse_retention
 from hotline.errors import ConfigError, SpeechModelError, StoreError
 from hotline.live.hub import LiveHub
+from hotline.live.pg_hub import PgLiveHub
 from hotline.live.publishing_store import PublishingCallStore
 from hotline.observability.metrics import HotlineMetrics
 from hotline.ports import Clock
@@ -156,7 +157,10 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
     recorder = AriRecorder(rest, settings.ari_app)
     provisioner = seat_provisioner(rest, pbx, settings)
     claims = claims_for(db, settings.node, SystemClock(), settings.seat_lease_s)
-    hub, requests = LiveHub(), CallRequests()
+    # several nodes on one PostgreSQL: the live hub over LISTEN/NOTIFY; one node: in-process
+    hub = (PgLiveHub(settings.effective_db_url, settings.node) if claims is not None
+           else LiveHub())
+    requests = CallRequests()
     roster = SeatRoster(operators, claims=claims)
     metrics = HotlineMetrics()
     directory.on_lookup_ms = metrics.lookup_ms
@@ -238,6 +242,9 @@ async def _telephony_ctx(app: web.Application) -> AsyncIterator[None]:
         except StoreError as exc:
             log.warning("cannot release this node's old seat claims: %s", exc)
         start("seat-leases", lambda: keep_leases(claims, services.roster.busy))
+    hub = services.hub
+    if isinstance(hub, PgLiveHub):
+        start("live-hub", hub.run)
     start("controller", services.controller.run)
     start("ari-events", services.stream.run)
     start("metrics", lambda: services.metrics.watch(services.hub))
@@ -253,7 +260,8 @@ async def _telephony_ctx(app: web.Application) -> AsyncIterator[None]:
                                    *(["retention"] if services.privacy is not None else []))
     await services.controller.stop(services.shutdown_timeout_s)
     await services.supervisor.stop("ari-events", "directory", "controller",
-                                   *(["seat-leases"] if claims is not None else []))
+                                   *(["seat-leases"] if claims is not None else []),
+                                   *(["live-hub"] if isinstance(hub, PgLiveHub) else []))
     if services.speech is not None:
         await services.speech.close()
     await services.rest.close()
