@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
@@ -78,3 +79,37 @@ async def test_a_malformed_notification_is_ignored() -> None:
         finally:
             await conn.close()
         assert (await next_of(on_b)).call_id == 5
+
+
+@needs_pg
+async def test_an_operator_on_node_b_gets_the_pop_up_for_a_call_node_a_offers_them() -> None:
+    """Two consoles (two nodes) on one PostgreSQL, each with its NOTIFY hub: the operator
+    is logged in on node-b's console; node-a's call flow offers them a call."""
+    from sqlalchemy import text
+
+    from hotline.domain.calls import NewCall
+    from hotline.store.database import Database
+    from tests.console import add_users, client, console, console_services, login
+
+    db = Database(PG_URL)
+    try:
+        async with db.engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+        await db.upgrade()
+        await add_users(db)
+        on_a, on_b = console_services(db), console_services(db)
+        on_a.hub, on_b.hub = PgLiveHub(PG_URL, "node-a"), PgLiveHub(PG_URL, "node-b")
+        call = await on_a.calls.open_call(NewCall("a-1", "13900000001", "12345",
+                                                  datetime.now(UTC), node="node-a"))
+        async with running(on_a.hub), running(on_b.hub), console(on_b) as (base_b, _), \
+                client() as http:
+            assert await login(http, base_b, "1001") == 302
+            ws = await http.ws_connect(f"{base_b}/desk/live")
+            await asyncio.sleep(0.2)  # the socket subscribed
+            on_a.hub.publish(Happening(call, "seat_offered", {"job_number": "1001"}))
+            popup = await ws.receive_json(timeout=5)
+            assert popup["type"] == "offered", popup
+            await ws.close()
+    finally:
+        await db.close()
