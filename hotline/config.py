@@ -193,7 +193,7 @@ def _validate(s: Settings) -> None:
     for key in ("ring_on_s", "ring_off_s", "silence_prompt_s", "goodbye_pause_s",
                 "caller_hangup_wait_s", "rating_wait_s", "shutdown_timeout_s", "seat_ring_s",
                 "unattended_sweep_s", "keep_alive_s", "message_max_s",
-                "seat_fault_offer_s", "seat_rtp_timeout_s"):
+                "seat_fault_offer_s", "seat_rtp_timeout_s", "seat_lease_s"):
         if not 0 <= getattr(s, key) <= 600:
             raise bad(key, "must be between 0 and 600 seconds")
     if s.record_calls not in ("yes", "no"):
