@@ -137,6 +137,11 @@ class Cluster:
                            ",".join(networks(s.operator_networks)))
         if proxy.alive(state.proxy_pid, cfg) and cfg.read_bytes() == before:
             return
+        if not proxy.alive(state.proxy_pid, cfg) and proxy.running(cfg) and (
+                cfg.read_bytes() == before):  # its pid was lost (an interrupted up): adopt
+            state.proxy_pid = proxy.running(cfg)[0]
+            self._save(state)
+            return
         proxy.stop(state.proxy_pid, cfg)
         deadline = time.monotonic() + 10  # its children may hold the port a moment longer
         while _udp_bound(PROXY_PORT) and time.monotonic() < deadline:
@@ -149,7 +154,7 @@ class Cluster:
         while time.monotonic() < deadline:
             if _udp_bound(PROXY_PORT):
                 return
-            if not proxy.alive(state.proxy_pid, cfg):
+            if proxy.exited(state.proxy_pid):  # (not a cmdline check: it may not have exec'd yet)
                 break
             time.sleep(0.1)
         raise SandboxError(f"kamailio did not start:\n{_tail(self.proxy_dir / 'kamailio.log')}")

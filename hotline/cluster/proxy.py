@@ -124,18 +124,42 @@ def alive(pid: int, cfg: Path) -> bool:
     return b"kamailio" in cmdline and str(cfg).encode() in cmdline
 
 
+def running(cfg: Path) -> list[int]:
+    """Every kamailio process of this configuration (the main one and its children), also
+    one whose pid the cluster's state lost."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and alive(int(entry.name), cfg):
+            found.append(int(entry.name))
+    return sorted(found)
+
+
 def stop(pid: int, cfg: Path) -> None:
-    if not alive(pid, cfg):
-        return
-    os.kill(pid, signal.SIGTERM)
+    """Stop the proxy of ``cfg``: ``pid`` and any other process of it."""
+    targets = sorted(set(running(cfg)) | ({pid} if alive(pid, cfg) else set()))
+    for target in targets:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(target, signal.SIGTERM)
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and alive(pid, cfg):
-        _reap(pid)
+    while time.monotonic() < deadline and running(cfg):
+        for target in targets:
+            _reap(target)
         time.sleep(0.1)
-    if alive(pid, cfg):
-        os.killpg(pid, signal.SIGKILL)
-        time.sleep(0.2)
-        _reap(pid)
+    for target in running(cfg):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(target, signal.SIGKILL)
+    time.sleep(0.2)
+    for target in targets:
+        _reap(target)
+
+
+def exited(pid: int) -> bool:
+    """Whether our child ``pid`` has ended (and reap it)."""
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return not Path(f"/proc/{pid}").exists()
+    return done != 0
 
 
 def _reap(pid: int) -> None:
