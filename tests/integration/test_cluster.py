@@ -162,17 +162,23 @@ async def test_an_operator_registered_through_the_proxy_is_rung_by_either_node(
     password = await add_operator(c, url, "1101")
     port = free_udp_port()
     await register("1101", password, port)
-    for node in (NODE_1, NODE_2):  # a caller on each node in turn, straight to the node
-        since = since_now()
-        async with sipp_seat("seat_answer", port=port) as (_, seat_done):
-            caller = await sipp(node.sip_port, hold_ms=9000, timeout_s=40,
-                                caller="13900000051")
-            assert caller.successful == 1, caller.output[-2000:]
-            seat = await asyncio.wait_for(seat_done, 20)
-        assert seat.successful == 1, seat.output[-2000:]
-        [row] = await records(url, "13900000051", 1, since)
-        assert row.node == node.name and row.answered_by == "1101", (row.node, row.answered_by)
-    hotline_cli(c, url, 0, "operators", "duty", "1101", "off")
+    try:
+        for node in (NODE_1, NODE_2):  # a caller on each node in turn, straight to the node
+            since = since_now()
+            errors = tmp_path / f"seat-{node.name}.err"
+            async with sipp_seat("seat_answer", port=port,
+                                 extra=["-trace_err", "-error_file", str(errors)]) as (
+                    _, seat_done):
+                caller = await sipp(node.sip_port, hold_ms=9000, timeout_s=40,
+                                    caller="13900000051")
+                assert caller.successful == 1, caller.output[-2000:]
+                seat = await asyncio.wait_for(seat_done, 20)
+            assert seat.successful == 1, (
+                errors.read_text()[-3000:] if errors.exists() else seat.output[-2000:])
+            [row] = await records(url, "13900000051", 1, since)
+            assert (row.node, row.answered_by) == (node.name, "1101")
+    finally:
+        hotline_cli(c, url, 0, "operators", "duty", "1101", "off")
 
 
 async def test_one_free_seat_two_calls_at_both_nodes_at_once_only_one_rings_it(
@@ -181,20 +187,23 @@ async def test_one_free_seat_two_calls_at_both_nodes_at_once_only_one_rings_it(
     password = await add_operator(c, url, "1102")
     port = free_udp_port()
     await register("1102", password, port)
-    since = since_now()
-    async with sipp_seat("seat_answer", port=port, calls=1, timeout_s=40) as (_, seat_done):
-        both = await asyncio.gather(
-            sipp(NODE_1.sip_port, hold_ms=8000, timeout_s=40, caller="13900000061"),
-            sipp(NODE_2.sip_port, hold_ms=8000, timeout_s=40, caller="13900000062"))
-        assert [r.successful for r in both] == [1, 1], [r.output[-1500:] for r in both]
-        seat = await asyncio.wait_for(seat_done, 20)
-    assert seat.successful == 1, seat.output[-2000:]  # rung once, answered once
-    rows = (await records(url, "13900000061", 1, since)
-            + await records(url, "13900000062", 1, since))
-    assert sorted(r.node for r in rows) == [NODE_1.name, NODE_2.name]
-    offered = [(r.node, d["job_number"]) for r in rows
-               for kind, d in await events(url, r.id) if kind == "seat_offered"]
-    assert len(offered) == 1, offered  # one node rang the seat; the other never did
-    [answered] = [r for r in rows if r.answered_by == "1102"]
-    assert answered.node == offered[0][0]
-    hotline_cli(c, url, 0, "operators", "duty", "1102", "off")
+    try:
+        since = since_now()
+        async with sipp_seat("seat_answer", port=port, calls=1, timeout_s=40) as (_, seat_done):
+            both = await asyncio.gather(
+                sipp(NODE_1.sip_port, hold_ms=8000, timeout_s=40, caller="13900000061"),
+                sipp(NODE_2.sip_port, hold_ms=8000, timeout_s=40, caller="13900000062"))
+            assert [r.successful for r in both] == [1, 1], [r.output[-1500:] for r in both]
+            seat = await asyncio.wait_for(seat_done, 20)
+        assert seat.successful == 1, seat.output[-2000:]  # rung once, answered once
+        rows = (await records(url, "13900000061", 1, since)
+                + await records(url, "13900000062", 1, since))
+        assert sorted(r.node for r in rows) == [NODE_1.name, NODE_2.name]
+        offered = [(r.node, d["job_number"]) for r in rows
+                   for kind, d in await events(url, r.id) if kind == "seat_offered"
+                   and d["job_number"] == "1102"]
+        assert len(offered) == 1, offered  # one node rang the seat; the other never did
+        [answered] = [r for r in rows if r.answered_by == "1102"]
+        assert answered.node == offered[0][0]
+    finally:
+        hotline_cli(c, url, 0, "operators", "duty", "1102", "off")
