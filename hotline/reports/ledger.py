@@ -22,12 +22,22 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from hotline.config import Settings
+from hotline.domain.appraisal import AppraisalRules
+from hotline.domain.loop.limits import Limits
 from hotline.domain.tickets import DEFAULT_DAYS, TicketStatus, is_overdue
 from hotline.domain.workdays import WorkCalendar
+from hotline.duty.setup import appraisal_rules
 from hotline.errors import HotlineError
+from hotline.inspection import ledger_sheet
+from hotline.inspection.repo import InspectionRepository
+from hotline.reports.appraisal import MonthAppraisal, month_appraisal
+from hotline.reports.appraisal_sheets import write_sheets
+from hotline.reports.loop_sheets import LoopSheets
 from hotline.reports.stats import PeriodStats
+from hotline.reports.unit_stats import EVENT_KINDS
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
+from hotline.store.loop_repo import LoopRepository
 from hotline.store.tickets_repo import TicketRepository
 
 CALL_COLUMNS = (
@@ -71,14 +81,22 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 class LedgerBook:
     """The workbook in openpyxl's write-only mode: rows go to temporary files as they come, so
     a month of any size takes the same memory. Sheets are written in order (calls, tickets,
-    statistics); every method does CPU work and is called off the event loop."""
+    complaints, inspections, follow-ups, units, appraisal, attendance, statistics); every
+    method does CPU work and is called off the event loop."""
 
     def __init__(self, tz: ZoneInfo) -> None:
         self.tz = tz
         self.wb = Workbook(write_only=True)
+        # every sheet made up front, in the order they are read (a write-only workbook
+        # takes rows for any of them in any order); the units' and the statistics at save
         self.calls = self._sheet("来电台账", CALL_COLUMNS)
-        self.tickets: Any = None
+        self.tickets = self._sheet("工单台账", TICKET_COLUMNS)
+        self.loop = LoopSheets(self._sheet, self._row, tz)  # complaints, follow-ups, units
+        self.loop.open_complaints()
+        self.inspections = self._sheet(ledger_sheet.SHEET, ledger_sheet.COLUMNS)
+        self.loop.add_follow_ups([])
         self.stats = PeriodStats()
+        self.appraisal: MonthAppraisal | None = None  # its sheets after the units'
 
     def _sheet(self, title: str, header: tuple[str, ...]) -> Any:
         ws = self.wb.create_sheet(title)
@@ -103,8 +121,6 @@ class LedgerBook:
             self.stats.add_call(c)
 
     def add_tickets(self, rows: list[Any], now: datetime) -> None:
-        if self.tickets is None:
-            self.tickets = self._sheet("工单台账", TICKET_COLUMNS)
         tz = self.tz
         for t in rows:
             self._row(self.tickets, (
@@ -114,10 +130,17 @@ class LedgerBook:
                 t.extensions, t.satisfaction,
                 "是" if is_overdue(TicketStatus(t.status), t.due_at, now) else ""))
             self.stats.add_ticket(t, now)
+            self.loop.add_ticket(t)
+
+    def add_inspections(self, rows: list[Any]) -> None:
+        """The inspection ledger (巡查记录)."""
+        for i in rows:
+            self._row(self.inspections, ledger_sheet.row(i, self.tz))
 
     def save(self, month: str, out: str | Path | IO[bytes]) -> None:
-        if self.tickets is None:
-            self.tickets = self._sheet("工单台账", TICKET_COLUMNS)
+        self.loop.finish()  # the follow-ups and the units' figures
+        if self.appraisal is not None:
+            write_sheets(self, self.appraisal)
         st = self._sheet("统计", (f"{month} 统计 statistics", ""))
         for row in self.stats.finish().rows():
             self._row(st, row)
@@ -137,7 +160,10 @@ def _cell(ws: Any, value: Any, font: Font | None = None) -> WriteOnlyCell:
 
 
 async def write_ledger(calls: CallRepository, tickets: TicketRepository, month: str,
-                       tz: ZoneInfo, out: str | Path | IO[bytes]) -> tuple[int, int]:
+                       tz: ZoneInfo, out: str | Path | IO[bytes],
+                       inspections: InspectionRepository | None = None,
+                       loop: LoopRepository | None = None,
+                       appraisal: AppraisalRules | None = None) -> tuple[int, int]:
     """The month's workbook written to ``out``, and how many calls and tickets it holds (the
     CLI and the console's /ledger). The records are read a chunk at a time while the chunk
     before is written (and counted) on a worker thread, so neither the month's size nor the
@@ -154,6 +180,14 @@ async def write_ledger(calls: CallRepository, tickets: TicketRepository, month: 
             await ready.put(functools.partial(book.add_calls, rows, by_call))
         async for found in tickets.chunks_created(start, end):
             await ready.put(functools.partial(book.add_tickets, found, now))
+        if inspections is not None:
+            async for done in inspections.chunks_between(start, end):
+                await ready.put(functools.partial(book.add_inspections, done))
+        if loop is not None:  # the loop's sheets: follow-ups, then the units' figures
+            async for visits in loop.follow_ups_between(start, end):
+                await ready.put(functools.partial(book.loop.add_follow_ups, visits))
+            async for events in loop.events_between(start, end, EVENT_KINDS):
+                await ready.put(functools.partial(book.loop.add_events, events))
         await ready.put(None)
 
     async def write() -> None:
@@ -163,11 +197,14 @@ async def write_ledger(calls: CallRepository, tickets: TicketRepository, month: 
     async with asyncio.TaskGroup() as tg:
         tg.create_task(read())
         tg.create_task(write())
+    if appraisal is not None:  # the operators' appraisal and attendance sheets (004 篇5)
+        book.appraisal = await month_appraisal(calls.db, start, end, tz, appraisal, now=now)
     await asyncio.to_thread(book.save, month, out)
     return book.stats.calls, book.stats.tickets
 
 
-def export_ledger(db_url: str, month: str, timezone: str, path: Path) -> tuple[int, int]:
+def export_ledger(db_url: str, month: str, timezone: str, path: Path,
+                  appraisal: AppraisalRules | None = None) -> tuple[int, int]:
     """Write the month's ledger to ``path`` (created 0600: it holds callers' numbers) with a
     connection of its own: (calls, tickets). The CLI runs it as is; the console runs it in a
     process of its own (ledger_in_child), so that building the book competes with live
@@ -183,14 +220,18 @@ def export_ledger(db_url: str, month: str, timezone: str, path: Path) -> tuple[i
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             os.fchmod(fd, 0o600)  # an existing file too
             with os.fdopen(fd, "wb") as f:
-                return await write_ledger(CallRepository(db), tickets, month, zone, f)
+                return await write_ledger(CallRepository(db), tickets, month, zone, f,
+                                          InspectionRepository(db),
+                                          LoopRepository(db, Limits(WorkCalendar(zone))),
+                                          appraisal)
         finally:
             await db.close()
 
     return asyncio.run(write())
 
 
-async def ledger_in_child(db_url: str, month: str, timezone: str) -> tuple[bytes, int, int]:
+async def ledger_in_child(db_url: str, month: str, timezone: str,
+                          appraisal: AppraisalRules | None = None) -> tuple[bytes, int, int]:
     """The console's /ledger: the workbook built by a fresh process (spawned, not forked
     from a process with threads), read back and removed: (xlsx, calls, tickets)."""
     month_bounds(month, ZoneInfo(timezone))  # the caller's error, before any process
@@ -200,7 +241,7 @@ async def ledger_in_child(db_url: str, month: str, timezone: str) -> tuple[bytes
         pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
         try:
             calls, tickets = await loop.run_in_executor(
-                pool, export_ledger, db_url, month, timezone, path)
+                pool, export_ledger, db_url, month, timezone, path, appraisal)
         finally:  # waiting for the child to exit is a thread's wait, not the loop's
             await asyncio.to_thread(pool.shutdown)
         return await asyncio.to_thread(path.read_bytes), calls, tickets
@@ -209,6 +250,6 @@ async def ledger_in_child(db_url: str, month: str, timezone: str) -> tuple[bytes
 def run(args: argparse.Namespace, settings: Settings) -> int:
     out = Path(args.xlsx)
     calls, tickets = export_ledger(settings.effective_db_url, args.month, settings.timezone,
-                                   out)
+                                   out, appraisal_rules(settings))
     print(f"{out}: {calls} calls, {tickets} tickets for {args.month}")
     return 0

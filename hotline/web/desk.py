@@ -14,8 +14,9 @@ from aiohttp import web
 
 from hotline.directory.index import result_json
 from hotline.domain.calls import CATEGORIES
-from hotline.domain.seats import BROWSER_PHONE, SIP_PHONE, DutyState
+from hotline.domain.seats import BROWSER_PHONE, SIP_PHONE
 from hotline.domain.tickets import COMPLAINT_FIELDS, KIND_NAMES, NewTicket, TicketKind, TicketStatus
+from hotline.duty.web import DUTY_NAMES, change_duty, service
 from hotline.errors import HotlineError, NotFoundError
 from hotline.paths import project_dir
 from hotline.phrasebook.model import Phrasebook, load_phrasebook
@@ -30,8 +31,6 @@ from hotline.web.softphone import softphone_config
 routes = web.RouteTableDef()
 PHRASES = web.AppKey("phrasebook", Phrasebook)
 PHONE_NAMES = {SIP_PHONE: "SIP话机", BROWSER_PHONE: "浏览器话机"}
-DUTY_NAMES = {DutyState.ON_DUTY.value: "在岗", DutyState.BREAK.value: "小休",
-              DutyState.OFF.value: "离岗"}
 PANEL_VALUES = {"content": "（留言内容）", "organisation": "（单位名称）", "number": "（号码）"}
 LIMITS = {"summary": 2000, "caller_name": 64, "caller_title": 16, "callback_number": 64}
 
@@ -50,18 +49,18 @@ async def desk(request: web.Request) -> web.Response:
         op = await services.operators.get(session.user)
     mine = await services.calls.find(operator=session.user, limit=50)
     in_hand = [await caller_card(services, c.id, zone) for c in mine if c.ended_at is None]
-    # the messages, complaints and callbacks the attendant took, waiting for an operator to
-    # take them over (接手): shown to whoever comes to the desk next
-    waiting = [{"id": t.id, "kind": t.kind, "due": local(t.due_at, zone), "summary": t.summary,
-                "confidential": bool(t.fields.get("confidential"))}
-               for t in await services.tickets.find(owner=services.attendant_post,
-                                                    unclosed=True, limit=50)]
+    waiting = await waiting_tickets(services, zone)
+    # 003 AB岗: back from away, what others did on one's tickets; handovers waiting
+    duty = service(request)
+    back = await duty.back_notice(session.user) if op else None
+    handovers = len(await duty.log.handovers(pending_for=session.user)) if op else 0
     query = request.query.get("q", "")[:100]
     hits = []
     if query.strip():
         result = await services.directory.lookup(query)
         hits = [(h.entry.name, h.entry.district, h.entry.phone, h.score) for h in result.hits]
     return page(request, "desk.html", duty=op.duty if op else "", duties=DUTY_NAMES,
+                back_done=len(back.done) if back else 0, handovers=handovers,
                 in_hand=in_hand, waiting=waiting, kinds=KIND_NAMES,
                 attendant=services.attendant_post,
                 phone=op.phone if op else "", phones=PHONE_NAMES,
@@ -72,6 +71,17 @@ async def desk(request: web.Request) -> web.Response:
                                          | {"unit": services.unit_name,
                                             "job_number": session.user}))
                     for p in request.app[PHRASES].phrases.values()])
+
+
+async def waiting_tickets(services: Services, zone: ZoneInfo) -> list[dict[str, Any]]:
+    """The messages, complaints and callbacks the attendant took, waiting for an operator to
+    take them over (接手): they pop up for whoever comes on duty next (and live, as more
+    come). Caller details stay off this list: the ticket page shows them to who may see."""
+    return [{"id": t.id, "kind": t.kind, "kind_name": KIND_NAMES[TicketKind(t.kind)],
+             "due": local(t.due_at, zone), "summary": t.summary,
+             "confidential": bool(t.fields.get("confidential"))}
+            for t in await services.tickets.find(owner=services.attendant_post,
+                                                 unclosed=True, limit=50)]
 
 
 async def caller_card(services: Services, call_id: int, zone: ZoneInfo) -> dict[str, Any]:
@@ -94,15 +104,7 @@ async def caller_card(services: Services, call_id: int, zone: ZoneInfo) -> dict[
 @routes.post("/desk/duty")
 async def set_duty(request: web.Request) -> web.Response:
     session = require(request, Role.OPERATOR, *SUPERVISING)
-    state = str((await request.post()).get("duty", ""))
-    if state not in DUTY_NAMES:
-        raise web.HTTPBadRequest(text=f"duty: one of {', '.join(DUTY_NAMES)}")
-    try:
-        await request.app[SERVICES].operators.set_duty(session.user, DutyState(state))
-    except NotFoundError:
-        raise web.HTTPBadRequest(text=f"{session.user} has no operator seat") from None
-    await request.app[USERS].audit(session.user, "duty", session.user, {"duty": state})
-    raise web.HTTPFound("/desk")
+    return await change_duty(request, session, "/desk")  # logged and audited there
 
 
 @routes.get("/api/directory")
