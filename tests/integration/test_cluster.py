@@ -181,4 +181,4 @@ async def test_one_free_seat_two_calls_at_both_nodes_at_once_only_one_rings_it(
         [answered] = [r for r in rows if r.answered_by == "1102"]
         assert answered.node == offered[0][0]
     finally:
-        hotline_cli(c, url, 0, "operators", "duty", "1102", "off")
+        hotline_cli(c, url, 0, "operators", "duty", "1102", "off", "--confirm")
