@@ -1,7 +1,7 @@
 """the missed-call callback list: each outbound call an operator made, and its outcome
 
 Revision ID: 0014
-Revises: 0015
+Revises: 0019
 Create Date: 2026-12-02 04:00:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0015"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
