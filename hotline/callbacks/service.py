@@ -95,13 +95,13 @@ class CallbackService:
         if self.dialer is None:
             raise OutboundError("no outbound trunk is configured (HOTLINE_OUTBOUND_TRUNK)")
         target = await self.target(number, missed_id=missed_id, ticket_id=ticket_id)
-        if self.seats is not None and not self.seats.take(by):
+        if self.seats is not None and not await self.seats.take(by):
             raise OutboundBusy(f"seat {by} is on a call")
         try:
             attempt_id = await self.store.start(target, by, self.clock.now(),
                                                 missed_id=missed_id, ticket_id=ticket_id)
         except BaseException:
-            self._release(by)
+            await asyncio.shield(self._release(by))
             raise
         task = asyncio.ensure_future(self._run(attempt_id, by, target))
         self._calls.add(task)
@@ -118,7 +118,7 @@ class CallbackService:
         except Exception:
             log.exception("outbound call %d failed", attempt_id)
         finally:
-            self._release(by)
+            await asyncio.shield(self._release(by))
             await asyncio.shield(self._finish(attempt_id, outcome, talk_s))
 
     async def _finish(self, attempt_id: int, outcome: Outcome, talk_s: int | None) -> None:
@@ -128,9 +128,9 @@ class CallbackService:
             log.error("outbound call %d: outcome %s not recorded: %s", attempt_id, outcome, exc)
         log.info("outbound call %d: %s", attempt_id, outcome)
 
-    def _release(self, by: str) -> None:
+    async def _release(self, by: str) -> None:
         if self.seats is not None:
-            self.seats.release(by)
+            await self.seats.release(by)
 
     async def wait(self) -> None:
         """Until the calls in progress are over (tests, the CLI)."""

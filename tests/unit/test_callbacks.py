@@ -229,11 +229,11 @@ async def test_one_click_callback_reaches_the_person_and_clears_the_entry(
     with pytest.raises(OutboundError, match="own number"):
         await service.place("1001", "13900000009", missed_id=entry)
     attempt_id = await service.place("1001", "", missed_id=entry)
-    assert not roster.take("1001")  # the operator's seat is busy meanwhile: nothing offered
+    assert not await roster.take("1001")  # the operator's seat is busy meanwhile: nothing offered
     with pytest.raises(OutboundBusy):
         await service.place("1001", "", missed_id=entry)
     await service.wait()
-    assert roster.take("1001")
+    assert await roster.take("1001")
     # the operator's phone first (showing whom it calls), then the person, showing 12345
     assert telephony.dialled == [("PJSIP/1001", "13900000001"),
                                  ("PJSIP/13900000001@outbound", "12345")]
