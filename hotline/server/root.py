@@ -27,6 +27,7 @@ from hotline.domain.retention import parse_retention
 from hotline.errors import ConfigError, SpeechModelError, StoreError
 from hotline.live.hub import LiveHub
 from hotline.live.publishing_store import PublishingCallStore
+from hotline.monitor.service import Monitors
 from hotline.observability.metrics import HotlineMetrics
 from hotline.ports import Clock
 from hotline.prompts.library import PromptLibrary
@@ -56,6 +57,7 @@ from hotline.web import (
     health,
     live,
     metrics_view,
+    monitor,
     review,
     softphone,
     transfer,
@@ -190,6 +192,7 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
             await reconciler.after_connect(present, connected_at)
 
     users = UserRepository(db)
+    monitors = controller.monitors = Monitors(rest, settings.ari_app, users)
     privacy = PersonalDataService(PersonalData(db), users, recorder, SystemClock(),
                                   parse_retention(settings.retention_days))
     stream = EventStream(ari_url, user, password, settings.ari_app, Dispatcher(controller),
@@ -210,7 +213,7 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
                         metrics=metrics, metrics_token=settings.metrics_token,
                         reconciler=reconciler, journal=journal,
                         unattended_sweep_s=max(1.0, settings.unattended_sweep_s),
-                        supervisor=Supervisor(SystemClock()),
+                        supervisor=Supervisor(SystemClock()), monitors=monitors,
                         try_page=(settings.try_page == "yes"
                                   or (settings.try_page == "auto" and pbx.sandbox)))
     return services, prompts
@@ -241,6 +244,8 @@ async def _telephony_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
     await services.supervisor.stop("metrics", "vocabulary", "reconcile-sweep", "journal",
                                    *(["retention"] if services.privacy is not None else []))
+    if services.monitors is not None:
+        await services.monitors.close()
     await services.controller.stop(services.shutdown_timeout_s)
     await services.supervisor.stop("ari-events", "directory", "controller")
     if services.speech is not None:
@@ -293,6 +298,7 @@ def console_app(services: Services, clock: Clock | None = None) -> web.Applicati
     app.add_routes(transfer.routes)
     app.add_routes(softphone.routes)
     app.add_routes(wallboard.routes)
+    app.add_routes(monitor.routes)
     app.add_routes(metrics_view.routes)
     app.add_routes(users_admin.routes)
     app.router.add_static("/static", STATIC, follow_symlinks=False)

@@ -12,6 +12,7 @@ from hotline.calls.controller import CallController
 from hotline.calls.reconcile import Reconciler
 from hotline.directory.service import DirectoryService
 from hotline.live.hub import LiveHub
+from hotline.monitor.service import Monitors
 from hotline.observability.metrics import HotlineMetrics
 from hotline.retention import PersonalDataService
 from hotline.seats.board import SeatRoster
@@ -70,3 +71,4 @@ class Services:
     console: ConsoleSecurity = field(default_factory=ConsoleSecurity)
     privacy: PersonalDataService | None = None  # the retention sweep (None: not run here)
     retention_sweep_s: float = 86400.0
+    monitors: Monitors | None = None  # the supervisors' listen/whisper/barge sessions

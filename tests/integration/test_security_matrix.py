@@ -35,6 +35,9 @@ ACCESS = {
     ("GET", "/inspection"): SUPERVISING, ("GET", "/audit"): SUPERVISING,
     ("GET", "/wallboard"): SUPERVISING, ("GET", "/api/wallboard"): SUPERVISING,
     ("GET", "/ledger"): SUPERVISING, ("GET", "/directory/unmatched"): SUPERVISING,
+    ("GET", "/api/monitor"): SUPERVISING, ("POST", "/api/monitor"): SUPERVISING,
+    ("POST", "/api/monitor/{id}/mode"): SUPERVISING,
+    ("POST", "/api/monitor/{id}/stop"): SUPERVISING,
     ("GET", "/users"): ADMIN, ("POST", "/users/{id}/password"): ADMIN,
     ("POST", "/users/{id}/disabled"): ADMIN, ("POST", "/users/{id}/remove"): ADMIN,
 }
