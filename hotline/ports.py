@@ -136,6 +136,10 @@ class Recognizer(Protocol):
     def faint(self, leg: CallLeg) -> bool:
         """Since the last ask the caller was heard only faintly: too quiet to make out."""
         ...
+    def words_ended(self, leg: CallLeg) -> float | None:
+        """When (time.perf_counter) the caller's audio of the words the last listen
+        returned ended, as it arrived here; None when nothing was heard yet."""
+        ...
 
 
 class Recorder(Protocol):

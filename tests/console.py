@@ -23,6 +23,7 @@ from hotline.live.hub import LiveHub
 from hotline.server.root import console_app
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
+from hotline.store.operators_repo import OperatorRepository
 from hotline.store.sessions_repo import SessionRepository
 from hotline.store.users_repo import Role, UserRepository
 from hotline.tickets.setup import ticket_repository
@@ -57,7 +58,8 @@ def console_services(db: Database, security: ConsoleSecurity | None = None,
         sessions=SessionRepository(db), console=security or ConsoleSecurity(),
         tickets=ticket_repository(db, Settings()), hub=LiveHub(),
         unit_name="12345便民服务热线", timezone="Asia/Shanghai",
-        pbx=SimpleNamespace(sip_ws_origin=""), **more)
+        pbx=SimpleNamespace(sip_ws_origin=""),
+        **({"operators": OperatorRepository(db), "attendant_post": "9000"} | more))
 
 
 async def add_users(db: Database) -> None:

@@ -30,6 +30,8 @@ class Req:
 class FakeAri:
     app_name: str = "hotline"
     playback_s: float = 0.01
+    # media (a substring of its URI) -> how long it plays instead, e.g. a long phrase
+    slow_media: dict[str, float] = field(default_factory=dict)
     requests: list[Req] = field(default_factory=list)
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
@@ -219,8 +221,11 @@ class FakeAri:
         if cid not in self.channels:
             return web.json_response({"message": "Channel not found"}, status=404)
 
+        media = request.query.get("media", "")
+        seconds = next((t for k, t in self.slow_media.items() if k in media), self.playback_s)
+
         async def finish() -> None:
-            await asyncio.sleep(self.playback_s)
+            await asyncio.sleep(seconds)
             await self.emit({"type": "PlaybackFinished", "playback": {
                 "id": pid, "target_uri": f"channel:{cid}", "state": "done",
                 "media_uri": request.query.get("media", "")}})

@@ -4,6 +4,7 @@ transcripts, since no Chinese Vosk model can be had here."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -30,6 +31,7 @@ class ScriptedRecognizer:
         self.decode_s = 0.0  # how long recognition takes once the caller stops (a busy pool)
         self._decoding = False
         self.faint_asks = 0  # this many asks hear only a faint voice (once the words run out)
+        self.ended: float | None = None  # the scripted words "end" as listen starts decoding
 
     async def attach(self, leg: CallLeg, on_segment: OnSegment | None = None,
                      hint: str = "") -> None:
@@ -41,6 +43,9 @@ class ScriptedRecognizer:
 
     def decoding(self, leg: CallLeg) -> bool:
         return self._decoding
+
+    def words_ended(self, leg: CallLeg) -> float | None:
+        return self.ended
 
     def faint(self, leg: CallLeg) -> bool:
         return self.faint_asks > 0 and not self.utterances and self._take_faint()
@@ -56,6 +61,7 @@ class ScriptedRecognizer:
             await asyncio.sleep(min(timeout_s, 0.05))
             return ""
         text = self.utterances.pop(0)
+        self.ended = time.perf_counter()
         if self.decode_s:
             self._decoding = True
             try:

@@ -18,6 +18,9 @@ JSON = Any
 HANGUP_TRIES = 3
 
 
+NEW_CHANNEL_PAUSES_S = (0.02, 0.05, 0.1, 0.2, 0.4, 0.8)
+
+
 class AriRest:
     def __init__(self, base_url: str, user: str, password: str,
                  session: aiohttp.ClientSession | None = None, timeout_s: float = 10.0) -> None:
@@ -199,6 +202,20 @@ class AriRest:
     async def add_to_bridge(self, bridge_id: str, channel_id: str) -> None:
         await self.request("POST", f"/bridges/{bridge_id}/addChannel",
                            params={"channel": channel_id})
+
+    async def add_new_to_bridge(self, bridge_id: str, channel_id: str) -> None:
+        """add_to_bridge for a channel just made (a snoop, an externalMedia channel): it
+        enters Stasis a moment after the request that made it returns, and until then
+        Asterisk answers 422 "Channel not in Stasis application" (seen on a loaded machine).
+        Tried again for up to about 1.5 s."""
+        for pause in (*NEW_CHANNEL_PAUSES_S, None):
+            try:
+                await self.add_to_bridge(bridge_id, channel_id)
+                return
+            except AriError as exc:
+                if exc.status != 422 or pause is None:
+                    raise
+                await asyncio.sleep(pause)
 
     async def remove_from_bridge(self, bridge_id: str, channel_id: str) -> None:
         await self.request("POST", f"/bridges/{bridge_id}/removeChannel",

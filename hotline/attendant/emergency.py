@@ -17,10 +17,14 @@ async def emergency(c: AttendantCall, line: str, said: str) -> None:
     c.machine.emergency(line)
     dial = c.settings.emergency_lines.get(line, "")
     reaching: asyncio.Future[Connection | None] | None = None
+    after = c.d.since_words_ms()  # from the end of the caller's words to the dial
     if dial and c.transfers is not None:  # dialled before a word is said to the caller
         reaching = asyncio.ensure_future(c.transfers.reach_line(line, dial, said))
-    await c.record.note("emergency", {"line": line, "said": said,
-                                      "outcome": "dialling" if reaching else "not_dialled"})
+    note: dict[str, object] = {"line": line, "said": said,
+                               "outcome": "dialling" if reaching else "not_dialled"}
+    if after is not None:
+        note["after_words_ms"] = round(after, 1)
+    await c.record.note("emergency", note)
     connection: Connection | None = None
     try:
         await c.d.say("emergency_transfer", line=line)

@@ -12,6 +12,7 @@ hang-up. Time is virtual here: silence is said, never waited for.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -46,6 +47,7 @@ class TextDialogue:
         self.on_error = on_error
         self.jsonl = jsonl
         self.gone = False
+        self.line_came: float | None = None  # perf_counter when the caller's last line came
 
     def _check(self) -> None:
         if self.gone:
@@ -64,6 +66,7 @@ class TextDialogue:
         self._check()
         self.lines.write(json.dumps({"listen": expect}) if self.jsonl else f"({expect}) >")
         line = await self.lines.read()
+        self.line_came = time.perf_counter()
         if line is None:
             self.gone = True
             raise CallerGone("text")
@@ -77,6 +80,9 @@ class TextDialogue:
         got = await self._answer(expect.value)
         text = str(got.get("text", "") or got.get("digit", "")).strip()
         return Heard(text, spoke=bool(text))
+
+    def since_words_ms(self) -> float | None:
+        return None if self.line_came is None else (time.perf_counter() - self.line_came) * 1000
 
     async def digit(self, timeout_s: float, max_digits: int = 1) -> str:
         got = await self._answer(Expect.DIGITS.value)

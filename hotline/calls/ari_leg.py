@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from hotline.ari.events import Channel
 from hotline.ari.rest import AriRest
 from hotline.domain.caller_id import normalise_caller
-from hotline.errors import AriNotFound, CallerGone, LegGone
+from hotline.errors import AriNotFound, CallerGone, HotlineError, LegGone
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -163,6 +163,11 @@ class AriCallLeg:
                     await self._rest.stop_playback(playback_id)
                 return True
             return False
+        except asyncio.CancelledError:  # the say was called off: the caller hears no more
+            if not fut.done():
+                with contextlib.suppress(HotlineError):
+                    await asyncio.shield(self._rest.stop_playback(playback_id))
+            raise
         finally:
             self._playbacks.pop(playback_id, None)
 

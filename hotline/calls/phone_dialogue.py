@@ -13,6 +13,8 @@ from hotline.ports import CallLeg, CallStore, Prompts, Recognizer
 from hotline.speech.normalise import normalise
 from hotline.speech.vocabulary import Vocabulary
 
+POLL_S = 0.05  # how often a listen looks whether the caller's words are still decoding
+
 
 class PhoneDialogue:
     channel = "phone"
@@ -56,27 +58,45 @@ class PhoneDialogue:
             return Heard(spoke=True)
         return Heard(spoke=await self.leg.wait_speech(0))
 
+    def since_words_ms(self) -> float | None:
+        if not self.understands:
+            return None
+        assert self.recognizer is not None
+        ended = self.recognizer.words_ended(self.leg)
+        return None if ended is None else (time.perf_counter() - ended) * 1000
+
     async def _listen(self, window: float, hint: str) -> str:
-        """The recogniser's answer; while it is still decoding the caller's words after
-        ``keep_alive_s`` (every worker busy), the caller hears the keep-alive phrase once."""
+        """The recogniser's answer. When the caller's words have been waiting
+        ``keep_alive_s`` for their text (every worker busy), the caller hears the keep-alive
+        phrase; it stops the moment the text is back, so nothing (an emergency least of
+        all) waits for the phrase to end."""
         assert self.recognizer is not None
         listening = asyncio.ensure_future(self.recognizer.listen(self.leg, window, hint))
-        waited_from = 0.0
+        keeping: asyncio.Future[bool] | None = None
+        decoding_since = waited_from = 0.0
         try:
-            while True:
-                done, _ = await asyncio.wait({listening}, timeout=self.s.keep_alive_s)
-                if done:
-                    break
-                if not waited_from and self.recognizer.decoding(self.leg):
-                    waited_from = time.perf_counter()
-                    await self.say("keep_alive")
+            while not (await asyncio.wait({listening}, timeout=POLL_S))[0]:
+                if keeping is not None:
+                    continue
+                if not self.recognizer.decoding(self.leg):
+                    decoding_since = 0.0
+                    continue
+                now = time.perf_counter()
+                decoding_since = decoding_since or now
+                if now - decoding_since >= self.s.keep_alive_s:
+                    waited_from = now
+                    keeping = asyncio.ensure_future(self.say("keep_alive"))
             text = listening.result()
         finally:
             if not listening.done():
                 listening.cancel()
+            if keeping is not None and not keeping.done():
+                keeping.cancel()  # the words are back: stop the phrase, answer now
+                await asyncio.gather(keeping, return_exceptions=True)
         if waited_from:
             await self.store.add_event(self.record_id, "asr_wait", {
-                "after_keep_alive_ms": round((time.perf_counter() - waited_from) * 1000)})
+                "after_keep_alive_ms": round((time.perf_counter() - waited_from) * 1000),
+                "keep_alive_cut": keeping is not None and keeping.cancelled()})
         return text
 
     async def digit(self, timeout_s: float, max_digits: int = 1) -> str:

@@ -48,8 +48,8 @@ class AriSpeechTap:
                 self.app, f"{self.host}:{port}", fmt="slin16" if rate == 16000 else "slin",
                 channel_id=tap.media_id, app_args="speech")
             await self.rest.create_bridge("mixing", name="speech", bridge_id=tap.bridge_id)
-            await self.rest.add_to_bridge(tap.bridge_id, tap.snoop_id)
-            await self.rest.add_to_bridge(tap.bridge_id, tap.media_id)
+            await self.rest.add_new_to_bridge(tap.bridge_id, tap.snoop_id)
+            await self.rest.add_new_to_bridge(tap.bridge_id, tap.media_id)
         except BaseException:
             await asyncio.shield(self.close(tap))
             raise

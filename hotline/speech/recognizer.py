@@ -93,6 +93,11 @@ class StreamingRecognizer:
         attached = self._calls.get(leg.id)
         return attached is not None and attached.stream.ep.take_faint() >= min_ms
 
+    def words_ended(self, leg: CallLeg) -> float | None:
+        """When (perf_counter) the audio of the words the last listen returned ended."""
+        attached = self._calls.get(leg.id)
+        return attached.stream.words_ended if attached is not None else None
+
     def decoding(self, leg: CallLeg) -> bool:
         """The caller's utterance has ended and its text is not back yet."""
         attached = self._calls.get(leg.id)
@@ -143,6 +148,8 @@ class StreamingRecognizer:
             log.info("an utterance too quiet to trust (peak %.0f dBFS) taken as faint",
                      u.peak_dbfs)
             return ""
+        if u.text:
+            stream.words_ended = max(stream.words_ended or 0.0, u.voice_ended)
         return u.text
 
     def _drain(self, stream: SpeechStream) -> str:

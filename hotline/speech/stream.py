@@ -36,6 +36,7 @@ class Utterance:
     end_s: float
     latency_ms: float = 0.0  # from the end of the voiced audio to the final text
     peak_dbfs: float = 0.0  # the loudest 20 ms of the utterance
+    voice_ended: float = 0.0  # perf_counter when its last voiced audio arrived
 
 
 class Engine(Protocol):
@@ -70,6 +71,7 @@ class SpeechStream:
             maxlen=PREROLL_MS // FRAME_MS)
         self._parts: list[str] = []
         self._voice_arrived = 0.0  # perf_counter when the last voiced frame arrived
+        self.words_ended: float | None = None  # the same, of the last words listen returned
         self._worker: asyncio.Task[None] | None = None
         self._closed = False
         self.frames_in = 0
@@ -180,7 +182,8 @@ class SpeechStream:
         self.partial = ""
         latency_ms = (time.perf_counter() - self._voice_arrived) * 1000
         utterance = Utterance(text, True, self.ep.started_ms / 1000, self.ep.ended_ms / 1000,
-                              latency_ms=latency_ms, peak_dbfs=self._peak)
+                              latency_ms=latency_ms, peak_dbfs=self._peak,
+                              voice_ended=self._voice_arrived)
         if text:
             self.finals.put_nowait(utterance)
         self._quiet.set()

@@ -24,6 +24,7 @@ from hotline.domain.tickets import (
     sees_caller,
 )
 from hotline.errors import AriNotFound, NotFoundError, TelephonyError
+from hotline.live.hub import Happening
 from hotline.privacy import mask_number
 from hotline.store.models import Call
 from hotline.store.users_repo import Role
@@ -292,6 +293,9 @@ async def take_over(request: web.Request) -> web.Response:
         raise web.HTTPConflict(text=str(exc)) from None
     await request.app[USERS].audit(session.user, "take_over_ticket", str(ticket_id),
                                    {"reason": reason})
+    taken = await services.tickets.get(ticket_id)  # the other desks' waiting lists shrink
+    services.hub.publish(Happening(taken.call_id or 0, "owner_changed",
+                                   {"ticket": ticket_id, "to": session.user}))
     raise web.HTTPSeeOther("/desk")
 
 

@@ -50,12 +50,7 @@ async def desk(request: web.Request) -> web.Response:
         op = await services.operators.get(session.user)
     mine = await services.calls.find(operator=session.user, limit=50)
     in_hand = [await caller_card(services, c.id, zone) for c in mine if c.ended_at is None]
-    # the messages, complaints and callbacks the attendant took, waiting for an operator to
-    # take them over (接手): shown to whoever comes to the desk next
-    waiting = [{"id": t.id, "kind": t.kind, "due": local(t.due_at, zone), "summary": t.summary,
-                "confidential": bool(t.fields.get("confidential"))}
-               for t in await services.tickets.find(owner=services.attendant_post,
-                                                    unclosed=True, limit=50)]
+    waiting = await waiting_tickets(services, zone)
     query = request.query.get("q", "")[:100]
     hits = []
     if query.strip():
@@ -72,6 +67,17 @@ async def desk(request: web.Request) -> web.Response:
                                          | {"unit": services.unit_name,
                                             "job_number": session.user}))
                     for p in request.app[PHRASES].phrases.values()])
+
+
+async def waiting_tickets(services: Services, zone: ZoneInfo) -> list[dict[str, Any]]:
+    """The messages, complaints and callbacks the attendant took, waiting for an operator to
+    take them over (接手): they pop up for whoever comes on duty next (and live, as more
+    come). Caller details stay off this list: the ticket page shows them to who may see."""
+    return [{"id": t.id, "kind": t.kind, "kind_name": KIND_NAMES[TicketKind(t.kind)],
+             "due": local(t.due_at, zone), "summary": t.summary,
+             "confidential": bool(t.fields.get("confidential"))}
+            for t in await services.tickets.find(owner=services.attendant_post,
+                                                 unclosed=True, limit=50)]
 
 
 async def caller_card(services: Services, call_id: int, zone: ZoneInfo) -> dict[str, Any]:

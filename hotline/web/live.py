@@ -20,19 +20,23 @@ from zoneinfo import ZoneInfo
 from aiohttp import WSMsgType, web
 
 from hotline.directory.index import result_json
-from hotline.errors import HotlineError
+from hotline.domain.seats import DutyState
+from hotline.errors import HotlineError, NotFoundError
 from hotline.live.hub import Happening
 from hotline.server.services import Services
 from hotline.store.users_repo import Role
 from hotline.web.access import scheme_of
 from hotline.web.auth import SECURITY, SESSIONS, TOKEN, require
 from hotline.web.console import SUPERVISING, tz
-from hotline.web.desk import caller_card
+from hotline.web.desk import caller_card, waiting_tickets
 from hotline.web.keys import SERVICES
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 dumps = functools.partial(json.dumps, ensure_ascii=False)
+# record events after which the attendant's waiting tickets changed: one was raised, or taken
+TICKET_TAKEN = frozenset({"message_taken", "complaint_taken", "callback_taken"})
+WAITING_CHANGED = TICKET_TAKEN | {"owner_changed"}
 
 
 class DeskView:
@@ -44,8 +48,22 @@ class DeskView:
         self.zone = zone
         self.mine: set[int] = set()
 
+    async def waiting(self) -> list[dict[str, Any]]:
+        """For an operator on duty: the attendant's tickets waiting to be taken over (the
+        pop-up as they come on duty, and again whenever the list changes)."""
+        try:
+            op = await self.services.operators.get(self.user)
+        except NotFoundError:  # a supervisor without a seat
+            return []
+        if op.duty != DutyState.ON_DUTY.value:
+            return []
+        return [{"type": "waiting", "post": self.services.attendant_post,
+                 "tickets": await waiting_tickets(self.services, self.zone)}]
+
     async def on(self, h: Happening) -> list[dict[str, Any]]:
         d = h.data
+        if h.kind in WAITING_CHANGED or (h.kind == "transfer_failed" and "ticket" in d):
+            return await self.waiting()  # (the attendant's failed transfer left a ticket)
         if h.kind == "seat_offered" and d.get("job_number") == self.user:
             self.mine.add(h.call_id)
             return [{"type": "offered", "call": await self._card(h.call_id)}]
@@ -106,6 +124,9 @@ async def desk_live(request: web.Request) -> web.WebSocketResponse:
             services.hub.subscribe() as feed:
         closed = asyncio.ensure_future(_until_closed(ws))
         try:
+            with contextlib.suppress(HotlineError):  # on duty: what waits pops up at once
+                for m in await view.waiting():
+                    await ws.send_str(dumps(m))
             while not closed.done():
                 got = asyncio.ensure_future(feed.get())
                 await asyncio.wait({got, closed}, return_when=asyncio.FIRST_COMPLETED)

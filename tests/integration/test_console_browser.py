@@ -15,17 +15,24 @@ import pytest
 from openpyxl import load_workbook
 from playwright.async_api import Browser, async_playwright
 
+from hotline.attendant.call import AttendantSettings
+from hotline.calls.text_session import TextDeps, run_text_call
 from hotline.config import Settings, replace
 from hotline.directory.importer import import_csv
 from hotline.domain.seats import BROWSER_PHONE, DutyState
 from hotline.live.hub import Happening
+from hotline.live.publishing_store import PublishingCallStore
+from hotline.paths import project_dir
+from hotline.phrasebook.model import load_phrasebook
 from hotline.seats.provision import sip_digest
 from hotline.server.services import Services
 from hotline.store.users_repo import Role
+from tests.harness import WallClock
 from tests.integration.conftest import serving, wait_for_records, wait_seat_bridged
 from tests.integration.test_seats_real import add_seats
 from tests.pcap_audio import speech_pcap
 from tests.sipp import SCENARIOS, sipp, sipp_seat
+from tests.unit.test_text_channel import Script
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",
@@ -385,3 +392,42 @@ async def test_try_page_dials_the_hotline_from_the_browser(settings: Settings,
                 aiohttp.ClientSession() as anon,
                 anon.get(str(server.make_url("/try"))) as r):
         assert r.status == 404  # off unless asked for
+
+
+async def test_a_message_the_attendant_takes_pops_up_on_the_desk_of_the_operator_on_duty(
+        settings: Settings, browser: Browser) -> None:
+    """An operator on duty has /desk open in Chromium; meanwhile a caller leaves a message
+    with the attendant (the text channel, on the production app's hub and database): it
+    pops up on the desk at once, without a reload; the operator takes it over (接手) and it
+    leaves the list."""
+    async with serving(settings) as (services, server):
+        base = str(server.make_url("")).rstrip("/")
+        await services.users.add("1001", Role.OPERATOR, PASSWORDS["1001"])
+        await services.operators.add("1001", "坐席1001", "digest")
+        await services.operators.set_duty("1001", DutyState.ON_DUTY)
+        op = await login(browser, base, "1001", PASSWORDS["1001"])
+        await op.wait_for_url(f"{base}/desk")
+        await op.wait_for_selector("#desk[data-live=open]")
+        assert await op.is_hidden("#waiting")  # nothing waits yet
+
+        deps = TextDeps(store=PublishingCallStore(services.calls, services.hub),
+                        tickets=services.tickets, clock=WallClock(), unit="12345热线",
+                        phrasebook=load_phrasebook(project_dir("scripts") / "phrasebook.yaml"),
+                        settings=AttendantSettings(), directory=None)
+        errors: list[str] = []
+        ended = await run_text_call(deps, Script([
+            {"text": "我要留言"}, {"text": "我姓张"}, {"text": "是的"}, {"text": "给王主任"},
+            {"text": "明天的会改到下午三点"}, {"text": "没有了"}, {"silence": True},
+            {"silence": True}]), "13900000001", errors.append)
+        assert not errors and ended.disposition == "message"
+        [ticket] = ended.tickets
+        row = op.locator(f"#waiting-list tr[data-ticket='{ticket}']")
+        await row.wait_for(timeout=5000)
+        assert "留言给王主任" in await row.inner_text() and "留言" in await row.inner_text()
+        assert await row.get_attribute("class") == "new"
+        await row.locator("input[name=reason]").fill("王主任的留言我来转告")
+        await row.locator("button").click()
+        await op.wait_for_url(f"{base}/desk")
+        assert await op.locator(f"#waiting-list tr[data-ticket='{ticket}']").count() == 0
+    taken = await services.tickets.get(ticket)
+    assert taken.owner == "1001"

@@ -154,6 +154,9 @@ async def test_an_emergency_is_dialled_at_once_briefed_and_bridged(fake_ari: Fak
     assert (row.disposition, row.category) == ("emergency", "求助")
     assert [e.data["outcome"] for e in record.events if e.kind == "emergency"] == \
         ["dialling", "bridged"]
+    [dialling] = [e.data for e in record.events if e.data.get("outcome") == "dialling"]
+    # the dial starts this long after the caller's words (here: the scripted recogniser's)
+    assert 0 <= dialling["after_words_ms"] < 1000, dialling
 
 
 async def test_an_emergency_line_that_does_not_answer_tells_the_caller_to_dial_it(

@@ -10,6 +10,7 @@ import math
 import socket
 import struct
 import threading
+import time
 import zipfile
 from collections.abc import Iterator
 from functools import partial
@@ -390,4 +391,22 @@ async def test_words_too_quiet_to_trust_are_a_faint_voice_not_an_answer() -> Non
     assert not rec.faint(leg)  # type: ignore[arg-type]  # taken: counted once
     tap.push(quiet(0.3) + tone(0.8) + quiet(0.5))
     assert await rec.listen(leg, 3) == "工行"  # type: ignore[arg-type]
+    await rec.close()
+
+
+async def test_the_end_of_the_words_is_when_their_last_voiced_audio_arrived() -> None:
+    """words_ended: when the last voiced audio of the words listen returned came in (the
+    emergency dial is timed from it), not when the trailing silence or the text came."""
+    tap, leg = FakeTap(), Leg()
+    rec = StreamingRecognizer(FakeEngine("工行"), tap)  # type: ignore[arg-type]
+    await rec.attach(leg)  # type: ignore[arg-type]
+    assert tap.push is not None and rec.words_ended(leg) is None  # type: ignore[arg-type]
+    spoken = time.perf_counter()
+    tap.push(quiet(0.3) + tone(0.5))
+    await asyncio.sleep(0.3)
+    silence_came = time.perf_counter()
+    tap.push(quiet(0.4))
+    assert await rec.listen(leg, 3) == "工行"  # type: ignore[arg-type]
+    ended = rec.words_ended(leg)  # type: ignore[arg-type]
+    assert ended is not None and spoken <= ended < silence_came
     await rec.close()

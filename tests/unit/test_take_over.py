@@ -10,9 +10,12 @@ from datetime import UTC, datetime
 import pytest
 
 from hotline.domain.calls import NewCall
+from hotline.domain.seats import DutyState
 from hotline.domain.tickets import NewTicket, TicketError, TicketKind
+from hotline.live.hub import Happening
 from hotline.store.database import Database
 from hotline.store.operators_repo import OperatorRepository
+from hotline.store.users_repo import Role, UserRepository
 from tests.console import add_users, client, console, console_services, csrf, login
 
 
@@ -57,3 +60,46 @@ async def test_an_operator_takes_over_what_the_attendant_took(db: Database) -> N
     assert any(a.action == "take_over_ticket" and a.target == str(message) for a in audit)
     with pytest.raises(TicketError, match="why"):
         await services.tickets.take_over(message, "1001", " ", "9000", now)
+
+
+async def test_what_the_attendant_took_pops_up_live_for_whoever_is_on_duty(
+        db: Database) -> None:
+    """The desk's live feed: an operator coming on duty gets the waiting list at once; a
+    message the attendant takes meanwhile pops up on every on-duty desk (not on a desk off
+    duty); a take-over by one operator takes it off the others' lists."""
+    await add_users(db)
+    await UserRepository(db).add("1002", Role.OPERATOR, "operator-pass-2")
+    services = console_services(db)
+    services.pbx.sip_ws_url = ""
+    for job in ("1001", "1002"):
+        await services.operators.add(job, f"话务员{job}", "digest")
+    await services.operators.set_duty("1001", DutyState.ON_DUTY)
+    now = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+    earlier = await services.tickets.open(NewTicket(TicketKind.CALLBACK, "9000",
+                                                    summary="请回电"), now)
+    async with console(services) as (base, _), client() as on, client() as off:
+        assert await login(on, base, "1001") == 302
+        assert await login(off, base, "1002", "operator-pass-2") == 302
+        ws_on = await on.ws_connect(f"{base}/desk/live")
+        ws_off = await off.ws_connect(f"{base}/desk/live")
+        first = await ws_on.receive_json(timeout=5)
+        assert first["type"] == "waiting" and first["post"] == "9000"
+        assert [t["id"] for t in first["tickets"]] == [earlier]
+        assert first["tickets"][0]["kind_name"] == "回复"
+        call = await services.calls.open_call(NewCall("c-2", "13900000002", "12345", now))
+        message = await services.tickets.open(NewTicket(
+            TicketKind.MESSAGE, "9000", call_id=call, summary="留言给王主任",
+            fields={"text": "请回电", "confidential": True}), now)
+        services.hub.publish(Happening(call, "message_taken", {"ticket": message}))
+        popped = await ws_on.receive_json(timeout=5)
+        assert sorted(t["id"] for t in popped["tickets"]) == sorted([earlier, message])
+        assert [t["confidential"] for t in popped["tickets"] if t["id"] == message] == [True]
+        async with on.post(f"{base}/tickets/{message}/take-over",
+                           data={"csrf": await csrf(on, base), "reason": "我来回复"}) as r:
+            assert r.status == 200  # back on the desk
+        after = await ws_on.receive_json(timeout=5)
+        assert [t["id"] for t in after["tickets"]] == [earlier]
+        with pytest.raises(TimeoutError):  # off duty: nothing popped up there
+            await ws_off.receive_json(timeout=0.5)
+        await ws_on.close()
+        await ws_off.close()

@@ -85,8 +85,9 @@ async def test_an_emergency_without_a_line_here_is_told_to_dial_it(deps: TextDep
     assert s.text_of("emergency_transfer") == "请不要挂机，马上为您转接119。"
     assert "直接拨打119" in s.text_of("emergency_dial_direct")
     assert (ended.disposition, ended.category) == ("emergency", "求助")
-    assert [e["outcome"] for e in await events(deps, ended.record, "emergency")] == \
-        ["not_dialled", "no_line_here"]
+    noted = await events(deps, ended.record, "emergency")
+    assert [e["outcome"] for e in noted] == ["not_dialled", "no_line_here"]
+    assert 0 <= float(noted[0]["after_words_ms"]) < 1000  # type: ignore[arg-type]
     assert not ended.tickets
 
 

@@ -28,7 +28,7 @@ from hotline.speech.whisper_engine import WhisperEngine, WhisperSettings
 from hotline.speech.whisper_fetch import WHISPER_MODELS, fetch_whisper
 from hotline.speech.whisper_model import BASE, SUMS, check_whisper, install_base
 from tests.fake_ari import FakeAri
-from tests.harness import FAST, running
+from tests.harness import FAST, attendant_for, running
 from tests.scripted import ScriptedRecognizer
 from tests.unit.test_call_flow import phrases, wait_played
 from tests.unit.test_speech import QuietHandler
@@ -248,6 +248,42 @@ async def test_a_busy_recogniser_gets_the_keep_alive_phrase(fake_ari: FakeAri,
     assert row.disposition == "resolved"
     assert len(events) == 2 and all(e.data["after_keep_alive_ms"] >= 0 for e in events)
 
+
+
+async def test_an_emergency_never_waits_for_the_keep_alive_phrase(fake_ari: FakeAri,
+                                                                  tmp_path: Path) -> None:
+    """Every worker busy: the caller's "着火了" takes 0.6 s to come back as text. The
+    keep-alive phrase (10 s long here) begins once the words have waited keep_alive_s, and is
+    stopped the moment the text is back; 119 is dialled then, not after the phrase."""
+    fake_ari.seats = {"PJSIP/119": "answer"}
+    fake_ari.slow_media = {"keep_alive": 10.0}
+    recognizer = ScriptedRecognizer(["着火了"])
+    recognizer.decode_s = 0.6
+    async with running(fake_ari, tmp_path, replace(FAST, keep_alive_s=0.15),
+                       attendant=attendant_for(emergency_lines={"119": "PJSIP/119"}),
+                       recognizer=recognizer) as h:
+        cid = await fake_ari.incoming_call()
+        await wait_played(fake_ari, cid, "opening")
+        await fake_ari.talking(cid)
+        for _ in range(300):
+            if any(cid in chans and len(chans) == 2 for chans in fake_ari.bridges.values()):
+                break
+            await asyncio.sleep(0.01)
+        else:
+            raise AssertionError(f"never bridged; played {phrases(fake_ari, cid)}")
+        await fake_ari.caller_hangs_up(cid)
+        row = await h.record_for(cid)
+        record = await h.calls.get(row.id)
+    said = phrases(fake_ari, cid)
+    assert said.index("keep_alive") < said.index("emergency_transfer"), said
+    stopped = [r.path for r in fake_ari.requests
+               if r.method == "DELETE" and r.path.startswith("/ari/playbacks/")]
+    assert stopped, "the keep-alive phrase was stopped when the words came back"
+    [wait] = [e.data for e in record.events if e.kind == "asr_wait"]
+    assert wait["keep_alive_cut"] is True
+    [dialling] = [e.data for e in record.events if e.data.get("outcome") == "dialling"]
+    assert dialling["after_words_ms"] < 5000, dialling  # not after the 10 s phrase
+    assert row.disposition == "emergency"
 
 # -- fetching a larger Whisper ---------------------------------------------------------------
 @pytest.fixture

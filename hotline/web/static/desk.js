@@ -56,8 +56,36 @@ function showSuggestions(m) {
   }
 }
 
+// The attendant's messages, complaints and callbacks waiting for someone to take them over
+// (接手): they pop up when this operator comes on duty, and again as the list changes.
+function showWaiting(m) {
+  const box = document.getElementById("waiting");
+  const table = document.getElementById("waiting-list");
+  const before = new Set([...table.querySelectorAll("tr")].map((r) => r.dataset.ticket));
+  table.replaceChildren();
+  for (const t of m.tickets) {
+    const row = el("tr", undefined, { "data-ticket": String(t.id) });
+    if (!before.has(String(t.id))) row.classList.add("new");
+    const what = el("td", t.summary);
+    if (t.confidential) what.append(" ", el("span", "保密", { class: "flag" }));
+    const form = el("form", undefined, { method: "post", action: `/tickets/${t.id}/take-over` });
+    form.append(el("input", undefined, { type: "hidden", name: "csrf", value: csrf }),
+                el("input", undefined, { name: "reason", size: "16", placeholder: "接手原因" }),
+                el("button", "接手"));
+    const act = el("td");
+    act.append(form);
+    row.append(el("td", String(t.id)), el("td", t.kind_name), el("td", t.due), what, act);
+    table.append(row);
+  }
+  document.getElementById("waiting-title").textContent =
+    `待接手：${m.post}号话务员受理的事项（${m.tickets.length}）`;
+  box.hidden = !m.tickets.length;
+  if (table.querySelector("tr.new")) box.scrollIntoView({ block: "nearest" });
+}
+
 function handle(m) {
-  if (m.type === "offered") showCall(m.call, "");
+  if (m.type === "waiting") showWaiting(m);
+  else if (m.type === "offered") showCall(m.call, "");
   else if (m.type === "transfer") showCall(m.call, `${m.by} 转来：${m.summary}`);
   else if (m.id !== current) return;
   else if (m.type === "transcript") addLine(m.speaker, m.text);
