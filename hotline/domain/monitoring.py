@@ -23,8 +23,6 @@ class Mode(StrEnum):
     BARGE = "barge"  # the supervisor is in the call's bridge: three-way
 
 
-MODE_NAMES = {Mode.LISTEN: "监听", Mode.WHISPER: "耳语", Mode.BARGE: "强插"}
-
 
 @dataclass(frozen=True)
 class SnoopSpec:
