@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from faker import Faker
 
-from hotline.directory.index import core_name
+from hotline.directory.build import core_name
 from hotline.directory.pinyin import _tables, fuzzy, fuzzy_code
 from hotline.directory.records import Entry
 

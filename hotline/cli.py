@@ -18,6 +18,7 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 def build_parser() -> argparse.ArgumentParser:
     from hotline.calls import chat_cli
     from hotline.directory import cli as directory_cli
+    from hotline.inspection import cli as inspection_cli
     from hotline.prompts import cli as prompts_cli
     from hotline.reports import ledger as report_cli
     from hotline.sandbox import cli as sandbox_cli
@@ -28,13 +29,14 @@ def build_parser() -> argparse.ArgumentParser:
     from hotline.store import cli as store_cli
     from hotline.store.journal import cli as journal_cli
     from hotline.tickets import cli as tickets_cli
+    from hotline.units import cli as units_cli
     from hotline.web import users_cli
 
     parser = argparse.ArgumentParser(prog="hotline", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     for module in (sandbox_cli, server_cli, store_cli, seats_cli, directory_cli,
                    prompts_cli, speech_cli, tickets_cli, report_cli, users_cli, doctor, chat_cli,
-                   journal_cli, privacy_cli):
+                   journal_cli, privacy_cli, inspection_cli, units_cli):
         module.register(sub)
     return parser
 

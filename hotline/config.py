@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hotline.directory.records import DEFAULT_TRANSFER_PATTERN
+from hotline.domain.loop.limits import parse_by_matter, parse_urgent
 from hotline.domain.retention import parse_retention
 from hotline.domain.workdays import parse_dates
 from hotline.errors import ConfigError
@@ -90,6 +91,10 @@ class Settings:
     callback_days: int = 1
     message_days: int = 1
     referral_days: int = 5
+    # the loop with the handling units (hotline/domain/loop/limits.py)
+    urgent_sign_minutes: str = "life=15,utility=30"  # 急件签收, clock minutes
+    unit_reply_days: str = ""  # e.g. complaint=15,request=10: working days a unit has to reply
+    follow_up_share: str = ""  # e.g. request=30: percent followed up (complaints 100)
     # the emergency lines (000 与110、120的联动): a dial string each (PJSIP/110@pstn);
     # empty: the attendant cannot put the caller through and tells them to dial it
     emergency_110: str = ""
@@ -118,6 +123,12 @@ class Settings:
     trunk_match: str = "127.0.0.1"  # the carrier's gateways: only they reach context public
     operator_networks: str = "127.0.0.1/32"  # where operators' phones and browsers may be
     transfer_pattern: str = DEFAULT_TRANSFER_PATTERN  # what a directory row may dial
+    # quality inspection (质检): random calls proposed per operator per month, besides every
+    # call with a complaint or a rating at or below inspection_low_rating; the checklist
+    # file (empty: the shipped hotline/inspection/default_checklist.yaml)
+    inspection_sample: int = 3
+    inspection_low_rating: int = 2
+    inspection_checklist: str = ""
     seat_nat: str = "no"  # yes: SIP-phone seats are behind NAT (symmetric RTP, rport);
                           # browser seats always are
 
@@ -129,6 +140,14 @@ class Settings:
     def journal_path(self) -> Path:
         return Path(self.journal) if self.journal else (
             self.home / "journal" / "calls.jsonl").resolve()
+
+    @property
+    def directory_index_path(self) -> Path:
+        """The saved directory index: beside a SQLite database file, else in the home."""
+        url = self.effective_db_url
+        if url.startswith("sqlite") and ":///" in url and not url.endswith(":memory:"):
+            return Path(url.split(":///", 1)[1] + ".directory-index")
+        return (self.home / "directory.index").resolve()
 
     @property
     def prompts_dir(self) -> Path:
@@ -208,6 +227,15 @@ def _validate(s: Settings) -> None:
     for key in ("complaint_days", "callback_days", "message_days", "referral_days"):
         if not 0 <= getattr(s, key) <= 60:
             raise bad(key, "must be between 0 and 60 working days")
+    for key, low, high in (("unit_reply_days", 0, 60), ("follow_up_share", 0, 100)):
+        try:
+            parse_by_matter(getattr(s, key), env_name(key), low, high)
+        except ValueError as exc:
+            raise bad(key, str(exc)) from None
+    try:
+        parse_urgent(s.urgent_sign_minutes, env_name("urgent_sign_minutes"))
+    except ValueError as exc:
+        raise bad("urgent_sign_minutes", str(exc)) from None
     try:
         hh, mm = s.close_of_business.split(":")
         if not (0 <= int(hh) <= 23 and 0 <= int(mm) <= 59):
@@ -254,6 +282,10 @@ def _validate(s: Settings) -> None:
         re.compile(s.transfer_pattern)
     except re.error as exc:
         raise bad("transfer_pattern", f"not a regular expression: {exc}") from None
+    if not 0 <= s.inspection_sample <= 100:
+        raise bad("inspection_sample", "must be between 0 and 100 calls per operator a month")
+    if not 1 <= s.inspection_low_rating <= 5:
+        raise bad("inspection_low_rating", "a rating between 1 and 5")
     if s.seat_nat not in ("yes", "no"):
         raise bad("seat_nat", "yes or no")
     if s.try_page not in ("auto", "yes", "no"):

@@ -26,7 +26,7 @@ from hotline.store.database import Database
 from hotline.store.operators_repo import OperatorRepository
 from hotline.store.sessions_repo import SessionRepository
 from hotline.store.users_repo import Role, UserRepository
-from hotline.tickets.setup import ticket_repository
+from hotline.tickets.setup import loop_repository, ticket_repository
 from hotline.web.access import ConsoleSecurity
 
 USERS = {"1001": (Role.OPERATOR, "operator-pass-1"), "8001": (Role.SUPERVISOR,
@@ -56,7 +56,8 @@ def console_services(db: Database, security: ConsoleSecurity | None = None,
     return SimpleNamespace(
         db=db, calls=CallRepository(db), users=UserRepository(db),
         sessions=SessionRepository(db), console=security or ConsoleSecurity(),
-        tickets=ticket_repository(db, Settings()), hub=LiveHub(),
+        tickets=ticket_repository(db, Settings()), loop=loop_repository(db, Settings()),
+        hub=LiveHub(),
         unit_name="12345便民服务热线", timezone="Asia/Shanghai",
         pbx=SimpleNamespace(sip_ws_origin=""),
         **({"operators": OperatorRepository(db), "attendant_post": "9000"} | more))

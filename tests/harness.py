@@ -25,6 +25,7 @@ from hotline.directory.service import DirectoryService
 from hotline.domain.seats import DutyState
 from hotline.live.hub import LiveHub
 from hotline.live.publishing_store import PublishingCallStore
+from hotline.ports import Recorder
 from hotline.seats.board import SeatRoster
 from hotline.speech.vocabulary import Vocabularies, vocabulary_of
 from hotline.store.calls_repo import CallRepository
@@ -94,7 +95,8 @@ async def running(fake: FakeAri, tmp: Path, settings: FlowSettings = FAST,
                   seats: Sequence[tuple[str, str | None, DutyState]] = (),
                   utterances: Sequence[str] = (),
                   attendant: AttendantSettings | None = None,
-                  recognizer: ScriptedRecognizer | None = None) -> AsyncIterator[Harness]:
+                  recognizer: ScriptedRecognizer | None = None,
+                  recorder: Recorder | None = None) -> AsyncIterator[Harness]:
     """The controller over the fake ARI; ``seats`` are (job number, A post or None, duty)."""
     db = Database(f"sqlite+aiosqlite:///{tmp / 'test.db'}")
     await db.upgrade()
@@ -115,7 +117,8 @@ async def running(fake: FakeAri, tmp: Path, settings: FlowSettings = FAST,
         telephony=telephony, seats=SeatRoster(operators, max_age_s=0),
         directory=DirectoryService(DirectoryIndex(entries, home_district="万州区")),
         recognizer=recognizer if recognizer is not None else ScriptedRecognizer(utterances),
-        requests=requests, vocabulary=Vocabularies(vocabulary_of(entries))))
+        requests=requests, vocabulary=Vocabularies(vocabulary_of(entries)),
+        recorder=recorder))
     controller = CallController(rest, "hotline", flow, telephony)
     stream = EventStream(base, USER, PASSWORD, "hotline", Dispatcher(controller),
                          on_connected=controller.resync, backoff_initial_s=0.05,

@@ -50,8 +50,8 @@ async def chat(settings: Settings, jsonl: bool, caller: str) -> int:
     db = Database(settings.effective_db_url)
     try:
         await db.upgrade()
-        directory = DirectoryService()
-        await directory.refresh(db, settings.home_district)
+        directory = DirectoryService(path=settings.directory_index_path)
+        await directory.start(db, settings.home_district)
         deps = TextDeps(store=CallRepository(db), tickets=ticket_repository(db, settings),
                         clock=SystemClock(), unit=settings.unit_name,
                         phrasebook=load_phrasebook(project_dir("scripts") / "phrasebook.yaml"),

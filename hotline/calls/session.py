@@ -80,6 +80,7 @@ class CallSession:
         self.steps: SeatSteps | None = None
         self.dialogue: PhoneDialogue | None = None
         self.fields: dict[str, object] = {}
+        self._recording_t0: float | None = None  # when the recording started (monotonic)
 
     # -- the whole call ---------------------------------------------------------------------
     async def run(self, adopted: bool = False) -> None:
@@ -231,6 +232,7 @@ class CallSession:
             return
         name = f"call-{self.call.record_id}-{self.leg.id.replace('.', '-')}"
         self.fields["recording"] = name
+        self._recording_t0 = self.deps.clock.monotonic()
         starting = asyncio.ensure_future(recorder.start(self.leg.id, name))
         self.stack.push_async_callback(self._stop_recording, recorder, starting)
 
@@ -244,11 +246,18 @@ class CallSession:
         await recorder.stop(handle)
 
     def transcript(self, speaker: str, job_number: str = "") -> OnSegment:
-        """Final segments go on the record as transcript events."""
+        """Final segments go on the record as transcript events, with where each starts in
+        the call's recording (``offset_s``, for the inspector's player) when it is recorded."""
+        attached = self.deps.clock.monotonic()  # the stream's time 0
+
         async def segment(u: Utterance) -> None:
             if u.final and u.text:
-                data = {"speaker": speaker, "text": u.text, "start_s": round(u.start_s, 2),
-                        "end_s": round(u.end_s, 2)}
+                data: dict[str, object] = {"speaker": speaker, "text": u.text,
+                                           "start_s": round(u.start_s, 2),
+                                           "end_s": round(u.end_s, 2)}
+                if self._recording_t0 is not None:
+                    data["offset_s"] = round(max(0.0, attached - self._recording_t0
+                                                 + u.start_s), 2)
                 if job_number:
                     data["job_number"] = job_number
                 await self.deps.store.add_event(self.call.record_id, "transcript", data)

@@ -1,4 +1,4 @@
-"""`hotline directory import|search|unmatched`."""
+"""`hotline directory import|search|unmatched` (and add|edit|remove, in edit_cli)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,12 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from hotline.config import Settings
-from hotline.directory.importer import import_csv, load_entries
+from hotline.directory import edit_cli
+from hotline.directory.importer import import_csv
 from hotline.directory.index import DirectoryIndex, result_json
+from hotline.directory.live import LiveIndex
 from hotline.directory.records import CsvProblems
+from hotline.directory.service import DirectoryService
 from hotline.directory.unmatched import DEFAULT_DAYS, since_day, unmatched_json
 from hotline.errors import HotlineError
 from hotline.store.calls_repo import CallRepository
@@ -42,10 +45,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                            help=f"from this day on (default: the last {DEFAULT_DAYS} days)")
     unmatched.add_argument("--json", action="store_true")
     unmatched.add_argument("--limit", type=int, default=100)
+    edit_cli.register(dsub)
     p.set_defaults(handler=run)
 
 
-def timed_search(index: DirectoryIndex, query: str, limit: int) -> dict[str, Any]:
+def timed_search(index: DirectoryIndex | LiveIndex, query: str, limit: int) -> dict[str, Any]:
     t = time.perf_counter()
     r = index.search(query, limit=limit)
     return result_json(r, (time.perf_counter() - t) * 1000)
@@ -73,6 +77,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         upgrade(settings.effective_db_url)
         return asyncio.run(_unmatched(args, settings, since))
     upgrade(settings.effective_db_url)
+    if args.directory_action in ("add", "edit", "remove"):
+        return edit_cli.run_edit(args, settings)
     if args.directory_action == "import":
         return asyncio.run(_import(args, settings))
     if args.batch is None and args.query is None:
@@ -107,15 +113,17 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _index(settings: Settings) -> DirectoryIndex:
+async def _index(settings: Settings) -> LiveIndex:
+    """The saved index (rebuilt first if it is missing or stale), as `serve` uses it."""
     db = Database(settings.effective_db_url)
     try:
-        entries = await load_entries(db)
+        service = DirectoryService(path=settings.directory_index_path)
+        await service.start(db, settings.home_district)
     finally:
         await db.close()
-    if not entries:
+    if not len(service.live):
         raise HotlineError("the directory is empty: run `hotline directory import FILE.csv`")
-    return await asyncio.to_thread(DirectoryIndex, entries, settings.home_district)
+    return service.live
 
 
 def _since(args: argparse.Namespace, settings: Settings) -> datetime:

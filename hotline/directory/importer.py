@@ -12,7 +12,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, insert, select
 from tqdm import tqdm
 
 from hotline.directory.records import DEFAULT_TRANSFER_PATTERN, CsvProblems, Entry, parse_csv
@@ -52,7 +52,7 @@ async def import_csv(db: Database, path: Path, *, replace: bool = False,
                                      "replace the whole directory")
             for i in range(0, len(entries), CHUNK):
                 chunk = entries[i:i + CHUNK]
-                await s.execute(insert(DirectoryEntry), [_row(e) for e in chunk])
+                await s.execute(insert(DirectoryEntry), [row_values(e) for e in chunk])
                 bar.update(len(chunk))
             s.add(DirectoryImport(at=datetime.now(UTC), source=path.name[:255],
                                   rows=len(entries), replaced=replace))
@@ -61,7 +61,7 @@ async def import_csv(db: Database, path: Path, *, replace: bool = False,
     return len(entries)
 
 
-def _row(e: Entry) -> dict[str, str | bool]:
+def row_values(e: Entry) -> dict[str, str | bool]:
     return {"id": e.id, "name": e.name, "aliases": "|".join(e.aliases), "industry": e.industry,
             "district": e.district, "address": e.address, "phone": e.phone,
             "transfer_to": e.transfer_to, "hot": e.hot}
@@ -75,11 +75,3 @@ async def load_entries(db: Database) -> list[Entry]:
             DirectoryEntry.phone, DirectoryEntry.transfer_to, DirectoryEntry.hot))
         return [Entry(r[0], r[1], tuple(a for a in r[2].split("|") if a), r[3], r[4], r[5],
                       r[6], r[7], bool(r[8])) for r in result]
-
-
-async def directory_version(db: Database) -> tuple[int, int]:
-    """(the latest import's id, the number of entries): changes whenever an import lands."""
-    async with db.unit() as s:
-        latest = await s.scalar(select(func.max(DirectoryImport.id)))
-        count = await s.scalar(select(func.count()).select_from(DirectoryEntry))
-    return int(latest or 0), int(count or 0)

@@ -1,4 +1,4 @@
-"""The in-memory directory index: pinyin-aware fuzzy lookup that tolerates homophones,
+"""The directory index: pinyin-aware fuzzy lookup that tolerates homophones,
 regional near-homophones, dropped or extra characters, aliases, initials, and district and
 industry words.
 
@@ -7,28 +7,33 @@ and district in front or the company suffix behind), each as a string of fuzzy-s
 codes. An inverted index over syllable bigrams (CSR arrays in numpy),
 weighted by rarity, picks a few hundred candidates; rapidfuzz scores them, and district,
 industry and home-district bonuses rank them. Typed initials (gsyh) use a second index
-over initial trigrams.
+over initial trigrams. The arrays (hotline/directory/build.py) are built in memory or
+memory-mapped from the saved file (indexfile.py); an entry is decoded only when scored or shown.
 """
 
 from __future__ import annotations
 
-import itertools
 import re
-from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from rapidfuzz import fuzz
 
-from hotline.directory.pinyin import fuzzy_code, fuzzy_code_variants, initials
+from hotline.directory.build import (
+    FIELDS,
+    IndexData,
+    bigrams,
+    build_data,
+    id_hash,
+    short_district,
+    trigrams,
+)
+from hotline.directory.pinyin import fuzzy_code, fuzzy_code_variants
 from hotline.directory.query import clean_query, is_initials
 from hotline.directory.records import Entry
 
-_CITY = re.compile(r"^(?:[\u4e00-\u9fff]{2,3}?(?:省|市|自治区)|北京|天津|上海|重庆)+")
-_COMPANY = re.compile(r"(?:股份)?有限(?:责任)?公司$|公司$")
-_ADMIN_SUFFIX = re.compile(r"(?:区|县|市|镇|乡|街道|新区|自治县)$")
 _FILLER_CHARS = frozenset("的地得里在有个那这些家")
 _IN_PASSING = re.compile(r"的|了|那个|这个|那")
 _FILLER_CODES = frozenset(fuzzy_code("".join(_FILLER_CHARS)))
@@ -74,20 +79,17 @@ class _Place:
 
 
 class _Csr:
-    """Postings: for each bigram id, the entries that contain it."""
+    """Postings: for each bigram id, the entries that contain it (three arrays)."""
 
-    def __init__(self, keys: array[int], values: array[int]) -> None:
-        k = np.frombuffer(keys, dtype=np.int64)
-        v = np.frombuffer(values, dtype=np.int32)
-        order = np.argsort(k, kind="stable")
-        k, self.values = k[order], v[order]
-        self.ids, starts = np.unique(k, return_index=True)
-        self.starts = np.append(starts, len(k)).astype(np.int64)
+    def __init__(self, arrays: dict[str, np.ndarray], prefix: str) -> None:
+        self.ids = arrays[f"{prefix}_ids"]
+        self.starts = arrays[f"{prefix}_starts"]
+        self.values = arrays[f"{prefix}_values"]
 
     def get(self, key: int) -> np.ndarray:
         i = int(np.searchsorted(self.ids, key))
         if i < len(self.ids) and self.ids[i] == key:
-            return self.values[self.starts[i]:self.starts[i + 1]]
+            return self.values[int(self.starts[i]):int(self.starts[i + 1])]
         return self.values[:0]
 
     @property
@@ -95,78 +97,109 @@ class _Csr:
         return int(self.values.nbytes + self.ids.nbytes + self.starts.nbytes)
 
 
-def _bigrams(code: str) -> set[int]:
-    """Syllable bigrams. (Skip-bigrams were tried: +0.6 points top-1 at 1M for 4x the build
-    memory and a third more latency; not worth it.)"""
-    return {(ord(a) << 20) | ord(b) for a, b in itertools.pairwise(code)}
-
-
-def _trigrams(text: str) -> set[int]:
-    return {hash(text[i:i + 3]) & 0x7FFFFFFFFFFF for i in range(len(text) - 2)} or \
-        ({hash(text) & 0x7FFFFFFFFFFF} if text else set())
-
-
-def core_name(name: str, districts: Iterable[str] = ()) -> str:
-    core = _CITY.sub("", name)
-    for d in districts:
-        if core.startswith(d) and len(core) > len(d) + 1:
-            core = core[len(d):]
-            break
-    return _COMPANY.sub("", core) or core
-
-
 class DirectoryIndex:
-    def __init__(self, entries: list[Entry], home_district: str = "") -> None:
-        self.entries = entries
+    """Built from entries (``DirectoryIndex(entries)``) or over saved arrays
+    (``DirectoryIndex.over(data)``, memory-mapped from the index file): the same lookups,
+    entries decoded only for what is shown."""
+
+    def __init__(self, entries: Sequence[Entry], home_district: str = "",
+                 districts: Iterable[str] = (), industries: Iterable[str] = ()) -> None:
+        self._attach(build_data(entries, districts, industries), home_district)
+
+    @classmethod
+    def over(cls, data: IndexData, home_district: str = "") -> DirectoryIndex:
+        index = cls.__new__(cls)
+        index._attach(data, home_district)
+        return index
+
+    def _attach(self, data: IndexData, home_district: str) -> None:
+        self.data = data
+        a = data.arrays
         self.home_district = home_district
-        self.districts = sorted({e.district for e in entries if e.district})
-        self.industries = sorted({e.industry for e in entries if e.industry})
-        district_forms = sorted({f for d in self.districts for f in (d, _short(d))},
-                                key=len, reverse=True)
-        self._district_codes = [(c, d) for d in self.districts for f in {d, _short(d)}
+        self._count = int(data.meta["count"])
+        self.districts: list[str] = list(data.meta["districts"])
+        self.industries: list[str] = list(data.meta["industries"])
+        # memoryviews: a slice or an offset read from them costs no numpy scalar
+        self._text, self._text_at = _bytes(a["text"]), _ints(a["text_at"])
+        self._keys, self._keys_at = _bytes(a["keys"]), _ints(a["keys_at"])
+        self._inits, self._inits_at = _bytes(a["inits"]), _ints(a["inits_at"])
+        self._hot, self._id_hash, self._id_order = a["hot"], a["id_hash"], a["id_order"]
+        self._district_codes = [(c, d) for d in self.districts
+                                for f in {d, short_district(d)}
                                 for c in fuzzy_code_variants(f) if len(c) >= 2]
         self._district_codes.sort(key=lambda x: len(x[0]), reverse=True)
         self._industry_codes = sorted(((fuzzy_code(i), i) for i in self.industries
                                        if len(fuzzy_code(i)) >= 2), key=lambda x: -len(x[0]))
-        self.keys: list[tuple[str, ...]] = []
-        self.inits: list[tuple[str, ...]] = []
-        grams_k, grams_v = array("q"), array("i")
-        tri_k, tri_v = array("q"), array("i")
-        for n, e in enumerate(entries):
-            names = {e.name, core_name(e.name, district_forms), *e.aliases}
-            codes = tuple({c for c in (fuzzy_code(x) for x in names) if c})
-            inits = tuple({i for i in (initials(x) for x in names) if len(i) >= 2})
-            self.keys.append(codes)
-            self.inits.append(inits)
-            grams = set().union(*(_bigrams(c) for c in codes)) if codes else set()
-            grams_k.extend(grams)
-            grams_v.extend([n] * len(grams))
-            tris = set().union(*(_trigrams(i) for i in inits)) if inits else set()
-            tri_k.extend(tris)
-            tri_v.extend([n] * len(tris))
-        self._grams = _Csr(grams_k, grams_v)
-        self._tris = _Csr(tri_k, tri_v)
+        self._grams = _Csr(a, "grams")
+        self._tris = _Csr(a, "tris")
         self._district_slot = {d: i for i, d in enumerate(self.districts)}
         # a district said in passing, garbled or in part ("合思飞教育" for 合川's 思飞教育)
-        self._district_sylls = {d: frozenset(fuzzy_code(_short(d))) for d in self.districts}
-        self._short_len = {d: len(fuzzy_code(_short(d))) for d in self.districts}
+        self._district_sylls = {d: frozenset(fuzzy_code(short_district(d)))
+                                for d in self.districts}
+        self._short_len = {d: len(fuzzy_code(short_district(d))) for d in self.districts}
         self._industry_slot = {d: i for i, d in enumerate(self.industries)}
-        self._district = np.array([self._district_slot.get(e.district, -1) for e in entries],
-                                  dtype=np.int16)
-        self._industry = np.array([self._industry_slot.get(e.industry, -1) for e in entries],
-                                  dtype=np.int16)
+        self._district = a["district"]
+        self._industry = a["industry"]
 
     def __len__(self) -> int:
-        return len(self.entries)
+        return self._count
 
     @property
     def postings_bytes(self) -> int:
         return self._grams.nbytes + self._tris.nbytes
 
+    # -- the entries, decoded when asked for ---------------------------------------------------
+    def _field(self, n: int, f: int) -> str:
+        at = n * len(FIELDS) + f
+        return str(self._text[self._text_at[at]:self._text_at[at + 1]], "utf-8")
+
+    def name(self, n: int) -> str:
+        return self._field(n, 1)
+
+    def district_of(self, n: int) -> str:
+        slot = int(self._district[n])
+        return self.districts[slot] if slot >= 0 else ""
+
+    def entry(self, n: int) -> Entry:
+        at = n * len(FIELDS)
+        cuts = self._text_at[at:at + len(FIELDS) + 1].tolist()
+        v = [str(self._text[cuts[i]:cuts[i + 1]], "utf-8") for i in range(len(FIELDS))]
+        return Entry(v[0], v[1], tuple(x for x in v[2].split("|") if x), v[3], v[4], v[5],
+                     v[6], v[7], bool(self._hot[n]))
+
+    def keys_of(self, n: int) -> list[str]:
+        lo, hi = self._keys_at[n], self._keys_at[n + 1]
+        return str(self._keys[2 * lo:2 * hi], "utf-16-le").split("\0") if hi > lo else []
+
+    def inits_of(self, n: int) -> list[str]:
+        lo, hi = self._inits_at[n], self._inits_at[n + 1]
+        return str(self._inits[lo:hi], "ascii").split("\0") if hi > lo else []
+
+    def find(self, entry_id: str) -> int | None:
+        """The row of the entry with this id, or None."""
+        h = id_hash(entry_id)
+        i = int(np.searchsorted(self._id_hash, h))
+        while i < len(self._id_hash) and self._id_hash[i] == h:
+            n = int(self._id_order[i])
+            if self._field(n, 0) == entry_id:
+                return n
+            i += 1
+        return None
+
+    def entries(self, rows: Iterable[int] | None = None) -> Iterator[Entry]:
+        """The entries (all of them, in order, when no rows are given), one at a time."""
+        for n in range(self._count) if rows is None else rows:
+            yield self.entry(int(n))
+
+    def hot_rows(self) -> np.ndarray:
+        return np.flatnonzero(self._hot)
+
     # -- lookup -------------------------------------------------------------------------------
-    def search(self, query: str, limit: int = 5) -> SearchResult:
+    def search(self, query: str, limit: int = 5, dead: np.ndarray | None = None) -> SearchResult:
+        """The best ``limit`` entries for what was said; rows marked in ``dead`` (a bool per
+        row: removed or edited since the index was built) are never offered."""
         if is_initials(query):
-            return self._search_initials(query.strip().lower(), limit)
+            return self._search_initials(query.strip().lower(), limit, dead)
         cleaned = clean_query(query)
         code = fuzzy_code(cleaned)
         place = self._district_in(code)
@@ -178,17 +211,17 @@ class DirectoryIndex:
         # by sound alone 这利游 would be 这里有)
         if named and all(c in _FILLER_CODES for c in bare) and \
                 sum(ch in _FILLER_CHARS for ch in cleaned) >= len(bare):
-            return self._category(query, cleaned, district, industry, limit)
+            return self._category(query, cleaned, district, industry, limit, dead)
         # a word said in passing inside the name (重那庆, 服了务) is tried without
         said = _IN_PASSING.sub("", cleaned)
         alt = fuzzy_code(said) if said != cleaned and len(said) >= 2 else ""
-        candidates = self._candidates(code, place)
+        candidates = self._candidates(code, place, dead)
         scored: list[tuple[float, int]] = []
         for n in candidates:
-            scored.append((self._score(n, code, place, industry, cleaned, alt), int(n)))
+            scored.append((self._score(int(n), code, place, industry, cleaned, alt), int(n)))
         scored.sort(reverse=True)
-        hits = [Hit(self.entries[n], round(s, 1)) for s, n in scored[:limit]]
-        return SearchResult(query, cleaned, self._confident(hits), hits, district, industry)
+        hits = [Hit(self.entry(n), round(s, 1)) for s, n in scored[:limit]]
+        return SearchResult(query, cleaned, confident(hits), hits, district, industry)
 
     def _district_in(self, code: str) -> _Place | None:
         """The district the query names: the one said first (黔江景博… is 黔江, though 江景
@@ -212,29 +245,34 @@ class DirectoryIndex:
                 return value, code[:at] + code[at + len(form):]
         return None, code
 
-    def _candidates(self, code: str, place: _Place | None = None) -> np.ndarray:
+    def _candidates(self, code: str, place: _Place | None = None,
+                    dead: np.ndarray | None = None) -> np.ndarray:
         """The entries sharing the most (IDF-weighted) syllable bigrams with the query:
         a rare bigram says more about which entry is meant than a common one. Entries of
         the district the query names come first among equals."""
-        grams = _bigrams(code)
+        grams = bigrams(code)
         if not grams:
             return np.zeros(0, dtype=np.int32)
-        lists = sorted((p for p in (self._grams.get(g) for g in grams) if len(p)), key=len)
-        common = max(2000, len(self.entries) // 20)
+        lists = sorted((p for p in (self._grams.get(g) for g in sorted(grams)) if len(p)),
+                       key=len)
+        common = max(2000, self._count // 20)
         kept = [p for p in lists if len(p) <= common] or lists[:1]
         if not kept:
             return np.zeros(0, dtype=np.int32)
         merged = np.concatenate(kept)
-        total = len(self.entries) + 1
+        total = self._count + 1
         weights = np.repeat(np.array([np.log(total / len(p)) for p in kept], dtype=np.float32),
                             [len(p) for p in kept])
         if len(merged) > 50_000:
-            sums = np.bincount(merged, weights=weights, minlength=len(self.entries))
+            sums = np.bincount(merged, weights=weights, minlength=self._count)
             ids = np.flatnonzero(sums)
             c = sums[ids]
         else:
             ids, inverse = np.unique(merged, return_inverse=True)
             c = np.bincount(inverse, weights=weights)
+        if dead is not None:
+            alive = ~dead[ids]
+            ids, c = ids[alive], c[alive]
         if place is not None:
             local = self._district[ids] == self._district_slot[place.district]
             c = c + DISTRICT_PREFERENCE * local
@@ -245,10 +283,10 @@ class DirectoryIndex:
 
     def _score(self, n: int, code: str, place: _Place | None, industry: str | None,
                cleaned: str, alt: str = "") -> float:
-        keys = self.keys[n]
-        e = self.entries[n]
+        keys = self.keys_of(n)
+        district = self.district_of(n)
         # the district's syllables may be part of the name itself (禾创区电子 sounds like 合川)
-        own = place is not None and e.district != place.district and \
+        own = place is not None and district != place.district and \
             any(place.form in k for k in keys)
         best = 0.0
         for key in keys:
@@ -260,55 +298,76 @@ class DirectoryIndex:
                     if rest:
                         best = max(best, _similarity(rest, key))
         if place is not None and not own:
-            best += 4.0 if e.district == place.district else -8.0
+            best += 4.0 if district == place.district else -8.0
         else:
-            if self.home_district and e.district == self.home_district:
+            if self.home_district and district == self.home_district:
                 best += 1.5
             spare = set(code).difference(*keys)  # said, but not part of the name
-            if spare & self._district_sylls.get(e.district, frozenset()):
+            if spare & self._district_sylls.get(district, frozenset()):
                 best += DISTRICT_HINT
-        if industry is not None and e.industry == industry:
+        if industry is not None and int(self._industry[n]) == self._industry_slot[industry]:
             best += 2.0
-        best += 2.0 * fuzz.ratio(cleaned, e.name) / 100  # the very characters, as tie-break
+        best += 2.0 * fuzz.ratio(cleaned, self.name(n)) / 100  # the very characters, as tie-break
         return best
 
-    def _confident(self, hits: list[Hit]) -> bool:
-        if not hits or hits[0].score < CONFIDENT_SCORE:
-            return False
-        if len(hits) > 1 and hits[1].entry.phone != hits[0].entry.phone:
-            return hits[0].score - hits[1].score >= CONFIDENT_MARGIN
-        return True
+    def category_rows(self, district: str | None, industry: str | None,
+                      dead: np.ndarray | None = None) -> np.ndarray:
+        mask = np.ones(self._count, dtype=bool) if dead is None else ~dead
+        if district is not None:
+            mask &= self._district == self._district_slot.get(district, -2)
+        if industry is not None:
+            mask &= self._industry == self._industry_slot.get(industry, -2)
+        return np.flatnonzero(mask)
 
     def _category(self, query: str, cleaned: str, district: str | None,
-                  industry: str | None, limit: int) -> SearchResult:
-        mask = np.ones(len(self.entries), dtype=bool)
-        if district is not None:
-            mask &= self._district == self._district_slot[district]
-        if industry is not None:
-            mask &= self._industry == self._industry_slot[industry]
-        found = np.flatnonzero(mask)[:limit]
-        hits = [Hit(self.entries[int(n)], 0.0) for n in found]
+                  industry: str | None, limit: int, dead: np.ndarray | None) -> SearchResult:
+        found = self.category_rows(district, industry, dead)[:limit]
+        hits = [Hit(self.entry(int(n)), 0.0) for n in found]
         return SearchResult(query, cleaned, False, hits, district, industry, category=True)
 
-    def related(self, entry: Entry, limit: int = 3) -> list[Entry]:
+    def related(self, entry: Entry, limit: int = 3,
+                dead: np.ndarray | None = None) -> list[Entry]:
         """Other units of the same industry in the same district (for "not found")."""
         mask = (self._industry == self._industry_slot.get(entry.industry, -1)) & \
             (self._district == self._district_slot.get(entry.district, -1))
-        return [self.entries[int(n)] for n in np.flatnonzero(mask)[:limit + 1]
-                if self.entries[int(n)].id != entry.id][:limit]
+        if dead is not None:
+            mask &= ~dead
+        found = (self.entry(int(n)) for n in np.flatnonzero(mask)[:limit + 1])
+        return [e for e in found if e.id != entry.id][:limit]
 
-    def _search_initials(self, letters: str, limit: int) -> SearchResult:
-        lists = [self._tris.get(t) for t in _trigrams(letters)]
+    def _search_initials(self, letters: str, limit: int,
+                         dead: np.ndarray | None = None) -> SearchResult:
+        lists = [self._tris.get(t) for t in sorted(trigrams(letters))]
         merged = np.concatenate(lists) if lists else np.zeros(0, dtype=np.int32)
         ids, c = np.unique(merged, return_counts=True)
+        if dead is not None:
+            alive = ~dead[ids]
+            ids, c = ids[alive], c[alive]
         if len(ids) > MAX_CANDIDATES * 3:
             ids = ids[np.argpartition(-c, MAX_CANDIDATES * 3)[:MAX_CANDIDATES * 3]]
         home = self.home_district
-        scored = sorted(((max(fuzz.ratio(letters, i) for i in self.inits[int(n)])
-                          + (1.5 if home and self.entries[int(n)].district == home else 0.0),
-                          int(n)) for n in ids if self.inits[int(n)]), reverse=True)
-        hits = [Hit(self.entries[n], float(s)) for s, n in scored[:limit]]
-        return SearchResult(letters, letters, self._confident(hits), hits)
+        scored = sorted(((max(fuzz.ratio(letters, i) for i in inits)
+                          + (1.5 if home and self.district_of(int(n)) == home else 0.0),
+                          int(n)) for n in ids if (inits := self.inits_of(int(n)))),
+                        reverse=True)
+        hits = [Hit(self.entry(n), float(s)) for s, n in scored[:limit]]
+        return SearchResult(letters, letters, confident(hits), hits)
+
+
+def _bytes(arr: np.ndarray) -> memoryview:
+    return memoryview(np.ascontiguousarray(arr).reshape(-1).view(np.uint8).data)
+
+
+def _ints(arr: np.ndarray) -> memoryview:
+    return memoryview(np.ascontiguousarray(arr, dtype=np.int64).data).cast("B").cast("q")
+
+
+def confident(hits: list[Hit]) -> bool:
+    if not hits or hits[0].score < CONFIDENT_SCORE:
+        return False
+    if len(hits) > 1 and hits[1].entry.phone != hits[0].entry.phone:
+        return hits[0].score - hits[1].score >= CONFIDENT_MARGIN
+    return True
 
 
 def _similarity(q: str, key: str) -> float:
@@ -316,8 +375,3 @@ def _similarity(q: str, key: str) -> float:
     if len(q) < len(key) and len(q) >= 2:
         r = max(r, fuzz.partial_ratio(q, key) * (0.7 + 0.3 * len(q) / len(key)))
     return float(r)
-
-
-def _short(district: str) -> str:
-    short = _ADMIN_SUFFIX.sub("", district)
-    return short if len(short) >= 2 else district

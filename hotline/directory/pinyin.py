@@ -14,7 +14,9 @@ one character of a private alphabet, so rapidfuzz compares syllables, not letter
 from __future__ import annotations
 
 import functools
+import hashlib
 import unicodedata
+import zlib
 
 from pypinyin.constants import PHRASES_DICT, PINYIN_DICT
 
@@ -25,6 +27,7 @@ _FUZZY_FINAL = {"ang": "an", "eng": "en", "ing": "in", "iang": "ian", "uang": "u
 _DIGITS = dict(zip("0123456789", ["ling", "yi", "er", "san", "si", "wu", "liu", "qi", "ba",
                                   "jiu"], strict=True))
 _ALPHABET_BASE = 0xE000  # a private-use block: one character per fuzzy syllable
+_ALPHABET_END = 0xF900
 
 
 def _plain(syllable: str) -> str:
@@ -101,14 +104,24 @@ def fuzzy(syllable: str) -> str:
     return _FUZZY_INITIAL.get(initial, initial) + _FUZZY_FINAL.get(final, final)
 
 
-_CODES: dict[str, str] = {}
+@functools.cache
+def _alphabet() -> dict[str, str]:
+    """Every fuzzy syllable of the dictionary (and of the digits), sorted, one character each:
+    the same in every process, so that a saved index keeps meaning what it meant."""
+    sounds = {fuzzy(_plain(p)) for value in PINYIN_DICT.values() for p in value.split(",")}
+    sounds |= {fuzzy(d) for d in _DIGITS.values()}
+    return {s: chr(_ALPHABET_BASE + i) for i, s in enumerate(sorted(sounds))}
 
 
 def code_of(syllable: str) -> str:
-    """One private-alphabet character for a fuzzy syllable (assigned on first sight)."""
-    c = _CODES.get(syllable)
+    """One private-alphabet character for a fuzzy syllable. A Latin token outside the
+    dictionary gets a character chosen by a stable hash of it, in the rest of the block (two
+    rare tokens may share one: they then sound alike to the index)."""
+    table = _alphabet()
+    c = table.get(syllable)
     if c is None:
-        c = _CODES[syllable] = chr(_ALPHABET_BASE + len(_CODES))
+        spare = _ALPHABET_END - _ALPHABET_BASE - len(table)
+        c = chr(_ALPHABET_BASE + len(table) + zlib.crc32(syllable.encode()) % spare)
     return c
 
 
@@ -139,3 +152,10 @@ def readings_of(ch: str) -> frozenset[str]:
     if value is None:
         return frozenset()
     return frozenset(_plain(p) for p in value.split(","))
+
+
+def alphabet_digest() -> str:
+    """Names the syllable alphabet: an index saved under another one means nothing here."""
+    table = _alphabet()
+    joined = "".join(f"{s}={ord(c)};" for s, c in sorted(table.items()))
+    return hashlib.blake2b(f"{_ALPHABET_END}:{joined}".encode(), digest_size=8).hexdigest()

@@ -164,3 +164,19 @@ def _entry(row: dict[str, str], allowed: re.Pattern[str]) -> tuple[Entry | None,
     alias_list = tuple(a.strip() for a in v["aliases"].split("|") if a.strip())
     return Entry(rid, name, alias_list, v["industry"], v["district"], v["address"], phone,
                  transfer, hot in _YES), ""
+
+
+def check_entry(entry: Entry, transfer_pattern: str = DEFAULT_TRANSFER_PATTERN) -> Entry:
+    """One entry typed in by hand, checked as an imported row would be (stripped the same
+    way); raises HotlineError naming the field."""
+    row = {"id": entry.id, "name": entry.name, "aliases": "|".join(entry.aliases),
+           "industry": entry.industry, "district": entry.district, "address": entry.address,
+           "phone": entry.phone, "transfer_to": entry.transfer_to,
+           "hot": "1" if entry.hot else "0"}
+    if any("|" in a for a in entry.aliases):
+        raise HotlineError("aliases: an alias may not contain '|'")
+    checked, problem = _entry(row, re.compile(transfer_pattern))
+    if problem:
+        raise HotlineError(problem)
+    assert checked is not None
+    return checked

@@ -22,12 +22,18 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from hotline.config import Settings
+from hotline.domain.loop.limits import Limits
 from hotline.domain.tickets import DEFAULT_DAYS, TicketStatus, is_overdue
 from hotline.domain.workdays import WorkCalendar
 from hotline.errors import HotlineError
+from hotline.inspection import ledger_sheet
+from hotline.inspection.repo import InspectionRepository
+from hotline.reports.loop_sheets import LoopSheets
 from hotline.reports.stats import PeriodStats
+from hotline.reports.unit_stats import EVENT_KINDS
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
+from hotline.store.loop_repo import LoopRepository
 from hotline.store.tickets_repo import TicketRepository
 
 CALL_COLUMNS = (
@@ -71,13 +77,19 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 class LedgerBook:
     """The workbook in openpyxl's write-only mode: rows go to temporary files as they come, so
     a month of any size takes the same memory. Sheets are written in order (calls, tickets,
-    statistics); every method does CPU work and is called off the event loop."""
+    inspections, statistics); every method does CPU work and is called off the event loop."""
 
     def __init__(self, tz: ZoneInfo) -> None:
         self.tz = tz
         self.wb = Workbook(write_only=True)
+        # every sheet made up front, in the order they are read (a write-only workbook
+        # takes rows for any of them in any order); the units' and the statistics at save
         self.calls = self._sheet("来电台账", CALL_COLUMNS)
-        self.tickets: Any = None
+        self.tickets = self._sheet("工单台账", TICKET_COLUMNS)
+        self.loop = LoopSheets(self._sheet, self._row, tz)  # complaints, follow-ups, units
+        self.loop.open_complaints()
+        self.inspections = self._sheet(ledger_sheet.SHEET, ledger_sheet.COLUMNS)
+        self.loop.add_follow_ups([])
         self.stats = PeriodStats()
 
     def _sheet(self, title: str, header: tuple[str, ...]) -> Any:
@@ -103,8 +115,6 @@ class LedgerBook:
             self.stats.add_call(c)
 
     def add_tickets(self, rows: list[Any], now: datetime) -> None:
-        if self.tickets is None:
-            self.tickets = self._sheet("工单台账", TICKET_COLUMNS)
         tz = self.tz
         for t in rows:
             self._row(self.tickets, (
@@ -114,10 +124,15 @@ class LedgerBook:
                 t.extensions, t.satisfaction,
                 "是" if is_overdue(TicketStatus(t.status), t.due_at, now) else ""))
             self.stats.add_ticket(t, now)
+            self.loop.add_ticket(t)
+
+    def add_inspections(self, rows: list[Any]) -> None:
+        """The inspection ledger (巡查记录)."""
+        for i in rows:
+            self._row(self.inspections, ledger_sheet.row(i, self.tz))
 
     def save(self, month: str, out: str | Path | IO[bytes]) -> None:
-        if self.tickets is None:
-            self.tickets = self._sheet("工单台账", TICKET_COLUMNS)
+        self.loop.finish()  # the follow-ups and the units' figures
         st = self._sheet("统计", (f"{month} 统计 statistics", ""))
         for row in self.stats.finish().rows():
             self._row(st, row)
@@ -137,7 +152,9 @@ def _cell(ws: Any, value: Any, font: Font | None = None) -> WriteOnlyCell:
 
 
 async def write_ledger(calls: CallRepository, tickets: TicketRepository, month: str,
-                       tz: ZoneInfo, out: str | Path | IO[bytes]) -> tuple[int, int]:
+                       tz: ZoneInfo, out: str | Path | IO[bytes],
+                       inspections: InspectionRepository | None = None,
+                       loop: LoopRepository | None = None) -> tuple[int, int]:
     """The month's workbook written to ``out``, and how many calls and tickets it holds (the
     CLI and the console's /ledger). The records are read a chunk at a time while the chunk
     before is written (and counted) on a worker thread, so neither the month's size nor the
@@ -154,6 +171,14 @@ async def write_ledger(calls: CallRepository, tickets: TicketRepository, month: 
             await ready.put(functools.partial(book.add_calls, rows, by_call))
         async for found in tickets.chunks_created(start, end):
             await ready.put(functools.partial(book.add_tickets, found, now))
+        if inspections is not None:
+            async for done in inspections.chunks_between(start, end):
+                await ready.put(functools.partial(book.add_inspections, done))
+        if loop is not None:  # the loop's sheets: follow-ups, then the units' figures
+            async for visits in loop.follow_ups_between(start, end):
+                await ready.put(functools.partial(book.loop.add_follow_ups, visits))
+            async for events in loop.events_between(start, end, EVENT_KINDS):
+                await ready.put(functools.partial(book.loop.add_events, events))
         await ready.put(None)
 
     async def write() -> None:
@@ -183,7 +208,9 @@ def export_ledger(db_url: str, month: str, timezone: str, path: Path) -> tuple[i
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             os.fchmod(fd, 0o600)  # an existing file too
             with os.fdopen(fd, "wb") as f:
-                return await write_ledger(CallRepository(db), tickets, month, zone, f)
+                return await write_ledger(CallRepository(db), tickets, month, zone, f,
+                                          InspectionRepository(db),
+                                          LoopRepository(db, Limits(WorkCalendar(zone))))
         finally:
             await db.close()
 

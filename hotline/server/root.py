@@ -25,6 +25,8 @@ from hotline.directory.asked import AskedNames
 from hotline.directory.service import DirectoryService
 from hotline.domain.retention import parse_retention
 from hotline.errors import ConfigError, SpeechModelError, StoreError
+from hotline.inspection import web as inspection_web
+from hotline.inspection.setup import inspection_service
 from hotline.live.hub import LiveHub
 from hotline.live.publishing_store import PublishingCallStore
 from hotline.monitor.service import Monitors
@@ -50,17 +52,20 @@ from hotline.store.operators_repo import OperatorRepository
 from hotline.store.personal_data import PersonalData
 from hotline.store.sessions_repo import SessionRepository
 from hotline.store.users_repo import UserRepository
-from hotline.tickets.setup import ticket_repository
+from hotline.tickets.reminding import keep_reminding
+from hotline.tickets.setup import loop_repository, ticket_repository
 from hotline.web import (
     console,
     desk,
     health,
     live,
+    loop_views,
     metrics_view,
     monitor,
     review,
     softphone,
     transfer,
+    unit_portal,
     users_admin,
     wallboard,
 )
@@ -150,7 +155,7 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
     prompts = PromptLibrary.from_settings(settings, pbx.prompts)
     rest = AriRest(ari_url, user, password)
     telephony = AriTelephony(rest, settings.ari_app)
-    directory = DirectoryService()
+    directory = DirectoryService(path=settings.directory_index_path)
     operators = OperatorRepository(db)
     speech = build_recognizer(settings, rest)
     vocabulary = Vocabularies()
@@ -205,6 +210,7 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
                         speech_model=describe(speech.engine) if speech else "",
                         speech=speech, vocabulary=vocabulary,
                         tickets=tickets, users=users, privacy=privacy,
+                        loop=loop_repository(db, settings),
                         retention_sweep_s=settings.retention_sweep_s,
                         sessions=SessionRepository(db), console=console_security(settings),
                         timezone=settings.timezone, recorder=recorder,
@@ -214,6 +220,7 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
                         reconciler=reconciler, journal=journal,
                         unattended_sweep_s=max(1.0, settings.unattended_sweep_s),
                         supervisor=Supervisor(SystemClock()), monitors=monitors,
+                        inspection=inspection_service(db, calls, settings),
                         try_page=(settings.try_page == "yes"
                                   or (settings.try_page == "auto" and pbx.sandbox)))
     return services, prompts
@@ -224,12 +231,12 @@ async def _telephony_ctx(app: web.Application) -> AsyncIterator[None]:
     under the supervisor; stop them gracefully."""
     services = app[SERVICES]
     await services.db.upgrade()
-    await services.directory.refresh(services.db, services.home_district)
+    await services.directory.start(services.db, services.home_district)
     start = services.supervisor.start
     start("directory", lambda: services.directory.keep_fresh(
-        services.db, services.home_district, services.directory_refresh_s))
+        services.db, services.directory_refresh_s))
     start("vocabulary", lambda: services.vocabulary.keep_fresh(
-        lambda: (services.directory.version, services.directory.index.entries),
+        lambda: (services.directory.version, services.directory.vocabulary_entries()),
         _asked(services)))
     start("controller", services.controller.run)
     start("ari-events", services.stream.run)
@@ -238,11 +245,13 @@ async def _telephony_ctx(app: web.Application) -> AsyncIterator[None]:
     start("reconcile-sweep", lambda: services.reconciler.keep_sweeping(
         services.stream.connected, services.unattended_sweep_s,
         lambda: set(services.controller.legs)))
+    start("reminders", lambda: keep_reminding(services.loop, SystemClock()))
     if services.privacy is not None:  # the daily retention sweep
         privacy = services.privacy
         start("retention", lambda: privacy.keep_sweeping(services.retention_sweep_s))
     yield
     await services.supervisor.stop("metrics", "vocabulary", "reconcile-sweep", "journal",
+                                   "reminders",
                                    *(["retention"] if services.privacy is not None else []))
     if services.monitors is not None:
         await services.monitors.close()
@@ -301,6 +310,9 @@ def console_app(services: Services, clock: Clock | None = None) -> web.Applicati
     app.add_routes(monitor.routes)
     app.add_routes(metrics_view.routes)
     app.add_routes(users_admin.routes)
+    app.add_routes(inspection_web.routes)
+    app.add_routes(loop_views.routes)
+    app.add_routes(unit_portal.routes)
     app.router.add_static("/static", STATIC, follow_symlinks=False)
     app[PHRASES] = phrasebook()
     return app

@@ -11,6 +11,7 @@ from hotline.calls.commands import CallRequests
 from hotline.calls.controller import CallController
 from hotline.calls.reconcile import Reconciler
 from hotline.directory.service import DirectoryService
+from hotline.inspection.service import InspectionService
 from hotline.live.hub import LiveHub
 from hotline.monitor.service import Monitors
 from hotline.observability.metrics import HotlineMetrics
@@ -24,6 +25,7 @@ from hotline.speech.vocabulary import Vocabularies
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
 from hotline.store.journal import JournalingCallStore
+from hotline.store.loop_repo import LoopRepository
 from hotline.store.operators_repo import OperatorRepository
 from hotline.store.sessions_repo import SessionRepository
 from hotline.store.tickets_repo import TicketRepository
@@ -47,6 +49,7 @@ class Services:
     speech_model: str
     shutdown_timeout_s: float
     tickets: TicketRepository
+    loop: LoopRepository  # the tickets' loop with the handling units
     users: UserRepository
     sessions: SessionRepository  # the console's, shared by every node on the database
     timezone: str
@@ -63,9 +66,10 @@ class Services:
     unattended_sweep_s: float
     metrics_token: str  # /metrics from anywhere but loopback needs it as a bearer token
     supervisor: Supervisor  # the long-lived tasks, restarted when they fail (/healthz)
+    inspection: InspectionService  # quality inspection (质检) and its ledger
     speech: StreamingRecognizer | None = None  # None: no usable model, speech goes to seats
     vocabulary: Vocabularies = field(default_factory=Vocabularies)  # the recogniser's bias
-    directory_refresh_s: float = 30.0  # how often a new directory import is looked for
+    directory_refresh_s: float = 0.5  # how often directory changes and imports are looked for
     journal_replay_s: float = 2.0  # how often the journal is replayed while it holds writes
     attendant_post: str = "9000"  # the attendant's job number: the tickets it raises wait here
     console: ConsoleSecurity = field(default_factory=ConsoleSecurity)

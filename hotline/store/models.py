@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, TypeDecorator
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -128,6 +128,19 @@ class DirectoryImport(Base):
     replaced: Mapped[bool]
 
 
+class DirectoryChange(Base):
+    """One entry added, edited or removed by hand (not by an import): the running hotline
+    lays it over its saved index at once and folds it in at the next rebuild."""
+
+    __tablename__ = "directory_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    entry_id: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))  # add, edit, remove
+    by: Mapped[str] = mapped_column(String(64), default="")
+
+
 class Ticket(Base):
     """A callback ticket raised from a call record: callback, complaint, message, referral.
 
@@ -155,6 +168,17 @@ class Ticket(Base):
     closed_at: Mapped[datetime | None]
     satisfaction: Mapped[int | None]
     extensions: Mapped[int] = mapped_column(default=0)
+    # the loop with the handling units (hotline/domain/loop, hotline/store/loop_repo.py)
+    stage: Mapped[str] = mapped_column(String(16), index=True, default="")
+    unit: Mapped[str] = mapped_column(String(200), index=True, default="")  # 主办单位
+    assisting: Mapped[list[str]] = mapped_column(JSON, default=list)  # 协办单位
+    matter: Mapped[str] = mapped_column(String(16), default="")  # 诉求类型
+    urgency: Mapped[str] = mapped_column(String(16), default="")
+    loop_round: Mapped[int] = mapped_column(default=0)  # dispatches and 重办 so far
+    sign_due_at: Mapped[datetime | None]
+    follow_up_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    merged_into: Mapped[int | None] = mapped_column(index=True)
+    extension_request: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     events: Mapped[list[TicketEvent]] = relationship(
         back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan")
@@ -168,7 +192,7 @@ class TicketEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"),
                                            index=True)
-    at: Mapped[datetime]
+    at: Mapped[datetime] = mapped_column(index=True)
     by: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(32))  # created, moved, extended, follow_up
     from_status: Mapped[str | None] = mapped_column(String(16))
@@ -188,6 +212,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))  # argon2id
     created_at: Mapped[datetime]
     disabled: Mapped[bool] = mapped_column(default=False)
+    unit: Mapped[str | None] = mapped_column(String(200))  # a unit user's handling unit
 
 
 class AuditEntry(Base):
@@ -215,3 +240,30 @@ class ConsoleSession(Base):
                                          index=True)
     created_at: Mapped[datetime] = mapped_column(index=True)
     last_seen_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Inspection(Base):
+    """A quality inspection (质检) of a recorded call: who scored whose call when, against
+    which checklist, each item's result (with what the system pre-filled), the forbidden
+    phrases found, and the rectification (整改) asked for and its follow-through. Together the
+    rows are the inspection ledger (巡查记录, 003). One per call; scoring it again replaces
+    it (each save is in the audit log)."""
+
+    __tablename__ = "inspections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"),
+                                         unique=True)
+    call_at: Mapped[datetime] = mapped_column(index=True)  # the call's arrival: its month
+    operator: Mapped[str] = mapped_column(String(32), index=True)
+    inspector: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]
+    checklist: Mapped[str] = mapped_column(String(200))
+    score: Mapped[float] = mapped_column(Float)
+    results: Mapped[dict[str, Any]] = mapped_column(default=dict)  # item id -> result, note...
+    findings: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"forbidden": [...]}
+    remarks: Mapped[str] = mapped_column(Text, default="")
+    rectification: Mapped[str] = mapped_column(Text, default="")  # 整改要求
+    rectified_at: Mapped[datetime | None]
+    rectified_by: Mapped[str | None] = mapped_column(String(32))
+    follow_up: Mapped[str] = mapped_column(Text, default="")  # 整改落实情况

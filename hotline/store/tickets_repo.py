@@ -28,6 +28,15 @@ from hotline.store.database import Database
 from hotline.store.models import Call, CallEvent, Ticket, TicketEvent
 
 
+def in_the_loop(t: Ticket) -> None:
+    """A ticket dispatched to a unit, or followed up, moves by the loop's events only
+    (hotline/store/loop_repo.py), never by a bare status change."""
+    if t.stage:
+        unit = f", {t.unit}" if t.unit else ""
+        raise TicketError(f"ticket {t.id} is in the loop ({t.stage}{unit}): use tickets "
+                          "sign, reply, extend-request, follow-up…")
+
+
 class TicketRepository:
     def __init__(self, db: Database, calendar: WorkCalendar,
                  days: dict[TicketKind, int]) -> None:
@@ -82,6 +91,7 @@ class TicketRepository:
                    satisfaction: int | None = None) -> None:
         async with self.db.unit() as s:
             t = await self._locked(s, ticket_id)
+            in_the_loop(t)
             current = TicketStatus(t.status)
             if move.to is TicketStatus.CLOSED and satisfaction is None:
                 satisfaction = t.satisfaction  # recorded at the follow-up visit
@@ -93,6 +103,7 @@ class TicketRepository:
                 data["assignee"] = assignee
             if move.to is TicketStatus.REPLIED:
                 t.replied_at, t.reply = now, reply
+                t.follow_up_due_at = self.calendar.due_at(now, 1)  # the owner's 回访 queue
                 data["reply"] = reply
                 data["late"] = now > t.due_at
             if satisfaction is not None and satisfaction != t.satisfaction:
@@ -113,6 +124,7 @@ class TicketRepository:
         check_extension(reason, approver, by, informed)
         async with self.db.unit() as s:
             t = await self._locked(s, ticket_id)
+            in_the_loop(t)
             if TicketStatus(t.status) in (TicketStatus.REPLIED, TicketStatus.FOLLOW_UP,
                                           TicketStatus.CLOSED):
                 raise TicketError(f"a {t.status} ticket has been answered; nothing to extend")

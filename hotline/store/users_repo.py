@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hotline.errors import HotlineError
 from hotline.store.database import Database
+from hotline.store.loop_models import HandlingUnit
 from hotline.store.models import AuditEntry, ConsoleSession, User
 
 _ID = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
@@ -30,6 +31,7 @@ class Role(enum.StrEnum):
     OPERATOR = "operator"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
+    UNIT = "unit"  # a handling unit's user: that unit's tickets only (hotline/web/unit_portal.py)
 
 
 class UserError(HotlineError):
@@ -47,17 +49,24 @@ class UserRepository:
         (hashed on first use, not at start-up)."""
         return self.hasher.hash("not a password of anyone")
 
-    async def add(self, user_id: str, role: Role, password: str) -> None:
+    async def add(self, user_id: str, role: Role, password: str, unit: str = "") -> None:
         if not _ID.match(user_id):
             raise UserError(f"user id {user_id!r}: 1-32 letters, digits, _ . -")
+        if (role is Role.UNIT) != bool(unit):
+            raise UserError("a unit user needs its unit (--unit NAME), and only a unit user "
+                            "has one")
         password_hash = await self._hash(password)
         try:
             async with self.db.unit() as s:
+                if unit and await s.scalar(select(HandlingUnit.id).where(
+                        HandlingUnit.name == unit)) is None:
+                    raise UserError(f"the unit {unit!r} is not registered (hotline units add)")
                 s.add(User(id=user_id, role=role.value, password_hash=password_hash,
-                           created_at=datetime.now(UTC), disabled=False))
+                           created_at=datetime.now(UTC), disabled=False, unit=unit or None))
         except IntegrityError:
             raise UserError(f"user {user_id} already exists") from None
-        await self.audit("system", "user_added", user_id, {"role": role.value})
+        await self.audit("system", "user_added", user_id,
+                         {"role": role.value, **({"unit": unit} if unit else {})})
 
     async def _hash(self, password: str) -> str:
         if len(password) < MIN_PASSWORD:

@@ -20,6 +20,7 @@ from hotline.domain.tickets import (
 )
 from hotline.store.database import Database
 from hotline.store.models import Ticket
+from hotline.tickets import loop_cli
 from hotline.tickets.setup import deadline_days, ticket_repository, work_calendar
 
 KINDS = [k.value for k in TicketKind]
@@ -69,6 +70,7 @@ def register(sub: Any) -> None:
     show.add_argument("id", type=int)
     show.add_argument("--json", action="store_true")
     show.set_defaults(handler=_show)
+    loop_cli.register(cmds)
 
 
 def _iso(value: datetime | None, tz: str) -> str | None:
@@ -83,7 +85,10 @@ def ticket_json(t: Ticket, tz: str, now: datetime, full: bool = False) -> dict[s
         "callback_number": t.callback_number, "created_at": _iso(t.created_at, tz),
         "due_at": _iso(t.due_at, tz), "replied_at": _iso(t.replied_at, tz),
         "closed_at": _iso(t.closed_at, tz), "satisfaction": t.satisfaction,
-        "extensions": t.extensions,
+        "extensions": t.extensions, "stage": t.stage, "unit": t.unit,
+        "assisting": t.assisting, "urgency": t.urgency, "matter": t.matter,
+        "sign_due_at": _iso(t.sign_due_at, tz), "follow_up_due_at": _iso(t.follow_up_due_at, tz),
+        "merged_into": t.merged_into, "extension_request": t.extension_request,
         "overdue": is_overdue(TicketStatus(t.status), t.due_at, now)}
     if full:
         data["fields"] = t.fields

@@ -74,6 +74,16 @@ def is_open(request: web.Request) -> bool:
     return isinstance(route.resource, StaticResource) and request.path.startswith("/static/")
 
 
+UNIT_PATHS = ("/unit", "/tickets", "/api/tickets")  # and below them
+
+
+def unit_may_open(path: str) -> bool:
+    """A unit user's whole console: its dashboard, the tickets (each route checks the
+    ticket is its unit's), the ticket API, and logging out."""
+    return path in ("/", "/logout") or any(
+        path == p or path.startswith(p + "/") for p in UNIT_PATHS)
+
+
 @web.middleware
 async def bad_input_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """A body that is not UTF-8 (forms are decoded lazily, wherever they are read) is the
@@ -101,6 +111,8 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         raise web.HTTPFound(f"/login?next={quote(request.path)}")
     request[SESSION] = session
     request[TOKEN] = token
+    if session.role == Role.UNIT and not unit_may_open(request.path):
+        raise web.HTTPForbidden(text="a unit user sees its unit's tickets only")
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         await check_csrf(request, session)
     response = await handler(request)

@@ -44,11 +44,12 @@ from hotline.web.auth import (
     session_of,
     set_session_cookie,
 )
+from hotline.web.board_queues import board_queues
 from hotline.web.keys import SERVICES
 from hotline.web.sessions import Session
 
 routes = web.RouteTableDef()
-ROLE_NAMES = {"operator": "话务员", "supervisor": "班长", "admin": "管理员"}
+ROLE_NAMES = {"operator": "话务员", "supervisor": "班长", "admin": "管理员", "unit": "承办单位"}
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 SUPERVISING = (Role.SUPERVISOR, Role.ADMIN)
 
@@ -139,6 +140,8 @@ async def logout(request: web.Request) -> web.Response:
 @routes.get("/")
 async def home(request: web.Request) -> web.Response:
     session = session_of(request)
+    if session.role == Role.UNIT:
+        raise web.HTTPFound("/unit")
     raise web.HTTPFound("/desk" if session.role == Role.OPERATOR else "/calls")
 
 
@@ -262,7 +265,10 @@ async def tickets_page(request: web.Request) -> web.Response:
     zone = tz(request)
     now = datetime.now(UTC)
     rows = await request.app[SERVICES].tickets.find(limit=1000)
-    if session.role not in SUPERVISING:
+    if session.role == Role.UNIT:
+        unit = (await request.app[SERVICES].loop.actor(session.user)).unit
+        rows = [t for t in rows if t.unit == unit]
+    elif session.role not in SUPERVISING:
         rows = [t for t in rows if session.user in (t.owner, t.assignee)]
     supervising = session.role in SUPERVISING
     tickets = [{"id": t.id, "kind": t.kind, "status": t.status, "due": local(t.due_at, zone),
@@ -272,7 +278,8 @@ async def tickets_page(request: web.Request) -> web.Response:
                 "confidential": bool(t.fields.get("confidential")),
                 "overdue": is_overdue(TicketStatus(t.status), t.due_at, now)} for t in rows]
     tickets.sort(key=lambda t: (not t["overdue"], t["due"]))
-    return page(request, "tickets.html", tickets=tickets, kinds=KIND_NAMES)
+    return page(request, "tickets.html", tickets=tickets, kinds=KIND_NAMES,
+                **await board_queues(request, session))
 
 
 @routes.post("/tickets/{id}/take-over")

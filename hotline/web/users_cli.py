@@ -23,6 +23,7 @@ def register(sub: Any) -> None:
     add = cmds.add_parser("add", help="create a user; the password is read from stdin")
     add.add_argument("id")
     add.add_argument("--role", choices=[r.value for r in Role], required=True)
+    add.add_argument("--unit", default="", help="the handling unit of a unit user")
     add.add_argument("--password-stdin", action="store_true", required=True,
                      help="read the password from standard input (never from arguments)")
     add.set_defaults(handler=_add)
@@ -62,7 +63,8 @@ def _run(settings: Settings, action: Callable[[UserRepository], Awaitable[Any]])
 
 def _add(args: argparse.Namespace, settings: Settings) -> int:
     password = _password()
-    _run(settings, lambda users: users.add(args.id, Role(args.role), password))
+    _run(settings, lambda users: users.add(args.id, Role(args.role), password,
+                                                 args.unit))
     print(f"user {args.id} ({args.role}) added")
     return 0
 
@@ -94,5 +96,6 @@ def _remove(args: argparse.Namespace, settings: Settings) -> int:
 
 def _list(args: argparse.Namespace, settings: Settings) -> int:
     for user in _run(settings, lambda users: users.all()):
-        print(f"{user.id:<12} {user.role:<11} {'disabled' if user.disabled else 'active'}")
+        print(f"{user.id:<12} {user.role:<11} {'disabled' if user.disabled else 'active'}"
+              f"{' ' + user.unit if user.unit else ''}")
     return 0

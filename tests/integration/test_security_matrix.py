@@ -14,11 +14,16 @@ from aiohttp.test_utils import TestServer
 
 from hotline.config import Settings
 from hotline.domain.calls import NewCall
+from hotline.domain.loop.machine import Actor
 from hotline.domain.tickets import NewTicket, TicketKind
 from hotline.store.users_repo import Role
+from hotline.web.auth import unit_may_open
 from tests.integration.conftest import serving
 
 OPEN, LOGIN, SUPERVISING, RECORD, ADMIN = "open", "login", "supervising", "record", "admin"
+CENTRE, UNIT_DESK = "centre", "unit_desk"  # the centre's staff; unit users and supervisors
+LOOP_ACTIONS = ("dispatch", "sign", "return", "redispatch", "insist", "extend-request",
+                "extend-decide", "reply", "follow-up", "send-back", "close", "merge")
 # (method, route) -> who may use it; RECORD: logged in, and the record must be theirs.
 ACCESS = {
     ("GET", "/login"): OPEN, ("POST", "/login"): OPEN, ("GET", "/healthz"): OPEN,
@@ -30,7 +35,10 @@ ACCESS = {
     ("GET", "/calls/{id}"): RECORD, ("GET", "/calls/{id}/recording"): RECORD,
     ("POST", "/calls/{id}/record"): RECORD, ("POST", "/calls/{id}/tickets"): RECORD,
     ("POST", "/calls/{id}/transfer"): RECORD, ("GET", "/tickets/{id}/recording"): RECORD,
-    ("POST", "/tickets/{id}/take-over"): LOGIN,
+    ("POST", "/tickets/{id}/take-over"): CENTRE,
+    ("GET", "/tickets/{id}"): RECORD, ("GET", "/api/tickets"): LOGIN,
+    ("GET", "/unit"): UNIT_DESK, ("GET", "/supervision"): SUPERVISING,
+    **{("POST", f"/tickets/{{id}}/{action}"): RECORD for action in LOOP_ACTIONS},
     ("GET", "/stats"): SUPERVISING, ("GET", "/api/stats"): SUPERVISING,
     ("GET", "/inspection"): SUPERVISING, ("GET", "/audit"): SUPERVISING,
     ("GET", "/wallboard"): SUPERVISING, ("GET", "/api/wallboard"): SUPERVISING,
@@ -38,11 +46,15 @@ ACCESS = {
     ("GET", "/api/monitor"): SUPERVISING, ("POST", "/api/monitor"): SUPERVISING,
     ("POST", "/api/monitor/{id}/mode"): SUPERVISING,
     ("POST", "/api/monitor/{id}/stop"): SUPERVISING,
+    ("GET", "/inspection/sample"): SUPERVISING, ("GET", "/inspection/records"): SUPERVISING,
+    ("GET", "/inspection/calls/{id}"): SUPERVISING,
+    ("POST", "/inspection/calls/{id}"): SUPERVISING,
+    ("POST", "/inspection/records/{id}/rectified"): SUPERVISING,
     ("GET", "/users"): ADMIN, ("POST", "/users/{id}/password"): ADMIN,
     ("POST", "/users/{id}/disabled"): ADMIN, ("POST", "/users/{id}/remove"): ADMIN,
 }
 PASSWORDS = {"8001": ("supervisor", "supervisor-pass-1"), "9001": ("admin", "admin-pass-1"),
-             "1001": ("operator", "operator-pass-1")}
+             "1001": ("operator", "operator-pass-1"), "7001": ("unit", "unit-pass-123")}
 
 
 def routes_of(server: TestServer) -> set[tuple[str, str]]:
@@ -65,8 +77,8 @@ async def login(http: aiohttp.ClientSession, base: str, user: str, password: str
 
 
 async def csrf_of(http: aiohttp.ClientSession, base: str) -> str:
-    async with http.get(f"{base}/desk") as r:
-        token = re.search(r'data-csrf="([^"]+)"', await r.text())
+    async with http.get(f"{base}/tickets") as r:  # every role's page
+        token = re.search(r'name="csrf" value="([^"]+)"', await r.text())
     assert token is not None
     return token.group(1)
 
@@ -74,8 +86,11 @@ async def csrf_of(http: aiohttp.ClientSession, base: str) -> str:
 @pytest.fixture
 async def world(settings: Settings):  # type: ignore[no-untyped-def]
     async with serving(settings) as (services, server):
+        for unit in ("自来水公司", "城管局"):
+            await services.loop.add_unit(unit, datetime.now(UTC))
         for user, (role, password) in PASSWORDS.items():
-            await services.users.add(user, Role(role), password)
+            await services.users.add(user, Role(role), password,
+                                     "自来水公司" if role == "unit" else "")
         await services.users.add("1002", Role.OPERATOR, "operator-pass-2")
         now = datetime.now(UTC)
         others = await services.calls.open_call(NewCall("m-1", "13900000001", "12345", now))
@@ -85,6 +100,8 @@ async def world(settings: Settings):  # type: ignore[no-untyped-def]
             TicketKind.CALLBACK, by="1002", call_id=others, summary="回电",
             fields={"recording": "words-0-1"}), now)
         assert ticket == others
+        # another unit's: the unit user 7001 (自来水公司) may not even learn it exists
+        await services.loop.dispatch(ticket, Actor("1002", "operator"), now, "城管局", [])
         yield services, server, others
 
 
@@ -117,16 +134,20 @@ async def test_every_route_every_role(world) -> None:  # type: ignore[no-untyped
                                 "Content-Security-Policy", ""))
                 where = f"{who} {method} {route}: {status}"
                 assert edge == ("nosniff", True), f"{where}: the security headers"
+                role = PASSWORDS[who][0] if who in PASSWORDS else ""
                 if rule == OPEN:
                     assert status not in (401, 403) or route == "/try", where
                 elif who == "anonymous":
                     refused = (status == 401 if route.startswith("/api/")
                                else status == 302 and location.startswith("/login"))
                     assert refused, where
-                elif ((rule == SUPERVISING and PASSWORDS[who][0] == "operator")
-                      or (rule == ADMIN and PASSWORDS[who][0] != "admin")):
+                elif role == "unit" and not unit_may_open(route.replace("{id}", "1")):
+                    assert status == 403, where  # no call record, statistics, audit log
+                elif ((rule in (SUPERVISING, UNIT_DESK) and role == "operator")
+                      or (rule in (SUPERVISING, CENTRE) and role == "unit")
+                      or (rule == ADMIN and role != "admin")):
                     assert status == 403, where
-                elif rule == RECORD and PASSWORDS[who][0] == "operator":
+                elif rule == RECORD and role in ("operator", "unit"):
                     assert status == 404, where  # 1002's record: not even its existence
                 else:
                     assert status not in (401, 403) and not location.startswith("/login"), \

@@ -100,7 +100,7 @@ def sample() -> DirectoryIndex:
 def test_the_sample_is_one_district_with_examples_marked(sample: DirectoryIndex) -> None:
     head = SHIPPED.read_text(encoding="utf-8").split("\nid,", 1)[0]
     assert "EXAMPLE DATA" in head and "made up" in head
-    entries = sample.entries
+    entries = list(sample.entries())
     assert len(entries) >= 300
     assert 40 <= sum(e.hot for e in entries) <= 60
     local = [e for e in entries if e.district == "万州区"]

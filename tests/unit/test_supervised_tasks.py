@@ -156,13 +156,13 @@ async def test_the_directory_rebuild_comes_back(fake_ari: FakeAri, tmp_path: Pat
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     async with hotline(fake_ari, tmp_path) as (services, health):
         fault = Broken(RuntimeError("index bug"))
-        refresh = services.directory.refresh
+        poll = services.directory.poll
 
         async def failing(*args: Any, **kw: Any) -> Any:
             fault.check()
-            return await refresh(*args, **kw)
+            return await poll(*args, **kw)
 
-        monkeypatch.setattr(services.directory, "refresh", failing)
+        monkeypatch.setattr(services.directory, "poll", failing)
         await _kill_and_revive(health, "directory", fault)
 
 
