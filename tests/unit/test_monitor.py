@@ -64,7 +64,7 @@ async def talking(fake: FakeAri, tmp_path: Path) -> AsyncIterator[World]:
     async with running(fake, tmp_path, seats=SEATS) as h:
         caller = await fake.incoming_call()
         await until(lambda: any(caller in m and len(m) == 2 for m in fake.bridges.values()),
-                    what="the caller bridged with the seat")
+                    timeout_s=10, what="the caller bridged with the seat")  # (a loaded CI)
         bridge, members = next((b, m) for b, m in fake.bridges.items() if caller in m)
         operator = next(c for c in members if c != caller)
         row = await h.record_for(caller, ended=False)
