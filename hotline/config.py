@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hotline.directory.records import DEFAULT_TRANSFER_PATTERN
+from hotline.domain.appraisal import DEFAULT_DAILY, parse_daily_weights
 from hotline.domain.loop.limits import parse_by_matter, parse_urgent
 from hotline.domain.retention import parse_retention
 from hotline.domain.workdays import parse_dates
@@ -91,6 +92,14 @@ class Settings:
     callback_days: int = 1
     message_days: int = 1
     referral_days: int = 5
+    # the operators' monthly appraisal (004 篇5; hotline/domain/appraisal.py)
+    appraisal_satisfaction_weight: float = 0.5  # the rest (1 - this) is daily work
+    appraisal_daily_weights: str = DEFAULT_DAILY  # PART=WEIGHT for each daily-work part
+    appraisal_handle_target_s: float = 300.0  # a mean handling time up to this scores 100
+    appraisal_duty_hours: float = 160.0  # hours on duty a month for full marks
+    appraisal_complaint_points: float = 10.0  # taken off per complaint against an operator
+    appraisal_phrase_points: float = 5.0  # taken off per forbidden phrase flagged
+    first_contact_window_h: float = 72.0  # a repeat call or ticket within this: not resolved
     # the loop with the handling units (hotline/domain/loop/limits.py)
     urgent_sign_minutes: str = "life=15,utility=30"  # 急件签收, clock minutes
     unit_reply_days: str = ""  # e.g. complaint=15,request=10: working days a unit has to reply
@@ -261,6 +270,21 @@ def _validate(s: Settings) -> None:
         raise bad("asr_no_speech_max", "a probability between 0 and 1")
     if not -10 <= s.asr_logprob_min <= 0:
         raise bad("asr_logprob_min", "a log-probability between -10 and 0")
+    if not 0 <= s.appraisal_satisfaction_weight <= 1:
+        raise bad("appraisal_satisfaction_weight", "a share between 0 and 1 (004: 0.5)")
+    try:
+        if sum(parse_daily_weights(s.appraisal_daily_weights).values()) <= 0:
+            raise ValueError("the weights add up to 0")
+    except ValueError as exc:
+        raise bad("appraisal_daily_weights", str(exc)) from None
+    if s.appraisal_handle_target_s <= 0 or s.appraisal_duty_hours < 0:
+        raise bad("appraisal_handle_target_s" if s.appraisal_handle_target_s <= 0
+                  else "appraisal_duty_hours", "must be more than 0")
+    if s.appraisal_complaint_points < 0 or s.appraisal_phrase_points < 0:
+        raise bad("appraisal_complaint_points" if s.appraisal_complaint_points < 0
+                  else "appraisal_phrase_points", "must be 0 or more")
+    if not 0 < s.first_contact_window_h <= 24 * 90:
+        raise bad("first_contact_window_h", "must be between 0 and 2160 hours")
     if s.ring_on_s + s.ring_off_s <= 0:
         raise bad("ring_off_s", "a ring cycle must last longer than 0 s")
     if not 1 <= s.ring_budget <= 10:

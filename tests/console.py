@@ -19,6 +19,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from hotline.config import Settings
+from hotline.domain.appraisal import AppraisalRules
 from hotline.live.hub import LiveHub
 from hotline.server.root import console_app
 from hotline.store.calls_repo import CallRepository
@@ -59,7 +60,7 @@ def console_services(db: Database, security: ConsoleSecurity | None = None,
         tickets=ticket_repository(db, Settings()), loop=loop_repository(db, Settings()),
         hub=LiveHub(),
         unit_name="12345便民服务热线", timezone="Asia/Shanghai",
-        pbx=SimpleNamespace(sip_ws_origin=""),
+        pbx=SimpleNamespace(sip_ws_origin=""), appraisal=AppraisalRules(),
         **({"operators": OperatorRepository(db), "attendant_post": "9000"} | more))
 
 

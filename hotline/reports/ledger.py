@@ -22,12 +22,16 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from hotline.config import Settings
+from hotline.domain.appraisal import AppraisalRules
 from hotline.domain.loop.limits import Limits
 from hotline.domain.tickets import DEFAULT_DAYS, TicketStatus, is_overdue
 from hotline.domain.workdays import WorkCalendar
+from hotline.duty.setup import appraisal_rules
 from hotline.errors import HotlineError
 from hotline.inspection import ledger_sheet
 from hotline.inspection.repo import InspectionRepository
+from hotline.reports.appraisal import MonthAppraisal, month_appraisal
+from hotline.reports.appraisal_sheets import write_sheets
 from hotline.reports.loop_sheets import LoopSheets
 from hotline.reports.stats import PeriodStats
 from hotline.reports.unit_stats import EVENT_KINDS
@@ -77,7 +81,8 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 class LedgerBook:
     """The workbook in openpyxl's write-only mode: rows go to temporary files as they come, so
     a month of any size takes the same memory. Sheets are written in order (calls, tickets,
-    inspections, statistics); every method does CPU work and is called off the event loop."""
+    complaints, inspections, follow-ups, units, appraisal, attendance, statistics); every
+    method does CPU work and is called off the event loop."""
 
     def __init__(self, tz: ZoneInfo) -> None:
         self.tz = tz
@@ -91,6 +96,7 @@ class LedgerBook:
         self.inspections = self._sheet(ledger_sheet.SHEET, ledger_sheet.COLUMNS)
         self.loop.add_follow_ups([])
         self.stats = PeriodStats()
+        self.appraisal: MonthAppraisal | None = None  # its sheets after the units'
 
     def _sheet(self, title: str, header: tuple[str, ...]) -> Any:
         ws = self.wb.create_sheet(title)
@@ -133,6 +139,8 @@ class LedgerBook:
 
     def save(self, month: str, out: str | Path | IO[bytes]) -> None:
         self.loop.finish()  # the follow-ups and the units' figures
+        if self.appraisal is not None:
+            write_sheets(self, self.appraisal)
         st = self._sheet("统计", (f"{month} 统计 statistics", ""))
         for row in self.stats.finish().rows():
             self._row(st, row)
@@ -154,7 +162,8 @@ def _cell(ws: Any, value: Any, font: Font | None = None) -> WriteOnlyCell:
 async def write_ledger(calls: CallRepository, tickets: TicketRepository, month: str,
                        tz: ZoneInfo, out: str | Path | IO[bytes],
                        inspections: InspectionRepository | None = None,
-                       loop: LoopRepository | None = None) -> tuple[int, int]:
+                       loop: LoopRepository | None = None,
+                       appraisal: AppraisalRules | None = None) -> tuple[int, int]:
     """The month's workbook written to ``out``, and how many calls and tickets it holds (the
     CLI and the console's /ledger). The records are read a chunk at a time while the chunk
     before is written (and counted) on a worker thread, so neither the month's size nor the
@@ -188,11 +197,14 @@ async def write_ledger(calls: CallRepository, tickets: TicketRepository, month: 
     async with asyncio.TaskGroup() as tg:
         tg.create_task(read())
         tg.create_task(write())
+    if appraisal is not None:  # the operators' appraisal and attendance sheets (004 篇5)
+        book.appraisal = await month_appraisal(calls.db, start, end, tz, appraisal, now=now)
     await asyncio.to_thread(book.save, month, out)
     return book.stats.calls, book.stats.tickets
 
 
-def export_ledger(db_url: str, month: str, timezone: str, path: Path) -> tuple[int, int]:
+def export_ledger(db_url: str, month: str, timezone: str, path: Path,
+                  appraisal: AppraisalRules | None = None) -> tuple[int, int]:
     """Write the month's ledger to ``path`` (created 0600: it holds callers' numbers) with a
     connection of its own: (calls, tickets). The CLI runs it as is; the console runs it in a
     process of its own (ledger_in_child), so that building the book competes with live
@@ -210,14 +222,16 @@ def export_ledger(db_url: str, month: str, timezone: str, path: Path) -> tuple[i
             with os.fdopen(fd, "wb") as f:
                 return await write_ledger(CallRepository(db), tickets, month, zone, f,
                                           InspectionRepository(db),
-                                          LoopRepository(db, Limits(WorkCalendar(zone))))
+                                          LoopRepository(db, Limits(WorkCalendar(zone))),
+                                          appraisal)
         finally:
             await db.close()
 
     return asyncio.run(write())
 
 
-async def ledger_in_child(db_url: str, month: str, timezone: str) -> tuple[bytes, int, int]:
+async def ledger_in_child(db_url: str, month: str, timezone: str,
+                          appraisal: AppraisalRules | None = None) -> tuple[bytes, int, int]:
     """The console's /ledger: the workbook built by a fresh process (spawned, not forked
     from a process with threads), read back and removed: (xlsx, calls, tickets)."""
     month_bounds(month, ZoneInfo(timezone))  # the caller's error, before any process
@@ -227,7 +241,7 @@ async def ledger_in_child(db_url: str, month: str, timezone: str) -> tuple[bytes
         pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
         try:
             calls, tickets = await loop.run_in_executor(
-                pool, export_ledger, db_url, month, timezone, path)
+                pool, export_ledger, db_url, month, timezone, path, appraisal)
         finally:  # waiting for the child to exit is a thread's wait, not the loop's
             await asyncio.to_thread(pool.shutdown)
         return await asyncio.to_thread(path.read_bytes), calls, tickets
@@ -236,6 +250,6 @@ async def ledger_in_child(db_url: str, month: str, timezone: str) -> tuple[bytes
 def run(args: argparse.Namespace, settings: Settings) -> int:
     out = Path(args.xlsx)
     calls, tickets = export_ledger(settings.effective_db_url, args.month, settings.timezone,
-                                   out)
+                                   out, appraisal_rules(settings))
     print(f"{out}: {calls} calls, {tickets} tickets for {args.month}")
     return 0

@@ -1,4 +1,4 @@
-"""`hotline operators add|list|duty|phone|passwd|remove`: operator seats and their A/B posts."""
+"""`hotline operators add|list|duty|pair|phone|passwd|remove`: seats and their A/B posts."""
 
 from __future__ import annotations
 
@@ -6,15 +6,20 @@ import argparse
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 from hotline.ari.rest import AriRest
 from hotline.config import Settings
 from hotline.domain.seats import PHONES, SIP_PHONE, DutyState
+from hotline.duty.cli import cli_actor
+from hotline.duty.setup import duty_service
 from hotline.errors import ConfigError, TelephonyError
 from hotline.seats.provision import SeatProvisioner, new_password, sip_digest
 from hotline.store.database import Database, upgrade
 from hotline.store.models import Operator
 from hotline.store.operators_repo import OperatorRepository
+from hotline.store.users_repo import UserRepository
+from hotline.tickets.setup import ticket_repository
 
 DUTY_WORDS = {"on": DutyState.ON_DUTY, "on_duty": DutyState.ON_DUTY,
               "break": DutyState.BREAK, "off": DutyState.OFF}
@@ -41,6 +46,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     duty = osub.add_parser("duty", help="set the duty state: on, break or off")
     duty.add_argument("job_number")
     duty.add_argument("state", choices=sorted(DUTY_WORDS))
+    duty.add_argument("--confirm", action="store_true",
+                      help="leave an A post with nobody on duty (none of its B posts is on)")
+    pair = osub.add_parser("pair", help="make a seat a B post of an A post (003 AB岗), "
+                           "or an A post again with --none")
+    pair.add_argument("job_number")
+    who = pair.add_mutually_exclusive_group(required=True)
+    who.add_argument("--backup-of", default=None, metavar="A_JOB")
+    who.add_argument("--none", action="store_true", help="make it an A post")
     pw = osub.add_parser("passwd", help="generate a new SIP password (printed once)")
     pw.add_argument("job_number")
     rm = osub.add_parser("remove")
@@ -86,6 +99,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                     print(json.dumps(rows, ensure_ascii=False, indent=1))
                 for r in [] if args.json else rows:
                     post = f"B of {r['backup_of']}" if r["backup_of"] else "A post"
+                    if not r["backup_of"]:
+                        backups = [str(b["job_number"]) for b in rows if b["backup_of"]
+                                   == r["job_number"]]
+                        post += f" (B: {','.join(backups)})" if backups else " (no B)"
                     print(f"{r['job_number']:>8} {r['name']:<10} {post:<12} {r['duty']}")
                 return 0
             if action == "add":
@@ -111,8 +128,17 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"operator {op.job_number} now answers on the {op.phone} phone")
                 print(await _push(settings, lambda p: p.push(op)))
             elif action == "duty":
-                await repo.set_duty(args.job_number, DUTY_WORDS[args.state])
-                print(f"operator {args.job_number} is now {DUTY_WORDS[args.state].value}")
+                service = duty_service(db, repo, ticket_repository(db, settings),
+                                       UserRepository(db))
+                change = await service.change(args.job_number, DUTY_WORDS[args.state],
+                                              cli_actor(), datetime.now(UTC),
+                                              confirm=args.confirm)
+                print(f"operator {args.job_number} is now {change.to.value}"
+                      + (" (its post has nobody on duty: confirmed)" if change.guard else ""))
+            elif action == "pair":
+                await repo.set_backup(args.job_number, None if args.none else args.backup_of)
+                print(f"operator {args.job_number} is now "
+                      + ("an A post" if args.none else f"a B post of {args.backup_of}"))
             elif action == "remove":
                 await repo.remove(args.job_number)
                 print(f"operator {args.job_number} removed")

@@ -24,6 +24,9 @@ from hotline.config import Settings, networks
 from hotline.directory.asked import AskedNames
 from hotline.directory.service import DirectoryService
 from hotline.domain.retention import parse_retention
+from hotline.duty import appraisal_web
+from hotline.duty import web as duty_web
+from hotline.duty.setup import appraisal_rules
 from hotline.errors import ConfigError, SpeechModelError, StoreError
 from hotline.inspection import web as inspection_web
 from hotline.inspection.setup import inspection_service
@@ -220,6 +223,7 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
                         reconciler=reconciler, journal=journal,
                         unattended_sweep_s=max(1.0, settings.unattended_sweep_s),
                         supervisor=Supervisor(SystemClock()), monitors=monitors,
+                        appraisal=appraisal_rules(settings),
                         inspection=inspection_service(db, calls, settings),
                         try_page=(settings.try_page == "yes"
                                   or (settings.try_page == "auto" and pbx.sandbox)))
@@ -310,6 +314,8 @@ def console_app(services: Services, clock: Clock | None = None) -> web.Applicati
     app.add_routes(monitor.routes)
     app.add_routes(metrics_view.routes)
     app.add_routes(users_admin.routes)
+    app.add_routes(duty_web.routes)
+    app.add_routes(appraisal_web.routes)
     app.add_routes(inspection_web.routes)
     app.add_routes(loop_views.routes)
     app.add_routes(unit_portal.routes)

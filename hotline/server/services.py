@@ -11,6 +11,7 @@ from hotline.calls.commands import CallRequests
 from hotline.calls.controller import CallController
 from hotline.calls.reconcile import Reconciler
 from hotline.directory.service import DirectoryService
+from hotline.domain.appraisal import AppraisalRules
 from hotline.inspection.service import InspectionService
 from hotline.live.hub import LiveHub
 from hotline.monitor.service import Monitors
@@ -76,3 +77,4 @@ class Services:
     privacy: PersonalDataService | None = None  # the retention sweep (None: not run here)
     retention_sweep_s: float = 86400.0
     monitors: Monitors | None = None  # the supervisors' listen/whisper/barge sessions
+    appraisal: AppraisalRules = field(default_factory=AppraisalRules)  # 004 篇5 weights

@@ -155,8 +155,8 @@ class Ticket(Base):
     kind: Mapped[str] = mapped_column(String(16), index=True)
     status: Mapped[str] = mapped_column(String(16), index=True, default="open")
     summary: Mapped[str] = mapped_column(Text, default="")
-    owner: Mapped[str] = mapped_column(String(32))
-    assignee: Mapped[str | None] = mapped_column(String(64))
+    owner: Mapped[str] = mapped_column(String(32), index=True)
+    assignee: Mapped[str | None] = mapped_column(String(64), index=True)
     department: Mapped[str] = mapped_column(String(200), default="")  # referral target
     caller_name: Mapped[str] = mapped_column(String(64), default="")
     callback_number: Mapped[str] = mapped_column(String(64), default="")
@@ -240,6 +240,39 @@ class ConsoleSession(Base):
                                          index=True)
     created_at: Mapped[datetime] = mapped_column(index=True)
     last_seen_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class DutyLogEntry(Base):
+    """值班记录: every change of an operator's duty state, with who made it and when
+    (hotline/duty). ``guard`` is "confirmed" when an A post was left with nobody on duty."""
+
+    __tablename__ = "duty_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_number: Mapped[str] = mapped_column(String(16), index=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    before: Mapped[str] = mapped_column(String(16))
+    after: Mapped[str] = mapped_column(String(16))
+    by: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(String(200), default="")
+    guard: Mapped[str] = mapped_column(String(16), default="")
+
+
+class Handover(Base):
+    """交接班记录: what an operator hands over at the end of a shift (the open tickets,
+    messages, callbacks and follow-ups due, as they were), and who took it over when."""
+
+    __tablename__ = "handovers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    by: Mapped[str] = mapped_column(String(16), index=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    to: Mapped[str] = mapped_column(String(16), default="")  # the next operator, if named
+    items: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    note: Mapped[str] = mapped_column(Text, default="")
+    acknowledged_by: Mapped[str | None] = mapped_column(String(16))
+    acknowledged_at: Mapped[datetime | None]
+    ack_note: Mapped[str] = mapped_column(Text, default="")
 
 
 class Inspection(Base):

@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
 
+from hotline.domain.duty import DutyChange
 from hotline.domain.seats import PHONES, SIP_PHONE, DutyState, Seat, validate_job_number
 from hotline.errors import NotFoundError, StoreError
 from hotline.store.database import Database
-from hotline.store.models import Operator
+from hotline.store.models import DutyLogEntry, Operator
 
 
 def to_seat(row: Operator) -> Seat:
@@ -68,8 +69,46 @@ class OperatorRepository:
     async def seats(self) -> list[Seat]:
         return [to_seat(r) for r in await self.all()]
 
-    async def set_duty(self, job_number: str, duty: DutyState) -> None:
-        await self._set(job_number, duty=duty.value, duty_changed_at=datetime.now(UTC))
+    async def set_duty(self, job_number: str, duty: DutyState, *, by: str = "",
+                       at: datetime | None = None, note: str = "", guard: str = ""
+                       ) -> DutyChange:
+        """The new state and its entry in the duty log (值班记录), in one unit of work: no
+        change of duty goes unlogged, whoever makes it (the desk, a supervisor, the CLI)."""
+        at = at or datetime.now(UTC)
+        async with self.db.unit() as s:
+            row = await s.scalar(select(Operator).where(Operator.job_number == job_number)
+                                 .with_for_update())
+            if row is None:
+                raise NotFoundError(f"no operator {job_number}")
+            before = DutyState(row.duty)
+            row.duty, row.duty_changed_at = duty.value, at
+            s.add(DutyLogEntry(job_number=job_number, at=at, before=before.value,
+                               after=duty.value, by=by or job_number, note=note[:200],
+                               guard=guard))
+        return DutyChange(job_number, at, duty, before, by or job_number, note, guard)
+
+    async def set_backup(self, job_number: str, backup_of: str | None) -> None:
+        """Pair a seat as a B post of an A post (003 AB岗), or make it an A post (None)."""
+        async with self.db.unit() as s:
+            row = await s.get(Operator, job_number)
+            if row is None:
+                raise NotFoundError(f"no operator {job_number}")
+            position = 0
+            if backup_of is not None:
+                a_post = await s.get(Operator, backup_of)
+                if a_post is None or backup_of == job_number:
+                    raise StoreError(f"--backup-of {backup_of}: no such other operator")
+                if a_post.backup_of is not None:
+                    raise StoreError(f"--backup-of {backup_of}: that seat is itself a B post "
+                                     f"of {a_post.backup_of}; name an A post")
+                own = await s.scalar(select(func.count()).select_from(Operator)
+                                     .where(Operator.backup_of == job_number))
+                if own:
+                    raise StoreError(f"operator {job_number} has {own} B post(s) of its own; "
+                                     "reassign them first")
+                position = 1 + (await s.scalar(select(func.count()).select_from(Operator)
+                                               .where(Operator.backup_of == backup_of)) or 0)
+            row.backup_of, row.position = backup_of, position
 
     async def set_digest(self, job_number: str, sip_digest: str) -> None:
         await self._set(job_number, sip_digest=sip_digest)

@@ -14,8 +14,9 @@ from aiohttp import web
 
 from hotline.directory.index import result_json
 from hotline.domain.calls import CATEGORIES
-from hotline.domain.seats import BROWSER_PHONE, SIP_PHONE, DutyState
+from hotline.domain.seats import BROWSER_PHONE, SIP_PHONE
 from hotline.domain.tickets import COMPLAINT_FIELDS, KIND_NAMES, NewTicket, TicketKind, TicketStatus
+from hotline.duty.web import DUTY_NAMES, change_duty, service
 from hotline.errors import HotlineError, NotFoundError
 from hotline.paths import project_dir
 from hotline.phrasebook.model import Phrasebook, load_phrasebook
@@ -30,8 +31,6 @@ from hotline.web.softphone import softphone_config
 routes = web.RouteTableDef()
 PHRASES = web.AppKey("phrasebook", Phrasebook)
 PHONE_NAMES = {SIP_PHONE: "SIP话机", BROWSER_PHONE: "浏览器话机"}
-DUTY_NAMES = {DutyState.ON_DUTY.value: "在岗", DutyState.BREAK.value: "小休",
-              DutyState.OFF.value: "离岗"}
 PANEL_VALUES = {"content": "（留言内容）", "organisation": "（单位名称）", "number": "（号码）"}
 LIMITS = {"summary": 2000, "caller_name": 64, "caller_title": 16, "callback_number": 64}
 
@@ -51,12 +50,17 @@ async def desk(request: web.Request) -> web.Response:
     mine = await services.calls.find(operator=session.user, limit=50)
     in_hand = [await caller_card(services, c.id, zone) for c in mine if c.ended_at is None]
     waiting = await waiting_tickets(services, zone)
+    # 003 AB岗: back from away, what others did on one's tickets; handovers waiting
+    duty = service(request)
+    back = await duty.back_notice(session.user) if op else None
+    handovers = len(await duty.log.handovers(pending_for=session.user)) if op else 0
     query = request.query.get("q", "")[:100]
     hits = []
     if query.strip():
         result = await services.directory.lookup(query)
         hits = [(h.entry.name, h.entry.district, h.entry.phone, h.score) for h in result.hits]
     return page(request, "desk.html", duty=op.duty if op else "", duties=DUTY_NAMES,
+                back_done=len(back.done) if back else 0, handovers=handovers,
                 in_hand=in_hand, waiting=waiting, kinds=KIND_NAMES,
                 attendant=services.attendant_post,
                 phone=op.phone if op else "", phones=PHONE_NAMES,
@@ -100,15 +104,7 @@ async def caller_card(services: Services, call_id: int, zone: ZoneInfo) -> dict[
 @routes.post("/desk/duty")
 async def set_duty(request: web.Request) -> web.Response:
     session = require(request, Role.OPERATOR, *SUPERVISING)
-    state = str((await request.post()).get("duty", ""))
-    if state not in DUTY_NAMES:
-        raise web.HTTPBadRequest(text=f"duty: one of {', '.join(DUTY_NAMES)}")
-    try:
-        await request.app[SERVICES].operators.set_duty(session.user, DutyState(state))
-    except NotFoundError:
-        raise web.HTTPBadRequest(text=f"{session.user} has no operator seat") from None
-    await request.app[USERS].audit(session.user, "duty", session.user, {"duty": state})
-    raise web.HTTPFound("/desk")
+    return await change_duty(request, session, "/desk")  # logged and audited there
 
 
 @routes.get("/api/directory")

@@ -126,7 +126,8 @@ async def ledger(request: web.Request) -> web.Response:
         month_bounds(month, zone)  # the caller's error, not the database's
     except HotlineError:
         raise web.HTTPBadRequest(text="month: expected YYYY-MM") from None
-    book, calls, tickets = await ledger_in_child(services.db.url, month, services.timezone)
+    book, calls, tickets = await ledger_in_child(services.db.url, month, services.timezone,
+                                                 services.appraisal)
     await request.app[USERS].audit(session.user, "export_ledger", month,
                                    {"calls": calls, "tickets": tickets})
     return web.Response(body=book, content_type=XLSX, headers={

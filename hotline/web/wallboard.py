@@ -8,11 +8,13 @@ from typing import Any
 
 from aiohttp import web
 
+from hotline.domain.duty import uncovered_posts
+from hotline.duty.web import DUTY_NAMES
 from hotline.errors import NotFoundError, StoreError
 from hotline.privacy import mask_number
+from hotline.store.operators_repo import to_seat
 from hotline.web.auth import require
 from hotline.web.console import SUPERVISING, json_ok, page, tz
-from hotline.web.desk import DUTY_NAMES
 from hotline.web.keys import SERVICES
 from hotline.web.softphone import softphone_config
 
@@ -31,6 +33,7 @@ async def wallboard_data(request: web.Request) -> dict[str, Any]:
     calls, answered, within = await services.calls.answer_counts(midnight.astimezone(UTC), now)
     busy = services.roster.busy
     holders = await services.calls.holders([c.id for c in open_calls if c.answered_at])
+    operators = await services.operators.all()
     return {
         "at": now.astimezone(zone).strftime("%H:%M:%S"),
         "waiting": [{"id": c.id, "caller": mask_number(c.caller),
@@ -44,7 +47,9 @@ async def wallboard_data(request: web.Request) -> dict[str, Any]:
                        "state": "talking" if op.job_number in busy else op.duty,
                        "state_name": "通话中" if op.job_number in busy
                        else DUTY_NAMES.get(op.duty, op.duty)}
-                      for op in await services.operators.all()],
+                      for op in operators],
+        # the A posts with nobody on duty: neither the post nor any of its B posts (003 AB岗)
+        "uncovered": uncovered_posts([to_seat(op) for op in operators]),
         "emergencies": [{"id": call_id, "caller": mask_number(caller),
                          "at": at.astimezone(zone).strftime("%H:%M:%S"),
                          "line": str(data.get("line", "")),

@@ -111,7 +111,7 @@ async def test_console_login_call_log_roles_and_audit(settings: Settings,
         assert ledger.status == 200 and "ledger-" in ledger.headers["content-disposition"]
         book = load_workbook(io.BytesIO(await ledger.body()))
         assert book.sheetnames == ["来电台账", "工单台账", "投诉登记", "质检台账", "回访",
-                                  "承办单位", "统计"]
+                                  "承办单位", "考核", "值班考勤", "统计"]
         assert book["来电台账"].cell(2, 1).value == row.id
         bad = await page.request.get(f"{base}/ledger?month=2026-13")
         assert bad.status == 400

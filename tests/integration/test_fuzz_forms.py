@@ -22,19 +22,21 @@ from tests.integration.conftest import serving
 FIELDS = ["caller_name", "caller_title", "callback_number", "category", "summary", "kind",
           "department", "text", "seat", "entry", "duty", "phone", "complainant_name",
           "request", "csrf", "unknown", "operator_id", "password", "next",
-          "r_attitude", "n_attitude", "remarks", "rectification", "follow_up"]
+          "r_attitude", "n_attitude", "remarks", "rectification", "follow_up", "job", "confirm",
+          "note", "to", "reply", "back"]
 values = st.one_of(st.text(max_size=50), st.text(min_size=3000, max_size=6000),
                    st.just(""), st.integers().map(str),
                    st.sampled_from(["投诉", "complaint", "callback", "on_duty", "browser",
                                     "1002", "咨询", "message", "referral"]))
 raw_bytes = st.binary(max_size=300)
 FORMS = ["/calls/{id}/record", "/calls/{id}/tickets", "/calls/{id}/transfer", "/desk/duty",
-         "/desk/phone", "/inspection/calls/{id}", "/inspection/records/{id}/rectified"]
+         "/desk/phone", "/inspection/calls/{id}", "/inspection/records/{id}/rectified",
+         "/duty/state", "/duty/handover", "/duty/handover/{id}/ack", "/duty/stand-in/{id}"]
 QUERIES = ["/api/directory", "/calls", "/api/calls", "/api/stats", "/ledger", "/stats",
            "/tickets", "/desk", "/directory/unmatched", "/inspection/sample",
-           "/inspection/records"]
+           "/inspection/records", "/duty", "/duty/handover", "/appraisal", "/appraisal/me"]
 PARAMS = ["q", "from", "to", "operator", "disposition", "category", "caller", "days",
-          "month", "limit", "since", "seed"]
+          "month", "limit", "since", "seed", "job"]
 
 
 async def test_forms_and_apis_never_fail_and_refusals_change_nothing(

@@ -96,7 +96,7 @@ async def test_a_supervisor_scores_a_sampled_call_into_the_ledger(settings: Sett
         assert ledger.status == 200
         book = load_workbook(io.BytesIO(await ledger.body()))
         assert book.sheetnames == ["来电台账", "工单台账", "投诉登记", "质检台账", "回访",
-                                  "承办单位", "统计"]
+                                  "承办单位", "考核", "值班考勤", "统计"]
         header, first = list(book["质检台账"].iter_rows(min_row=1, max_row=2,
                                                         values_only=True))
         card = dict(zip(header, first, strict=True))

@@ -16,6 +16,7 @@ from hotline.config import Settings
 from hotline.domain.calls import NewCall
 from hotline.domain.loop.machine import Actor
 from hotline.domain.tickets import NewTicket, TicketKind
+from hotline.duty.store import DutyLog
 from hotline.store.users_repo import Role
 from hotline.web.auth import unit_may_open
 from tests.integration.conftest import serving
@@ -46,6 +47,10 @@ ACCESS = {
     ("GET", "/api/monitor"): SUPERVISING, ("POST", "/api/monitor"): SUPERVISING,
     ("POST", "/api/monitor/{id}/mode"): SUPERVISING,
     ("POST", "/api/monitor/{id}/stop"): SUPERVISING,
+    ("GET", "/duty"): LOGIN, ("POST", "/duty/state"): LOGIN, ("GET", "/duty/handover"): LOGIN,
+    ("POST", "/duty/handover"): LOGIN, ("GET", "/duty/handover/{id}"): RECORD,
+    ("POST", "/duty/handover/{id}/ack"): RECORD, ("POST", "/duty/stand-in/{id}"): RECORD,
+    ("GET", "/appraisal"): SUPERVISING, ("GET", "/appraisal/me"): LOGIN,
     ("GET", "/inspection/sample"): SUPERVISING, ("GET", "/inspection/records"): SUPERVISING,
     ("GET", "/inspection/calls/{id}"): SUPERVISING,
     ("POST", "/inspection/calls/{id}"): SUPERVISING,
@@ -102,6 +107,9 @@ async def world(settings: Settings):  # type: ignore[no-untyped-def]
         assert ticket == others
         # another unit's: the unit user 7001 (自来水公司) may not even learn it exists
         await services.loop.dispatch(ticket, Actor("1002", "operator"), now, "城管局", [])
+        handover = await DutyLog(services.db).add_handover(  # 1002's, for someone else
+            "1002", now, "9999", {}, "")
+        assert handover == others
         yield services, server, others
 
 

@@ -162,7 +162,7 @@ async def test_the_monthly_ledger_holds_the_months_calls(
     assert "4 calls, 1 tickets" in capsys.readouterr().out
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["来电台账", "工单台账", "投诉登记", "质检台账", "回访",
-                              "承办单位", "统计"]
+                              "承办单位", "考核", "值班考勤", "统计"]
     calls = list(wb["来电台账"].iter_rows(min_row=2, values_only=True))
     assert len(calls) == 4 and calls[0][1] == datetime(2026, 11, 1, 1, 0)
     assert calls[1][15] == "1"  # the ticket raised from the first November call

@@ -76,6 +76,9 @@ async function refresh() {
   document.getElementById("board-calls").textContent = b.today.calls;
   document.getElementById("board-rate").textContent =
     b.today.rate === null ? "-" : `${(b.today.rate * 100).toFixed(1)}%`;
+  const uncovered = document.getElementById("board-uncovered");
+  uncovered.textContent = b.uncovered.length ? b.uncovered.join(", ") : "-";
+  uncovered.className = b.uncovered.length ? "flag" : "";
   const ops = document.getElementById("board-operators");
   ops.querySelectorAll("tr:not(:first-child)").forEach((tr) => tr.remove());
   for (const op of b.operators) {

@@ -1,0 +1,224 @@
+"""The back office at scale (issue 18): 300k calls over three months (100k in the month
+measured), 100k tickets, 20 operators with a month of duty changes, on SQLite and on
+PostgreSQL. Measures, on the production console (real HTTP, real stores):
+- the ticket board (/tickets, a supervisor) and the duty page (/duty, an operator with the
+  handover's and the stand-in's ticket reads): p50 and p95 over --pages requests (goal
+  p95 <= 200 ms);
+- a month's statistics (/stats' figures) and appraisal (goal <= 2 s);
+- the month's XLSX ledger with its appraisal and attendance sheets, by `hotline report` in a
+  process of its own: wall time and peak RSS (goal <= 30 s, <= 500 MB).
+The baseline, measured in the same run on the same data: the same pages and figures without
+the indexes migration 0013 adds (tickets by owner and by assignee).
+
+    .venv/bin/python -m bench.backoffice [--calls 300000] [--tickets 100000] [--pages 40]
+                                         [--db sqlite] [--db postgresql+asyncpg://...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert, text
+
+from hotline.domain.appraisal import AppraisalRules
+from hotline.reports.appraisal import month_appraisal
+from hotline.reports.review import console_stats
+from hotline.store.database import Database
+from hotline.store.models import Call, CallEvent, DutyLogEntry, Operator, Ticket
+from hotline.store.operators_repo import OperatorRepository
+from tests.console import add_users, client, console, console_services, login
+
+ZONE = ZoneInfo("Asia/Shanghai")
+MONTH = "2026-11"
+START = datetime(2026, 9, 30, 16, 0, tzinfo=UTC)  # 1 Oct, Shanghai: Oct, Nov, Dec
+SINCE, UNTIL = datetime(2026, 10, 31, 16, 0, tzinfo=UTC), datetime(2026, 11, 30, 16, 0,
+                                                                   tzinfo=UTC)
+OPERATORS = [f"{1001 + i}" for i in range(20)]
+BATCH = 5000
+TREE = Path(__file__).resolve().parent.parent
+INDEXES = (("ix_tickets_owner", "owner"), ("ix_tickets_assignee", "assignee"))
+
+
+async def fill(db: Database, calls: int, tickets: int) -> None:
+    async with db.unit() as s:
+        for n, job in enumerate(OPERATORS):
+            s.add(Operator(job_number=job, name=f"话务员{n}", backup_of=None if n % 2 == 0
+                           else OPERATORS[n - 1], position=n % 2, duty="off", sip_digest="x",
+                           contact="", phone="sip", created_at=START))
+    step = timedelta(days=91) / calls
+    every = max(1, calls // tickets)
+    for first in range(0, calls, BATCH):
+        rows = []
+        for i in range(first, min(calls, first + BATCH)):
+            at = START + step * i
+            job = OPERATORS[i % len(OPERATORS)]
+            rows.append({
+                "channel_id": f"bo-{i}", "node": "", "channel": "phone",
+                "caller": f"139{i % 50000:08d}", "called": "12345", "arrived_at": at,
+                "answered_at": at + timedelta(seconds=3 + i % 9), "rings": 1 + i % 5,
+                "answered_by": job, "ended_at": at + timedelta(seconds=60 + i % 400),
+                "disposition": "resolved", "state": "ended",
+                "category": ("查询", "求助", "投诉")[i % 3], "summary": f"事项{i}",
+                "caller_name": "", "caller_title": "", "callback_number": "", "owner": job,
+                "satisfaction": 1 + i % 5 if i % 4 else None, "recording": None})
+        async with db.unit() as s:
+            await s.execute(insert(Call), rows)
+    statuses = ("open", "assigned", "in_progress", "replied", "follow_up", "closed")
+    for first in range(0, tickets, BATCH):
+        rows = []
+        for n in range(first, min(tickets, first + BATCH)):
+            at = START + step * n * every
+            job = OPERATORS[n % len(OPERATORS)]
+            status = statuses[n % len(statuses)]
+            rows.append({
+                "call_id": 1 + n * every, "kind": ("callback", "message", "complaint",
+                                                   "referral")[n % 4],
+                "status": status, "summary": "回电", "owner": job,
+                "assignee": OPERATORS[(n + 3) % len(OPERATORS)] if n % 3 == 0 else None,
+                "department": "", "caller_name": "", "callback_number": "",
+                "fields": {"respondent_name": job} if n % 40 == 2 else {}, "created_at": at,
+                "due_at": at + timedelta(days=2), "reply": "", "extensions": 0,
+                "closed_at": at + timedelta(days=1) if status == "closed" else None,
+                "satisfaction": 4 if status == "closed" else None})
+        async with db.unit() as s:
+            await s.execute(insert(Ticket), rows)
+    async with db.unit() as s:  # a month of duty: on 08:30-12:00, a break, on 13:30-17:30
+        log = []
+        for day in range(91):
+            base = START + timedelta(days=day)
+            for job in OPERATORS:
+                for hours, before, after in ((0.5, "off", "on_duty"), (4, "on_duty", "break"),
+                                             (5.5, "break", "on_duty"), (9.5, "on_duty", "off")):
+                    log.append({"job_number": job, "at": base + timedelta(hours=hours),
+                                "before": before, "after": after, "by": job, "note": "",
+                                "guard": ""})
+        await s.execute(insert(DutyLogEntry), log)
+        await s.execute(insert(CallEvent), [
+            {"call_id": 1 + i, "at": START + step * i, "kind": "transcript",
+             "data": {"speaker": "operator", "text": "这个不归我管" if i % 7 == 0 else "您好",
+                      "job_number": OPERATORS[i % len(OPERATORS)]}}
+            for i in range(0, calls, 100)])
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def pages(db: Database, n: int) -> dict[str, tuple[float, float]]:
+    services = console_services(db, operators=OperatorRepository(db), attendant_post="9000")
+    out = {}
+    async with console(services) as (base, _), client() as sup, client() as op:
+        assert await login(sup, base, "8001") == 302
+        assert await login(op, base, "1001") == 302
+        for name, http, path in (("/tickets", sup, "/tickets"), ("/duty", op, "/duty"),
+                                 ("/duty/handover", op, "/duty/handover")):
+            times = []
+            for _ in range(3):  # warm: the first requests compile templates and plans
+                async with http.get(base + path) as r:
+                    await r.read()
+            for _ in range(n):
+                started = time.perf_counter()
+                async with http.get(base + path) as r:
+                    await r.read()
+                    assert r.status == 200, (path, r.status)
+                times.append((time.perf_counter() - started) * 1000)
+            out[name] = (statistics.median(times), pct(times, 0.95))
+    return out
+
+
+async def month_figures(db: Database) -> tuple[float, float]:
+    services = console_services(db)
+    started = time.perf_counter()
+    await console_stats(services.calls, services.tickets, SINCE, UNTIL, ZONE)
+    stats_s = time.perf_counter() - started
+    started = time.perf_counter()
+    await month_appraisal(db, SINCE, UNTIL, ZONE, AppraisalRules(), now=UNTIL)
+    return stats_s, time.perf_counter() - started
+
+
+def ledger(url: str, work: Path) -> tuple[float, float, str]:
+    env = dict(os.environ, HOTLINE_DB_URL=url, PYTHONPATH=str(TREE),
+               HOTLINE_TIMEZONE="Asia/Shanghai", HOTLINE_HOME=str(work))
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "hotline", "report", "--month", MONTH,
+                             "--xlsx", str(work / "ledger.xlsx")], env=env, cwd=TREE,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    output = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    tail = output.strip().splitlines()[-1] if output.strip() else ""
+    ok = os.waitstatus_to_exitcode(status) == 0
+    return wall, usage.ru_maxrss / 1024, tail if ok else f"FAILED: {tail}"
+
+
+async def indexes(db: Database, present: bool) -> None:
+    async with db.engine.begin() as conn:
+        for name, column in INDEXES:
+            await conn.execute(text(f"CREATE INDEX IF NOT EXISTS {name} ON tickets ({column})"
+                                    if present else f"DROP INDEX IF EXISTS {name}"))
+        await conn.execute(text("ANALYZE"))
+
+
+def show(label: str, p: dict[str, tuple[float, float]], figures: tuple[float, float]) -> None:
+    for name, (p50, p95) in p.items():
+        print(f"  {label:<9} {name:<15} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  (goal p95 <= 200)")
+    print(f"  {label:<9} month statistics {figures[0]:.2f} s, appraisal {figures[1]:.2f} s "
+          f"(goal <= 2 s)")
+
+
+async def bench_one(url: str, calls: int, tickets: int, n: int, work: Path) -> None:
+    db = Database(url)
+    if url.startswith("postgresql"):
+        async with db.engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+    await db.upgrade()
+    started = time.perf_counter()
+    await add_users(db)
+    await fill(db, calls, tickets)
+    print(f"{url.split(':')[0]}: {calls} calls, {tickets} tickets, "
+          f"{len(OPERATORS)} operators filled in {time.perf_counter() - started:.0f} s")
+    await indexes(db, present=False)
+    base_pages, base_figures = await pages(db, n), await month_figures(db)
+    await indexes(db, present=True)
+    new_pages, new_figures = await pages(db, n), await month_figures(db)
+    await db.close()
+    show("baseline", base_pages, base_figures)
+    show("now", new_pages, new_figures)
+    for name in new_pages:
+        print(f"  ratio {name:<15} p95 baseline/now {base_pages[name][1] / new_pages[name][1]:.2f}")
+    wall, rss, tail = ledger(url, work)
+    print(f"  ledger {MONTH} (appraisal and attendance sheets too): {wall:.1f} s, peak RSS "
+          f"{rss:.0f} MB (goal <= 30 s, <= 500 MB): {tail}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--calls", type=int, default=300_000)
+    parser.add_argument("--tickets", type=int, default=100_000)
+    parser.add_argument("--pages", type=int, default=40)
+    parser.add_argument("--db", action="append", default=None,
+                        help="sqlite, or a postgresql+asyncpg:// URL (repeatable)")
+    args = parser.parse_args()
+    for target in args.db or ["sqlite"]:
+        with tempfile.TemporaryDirectory(prefix="hotline-backoffice-") as folder:
+            work = Path(folder)
+            url = (f"sqlite+aiosqlite:///{work / 'bench.db'}" if target == "sqlite"
+                   else target)
+            asyncio.run(bench_one(url, args.calls, args.tickets, args.pages, work))
+
+
+if __name__ == "__main__":
+    main()
