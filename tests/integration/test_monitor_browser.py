@@ -76,6 +76,8 @@ async def test_a_supervisor_listens_whispers_and_barges_from_the_wallboard(
             for _ in range(50):
                 left = [c.id for c in await services.rest.list_channels()
                         if c.id.startswith("mon-") or c.name.startswith("PJSIP/8001-")]
+                left += [str(b["id"]) for b in await services.rest.list_bridges()
+                         if str(b.get("name", "")).startswith("monitor-")]
                 if not left:
                     break
                 await asyncio.sleep(0.1)
