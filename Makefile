@@ -11,6 +11,7 @@ demo: bootstrap
 	$(VENV)/hotline sandbox up
 	$(VENV)/hotline db upgrade
 	$(VENV)/hotline directory import directory/sample.csv --replace
+	$(VENV)/hotline knowledge import knowledge/sample.yaml
 	HOTLINE_HOME_DISTRICT=$${HOTLINE_HOME_DISTRICT:-万州区} \
 	HOTLINE_TLS_CERT=$${HOTLINE_TLS_CERT:-$${HOTLINE_HOME:-var}/tls/console.crt} \
 	HOTLINE_TLS_KEY=$${HOTLINE_TLS_KEY:-$${HOTLINE_HOME:-var}/tls/console.key} \

@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     from hotline.directory import cli as directory_cli
     from hotline.duty import cli as duty_cli
     from hotline.inspection import cli as inspection_cli
+    from hotline.knowledge import cli as knowledge_cli
     from hotline.prompts import cli as prompts_cli
     from hotline.reports import ledger as report_cli
     from hotline.sandbox import cli as sandbox_cli
@@ -37,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     for module in (sandbox_cli, server_cli, store_cli, seats_cli, directory_cli,
                    prompts_cli, speech_cli, tickets_cli, report_cli, users_cli, doctor, chat_cli,
-                   journal_cli, privacy_cli, inspection_cli, units_cli, duty_cli):
+                   journal_cli, privacy_cli, inspection_cli, units_cli, duty_cli,
+                   knowledge_cli):
         module.register(sub)
     return parser
 

@@ -71,6 +71,10 @@ class Settings:
     prompts_voice: str = "cmn-latn-pinyin"
     asterisk_prompts_dir: str = ""  # where Asterisk sees $HOTLINE_HOME/prompts (production)
     node: str = ""  # this controller's name when several share one database
+    # host:port of the cluster's SIP proxy (Kamailio), where operators' phones register:
+    # seats are then rung through it, so any node rings any seat; empty: this Asterisk's own
+    seat_proxy: str = ""
+    seat_lease_s: float = 30.0  # a seat claim lapses this long after its node last renewed it
     sandbox_http_port: int = 8088
     sandbox_sip_port: int = 5060
     sandbox_rtp_start: int = 10000
@@ -217,7 +221,7 @@ def _validate(s: Settings) -> None:
     for key in ("ring_on_s", "ring_off_s", "silence_prompt_s", "goodbye_pause_s",
                 "caller_hangup_wait_s", "rating_wait_s", "shutdown_timeout_s", "seat_ring_s",
                 "unattended_sweep_s", "keep_alive_s", "message_max_s",
-                "seat_fault_offer_s", "seat_rtp_timeout_s"):
+                "seat_fault_offer_s", "seat_rtp_timeout_s", "seat_lease_s"):
         if not 0 <= getattr(s, key) <= 600:
             raise bad(key, "must be between 0 and 600 seconds")
     if s.record_calls not in ("yes", "no"):

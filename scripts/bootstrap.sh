@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs everything the hotline needs on a fresh Debian 12 machine (run as root):
 # Debian packages, a Python virtualenv with the project, and the browser for console tests.
+# kamailio is the SIP proxy of `hotline sandbox cluster`, which runs its own on loopback.
 # Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(debootstrap sip-tester espeak-ng sox postgresql chromium python3-venv python3-dev
+APT_PACKAGES=(debootstrap sip-tester kamailio espeak-ng sox postgresql chromium python3-venv python3-dev
               iproute2 ca-certificates curl openssl fonts-noto-cjk)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -16,6 +17,11 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q
   apt-get install -y -q --no-install-recommends "${missing[@]}"
+  # the package's own service would listen on 5060 on every interface (the demo sandbox's
+  # port): `hotline sandbox cluster` starts the proxy it needs itself
+  if [[ " ${missing[*]} " == *" kamailio "* ]] && [ -d /run/systemd/system ]; then
+    systemctl disable --now kamailio >/dev/null 2>&1 || true
+  fi
 fi
 
 PY=${PYTHON:-python3}

@@ -23,6 +23,7 @@ class FlowSettings:
     message_silence_s: float = 3.0  # a pause this long ends the words taken down
     keep_alive_s: float = 3.0  # words still being recognised this long: the keep-alive phrase
     node: str = ""
+    seat_proxy: str = ""  # the cluster's SIP proxy: seats are rung through it
 
 
 @dataclass

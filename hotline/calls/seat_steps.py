@@ -28,7 +28,7 @@ from hotline.calls.dialing import (
     put_through,
     talk_until_one_leaves,
 )
-from hotline.domain.seats import DutyState, Seat, is_seat_fault
+from hotline.domain.seats import DutyState, Seat, is_seat_fault, seat_dial
 from hotline.errors import CallerGone, TelephonyError
 from hotline.ports import CallLeg, CallStore, Clock, Prompts, Requests, SeatBoard, Telephony
 
@@ -91,12 +91,12 @@ class SeatSteps:
             left = deadline - self.clock.monotonic()
             if left < self.s.seat_ring_s / 5:  # too little time left to be worth a ring
                 break
-            if not self.board.take(seat.job_number):
+            if not await self.board.take(seat.job_number):
                 continue
             await self.store.add_event(call.record_id, "seat_offered",
                                        {"job_number": seat.job_number})
-            leg, _ = await self._ring(call, seat.endpoint, min(self.s.seat_ring_s, left),
-                                      seat.job_number)
+            leg, _ = await self._ring(call, seat_dial(seat.job_number, self.s.seat_proxy),
+                                      min(self.s.seat_ring_s, left), seat.job_number)
             if leg is None:
                 await self.store.add_event(call.record_id, "seat_no_answer",
                                            {"job_number": seat.job_number})
@@ -193,12 +193,13 @@ class SeatSteps:
         """Ring the transfer target while the operator keeps the caller; the answered leg,
         briefed, or None (the operator goes on with the caller)."""
         info = {"by": req.by, "to": req.to, "seat": req.seat, "summary": req.summary}
-        if req.seat and not self.board.take(req.seat):
+        if req.seat and not await self.board.take(req.seat):
             await self.store.add_event(call.record_id, "transfer_failed",
                                        {**info, "reason": "busy"})
             return None
         await self.store.add_event(call.record_id, "transfer_offered", info)
-        leg, why = await self._ring(call, req.endpoint, self.s.transfer_ring_s, req.seat,
+        endpoint = seat_dial(req.seat, self.s.seat_proxy) if req.seat else req.endpoint
+        leg, why = await self._ring(call, endpoint, self.s.transfer_ring_s, req.seat,
                                     "" if req.seat else req.organisation)
         if leg is None:  # nobody answered, or the department hung up: the operator goes on
             await self.store.add_event(call.record_id, "transfer_failed",
@@ -210,7 +211,7 @@ class SeatSteps:
         except BaseException:
             await asyncio.shield(hang_up_quietly(leg))
             if req.seat:
-                self.board.release(req.seat)
+                await asyncio.shield(self.board.release(req.seat))
             raise
         colleague = (SeatLeg(Seat(req.seat, "", DutyState.ON_DUTY), leg, self.clock.now())
                      if req.seat else None)
@@ -225,15 +226,15 @@ class SeatSteps:
                                          timeout_s, organisation)
         except BaseException:
             if taken:
-                self.board.release(taken)
+                await asyncio.shield(self.board.release(taken))
             raise
         if leg is None and taken:
-            self.board.release(taken)
+            await self.board.release(taken)
         return leg, why
 
     async def _leg_ended(self, call: CallContext, seat: SeatLeg, cause: int,
                          fault: bool, ended_by: str = "") -> None:
-        self.board.release(seat.job_number)
+        await asyncio.shield(self.board.release(seat.job_number))
         now = self.clock.now()
         await self.board.record_call(seat.job_number, now)
         await self.store.add_event(call.record_id, "seat_leg", {

@@ -48,6 +48,15 @@ class Seat:
         return self.backup_of is None
 
 
+def seat_dial(job_number: str, proxy: str = "") -> str:
+    """What a node dials to ring a seat: its own endpoint, or, in a cluster whose phones
+    register at the SIP proxy (``proxy`` host:port), the seat's endpoint sent to the proxy,
+    which finds where the phone registered."""
+    if not proxy:
+        return f"PJSIP/{job_number}"
+    return f"PJSIP/{job_number}/sip:{job_number}@{proxy}"
+
+
 def validate_job_number(value: str) -> str:
     if not JOB_NUMBER.match(value):
         raise ValueError(f"job number {value!r} must be 3 to 8 digits")

@@ -2,8 +2,8 @@
 
 The call flow's record writes are published here (see ``publishing_store``); console
 WebSockets subscribe. A slow subscriber never holds the flow up: its queue is bounded and
-the oldest message is dropped (the page can always reload the record). One node only; with
-several controllers each console talks to the node whose calls it shows.
+the oldest message is dropped (the page can always reload the record). One node's; with
+several nodes on PostgreSQL, ``PgLiveHub`` (pg_hub.py) carries it to every node.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ class Happening:
     call_id: int
     kind: str  # a record event kind ("transcript", "seat_offered", ...), "arrived" or "update"
     data: dict[str, Any] = field(default_factory=dict)
+    origin: str = ""  # the node it happened on, when another node's (hotline/live/pg_hub.py)
 
 
 class LiveHub:

@@ -109,6 +109,8 @@ class HotlineMetrics:
         async with hub.subscribe() as feed:
             while True:
                 happening = await feed.get()
+                if happening.origin:  # another node's call: that node counts it
+                    continue
                 try:
                     self.on_happening(happening)
                 except (KeyError, ValueError, TypeError) as exc:  # a metric, never a crash

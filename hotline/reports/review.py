@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hotline.domain.etiquette import flag
+from hotline.knowledge.told import told_counts
 from hotline.reports.stats import ConsoleStats
 from hotline.store.calls_repo import CallRepository
 from hotline.store.models import Call
@@ -30,6 +31,7 @@ async def console_stats(calls: CallRepository, tickets: TicketRepository, since:
     async for found in tickets.chunks_created(since, until):
         for t in found:
             acc.period.add_ticket(t, until)
+    acc.told_calls, acc.told_items = await told_counts(calls.db, since, until)
     return acc.figures()
 
 

@@ -105,6 +105,8 @@ class ConsoleStats:
     handled: int = 0
     resolved_first: int = 0
     ratings: dict[str, list[int]] = field(default_factory=dict)
+    told_calls: int = 0  # calls on which the operator marked items 已一次性告知
+    told_items: int = 0
 
     def add_call(self, c: Any) -> None:
         self.period.add_call(c)
@@ -138,5 +140,7 @@ class ConsoleStats:
             "dispositions": dict(s.dispositions), "categories": dict(s.categories),
             "per_hour": {str(h): self.per_hour.get(h, 0) for h in range(24)},
             "per_day": dict(sorted(self.per_day.items())),
-            "rows": s.rows(),
+            "told_calls": self.told_calls, "told_items": self.told_items,
+            "rows": [*s.rows(), ("一次性告知来电 calls told all at once", self.told_calls),
+                     ("一次性告知事项 items told", self.told_items)],
         }

@@ -1,4 +1,4 @@
-"""`hotline sandbox up | down | status [--json]`."""
+"""`hotline sandbox up | down | status [--json]`, and `hotline sandbox cluster …`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,11 @@ from hotline.sandbox.instance import Sandbox
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("sandbox", help="the development Asterisk (Debian sid chroot, loopback)")
-    p.add_argument("action", choices=["up", "down", "status"])
+    p.add_argument("action", choices=["up", "down", "status", "cluster"])
+    p.add_argument("cluster_action", nargs="?", choices=["up", "down", "status", "kill"],
+                   help="cluster: up | down | status | kill NODE")
+    p.add_argument("node", nargs="?", help="cluster kill: the node (node-1, node-2…)")
+    p.add_argument("--nodes", type=int, default=2, help="cluster up: how many nodes")
     p.add_argument("--json", action="store_true", help="status as JSON")
     p.add_argument("--secrets", action="store_true",
                    help="status includes the ARI password (kept out unless asked)")
@@ -20,6 +24,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.action == "cluster":
+        from hotline.cluster.cli import run as run_cluster
+
+        return run_cluster(args, settings)
     sandbox = Sandbox(settings)
     if args.action == "up":
         figures = asyncio.run(sandbox.up())

@@ -209,6 +209,8 @@ class Sandbox:
                        "; the chroot has no asterisk user: Asterisk runs as root"),
             "DTLS_CERT": state.dtls_files[0], "DTLS_KEY": state.dtls_files[1],
             "TRY_PASSWORD": state.try_password,
+            "SYSTEM_NAME": (f"systemname = {s.node}" if s.node else
+                            "; one node: no systemname"),
         }
 
     def _config_hash(self, state: SandboxState) -> str:

@@ -12,7 +12,8 @@ def flow_settings(s: Settings) -> FlowSettings:
     return FlowSettings(
         ring_on_s=s.ring_on_s, ring_off_s=s.ring_off_s, ring_budget=s.ring_budget,
         silence_prompt_s=s.silence_prompt_s, seat_ring_s=s.seat_ring_s,
-        seat_fault_offer_s=s.seat_fault_offer_s, keep_alive_s=s.keep_alive_s, node=s.node)
+        seat_fault_offer_s=s.seat_fault_offer_s, keep_alive_s=s.keep_alive_s, node=s.node,
+        seat_proxy=s.seat_proxy)
 
 
 def attendant_settings(s: Settings) -> AttendantSettings:

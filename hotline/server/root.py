@@ -31,6 +31,7 @@ from hotline.errors import ConfigError, SpeechModelError, StoreError
 from hotline.inspection import web as inspection_web
 from hotline.inspection.setup import inspection_service
 from hotline.live.hub import LiveHub
+from hotline.live.pg_hub import PgLiveHub
 from hotline.live.publishing_store import PublishingCallStore
 from hotline.monitor.service import Monitors
 from hotline.observability.metrics import HotlineMetrics
@@ -38,6 +39,7 @@ from hotline.ports import Clock
 from hotline.prompts.library import PromptLibrary
 from hotline.retention import PersonalDataService
 from hotline.seats.board import SeatRoster
+from hotline.seats.claims import claims_for, keep_leases
 from hotline.seats.provision import SeatProvisioner
 from hotline.server.flow_settings import attendant_settings, flow_settings
 from hotline.server.pbx_access import PbxAccess, resolve_pbx
@@ -72,6 +74,7 @@ from hotline.web import (
     users_admin,
     wallboard,
 )
+from hotline.web import knowledge as knowledge_web
 from hotline.web.access import ConsoleSecurity, RateLimit, parse_networks
 from hotline.web.auth import (
     LIMITER,
@@ -164,7 +167,12 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
     vocabulary = Vocabularies()
     recorder = AriRecorder(rest, settings.ari_app)
     provisioner = seat_provisioner(rest, pbx, settings)
-    hub, requests, roster = LiveHub(), CallRequests(), SeatRoster(operators)
+    claims = claims_for(db, settings.node, SystemClock(), settings.seat_lease_s)
+    # several nodes on one PostgreSQL: the live hub over LISTEN/NOTIFY; one node: in-process
+    hub = (PgLiveHub(settings.effective_db_url, settings.node) if claims is not None
+           else LiveHub())
+    requests = CallRequests()
+    roster = SeatRoster(operators, claims=claims)
     metrics = HotlineMetrics()
     directory.on_lookup_ms = metrics.lookup_ms
     if speech is not None:
@@ -236,12 +244,23 @@ async def _telephony_ctx(app: web.Application) -> AsyncIterator[None]:
     services = app[SERVICES]
     await services.db.upgrade()
     await services.directory.start(services.db, services.home_district)
+    await services.knowledge.warm()
     start = services.supervisor.start
     start("directory", lambda: services.directory.keep_fresh(
         services.db, services.directory_refresh_s))
     start("vocabulary", lambda: services.vocabulary.keep_fresh(
         lambda: (services.directory.version, services.directory.vocabulary_entries()),
         _asked(services)))
+    claims = services.roster.claims
+    if claims is not None:  # several nodes: this one holds no seat yet; renew what it takes
+        try:
+            await claims.release_all()
+        except StoreError as exc:
+            log.warning("cannot release this node's old seat claims: %s", exc)
+        start("seat-leases", lambda: keep_leases(claims, services.roster.busy))
+    hub = services.hub
+    if isinstance(hub, PgLiveHub):
+        start("live-hub", hub.run)
     start("controller", services.controller.run)
     start("ari-events", services.stream.run)
     start("metrics", lambda: services.metrics.watch(services.hub))
@@ -260,7 +279,9 @@ async def _telephony_ctx(app: web.Application) -> AsyncIterator[None]:
     if services.monitors is not None:
         await services.monitors.close()
     await services.controller.stop(services.shutdown_timeout_s)
-    await services.supervisor.stop("ari-events", "directory", "controller")
+    await services.supervisor.stop("ari-events", "directory", "controller",
+                                   *(["seat-leases"] if claims is not None else []),
+                                   *(["live-hub"] if isinstance(hub, PgLiveHub) else []))
     if services.speech is not None:
         await services.speech.close()
     await services.rest.close()
@@ -314,6 +335,7 @@ def console_app(services: Services, clock: Clock | None = None) -> web.Applicati
     app.add_routes(monitor.routes)
     app.add_routes(metrics_view.routes)
     app.add_routes(users_admin.routes)
+    app.add_routes(knowledge_web.routes)
     app.add_routes(duty_web.routes)
     app.add_routes(appraisal_web.routes)
     app.add_routes(inspection_web.routes)

@@ -13,6 +13,8 @@ from hotline.calls.reconcile import Reconciler
 from hotline.directory.service import DirectoryService
 from hotline.domain.appraisal import AppraisalRules
 from hotline.inspection.service import InspectionService
+from hotline.knowledge.service import KnowledgeService
+from hotline.knowledge.store import KnowledgeStore
 from hotline.live.hub import LiveHub
 from hotline.monitor.service import Monitors
 from hotline.observability.metrics import HotlineMetrics
@@ -78,3 +80,7 @@ class Services:
     retention_sweep_s: float = 86400.0
     monitors: Monitors | None = None  # the supervisors' listen/whisper/barge sessions
     appraisal: AppraisalRules = field(default_factory=AppraisalRules)  # 004 篇5 weights
+    knowledge: KnowledgeService = field(init=False)  # 一次性告知: the desk's knowledge base
+
+    def __post_init__(self) -> None:
+        self.knowledge = KnowledgeService(KnowledgeStore(self.db), self.calls)

@@ -100,6 +100,19 @@ class Operator(Base):
     last_call_at: Mapped[datetime | None]
 
 
+class SeatClaim(Base):
+    """Which node holds a seat for a call (hotline/seats/claims.py): taken by a conditional
+    update, so two nodes never ring or bridge one seat at once; a claim whose lease lapsed
+    (its node died) is free to take."""
+
+    __tablename__ = "seat_claims"
+
+    job_number: Mapped[str] = mapped_column(String(16), primary_key=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    claimed_at: Mapped[datetime | None]
+
+
 class DirectoryEntry(Base):
     """One organisation of the enterprise directory (imported from CSV)."""
 

@@ -1,5 +1,6 @@
 """The desk's live feed (a WebSocket): the call offered to this operator pops up with the
-caller's history; the transcript and the directory suggestions follow as the caller speaks;
+caller's history; the transcript, the directory and the knowledge-base suggestions follow
+as the caller speaks;
 a colleague's warm transfer pops up with its written summary.
 
 Each socket sees only its own user's calls: the ones offered to, answered by or transferred
@@ -88,7 +89,8 @@ class DeskView:
                     "text": d.get("text", "")}
             if d.get("speaker") != "caller" or not d.get("text"):
                 return [said]
-            return [said, await self._suggestions(h.call_id, str(d["text"]))]
+            return [said, await self._suggestions(h.call_id, str(d["text"])),
+                    await self._knowledge(h.call_id, str(d["text"]))]
         return []
 
     async def _card(self, call_id: int) -> dict[str, Any]:
@@ -101,6 +103,11 @@ class DeskView:
         for row, hit in zip(found["results"], r.hits, strict=True):
             row["transfer"] = bool(hit.entry.transfer_to)  # the desk offers these
         return {"type": "suggestions", "id": call_id, **found}
+
+    async def _knowledge(self, call_id: int, text: str) -> dict[str, Any]:
+        """The knowledge items the caller's words are about (一次性告知 on the desk)."""
+        found = await self.services.knowledge.search(text[:200], limit=3)
+        return {"type": "knowledge", "id": call_id, **found.json()}
 
 
 def same_origin(request: web.Request) -> bool:

@@ -59,7 +59,7 @@ async def stats_page(request: web.Request) -> web.Response:
              ("平均通话(秒)", d["average_handle_s"]),
              ("一次解决率", pct(d["first_contact_resolution"])),
              ("满意度", d["satisfaction_mean"]), ("投诉", d["complaints"]),
-             ("超期工单", d["overdue_tickets"])]
+             ("超期工单", d["overdue_tickets"]), ("一次性告知", d["told_calls"])]
     per_hour = [(int(h), n) for h, n in d["per_hour"].items()]
     per_day = list(d["per_day"].items())[-31:]
     top_h = max([n for _, n in per_hour] + [1])

@@ -57,6 +57,11 @@ ACCESS = {
     ("POST", "/inspection/records/{id}/rectified"): SUPERVISING,
     ("GET", "/users"): ADMIN, ("POST", "/users/{id}/password"): ADMIN,
     ("POST", "/users/{id}/disabled"): ADMIN, ("POST", "/users/{id}/remove"): ADMIN,
+    # the knowledge base: operators read it and mark 已一次性告知; supervisors, admins keep it
+    ("GET", "/knowledge"): CENTRE, ("GET", "/knowledge/{id}"): CENTRE,
+    ("GET", "/api/knowledge"): CENTRE, ("GET", "/api/knowledge/{id}"): CENTRE,
+    ("GET", "/knowledge/new"): SUPERVISING, ("POST", "/knowledge"): SUPERVISING,
+    ("POST", "/calls/{id}/told"): RECORD,
 }
 PASSWORDS = {"8001": ("supervisor", "supervisor-pass-1"), "9001": ("admin", "admin-pass-1"),
              "1001": ("operator", "operator-pass-1"), "7001": ("unit", "unit-pass-123")}

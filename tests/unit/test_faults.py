@@ -64,7 +64,7 @@ async def one_call(tmp: Path, *, seat: bool, fail_at: int = 0,
             assert not h.controller.tasks, "a task of the call is left running"
             assert not fake.channels, f"channels left: {list(fake.channels)}"
             board = h.controller.flow.deps.seats  # type: ignore[attr-defined]
-            assert board.take("1001"), "the seat is still taken"
+            assert await board.take("1001"), "the seat is still taken"
     finally:
         await fake.close()
     return fake

@@ -1,5 +1,6 @@
 // The operator's desk: the softphone, and the live feed of this operator's calls (the call
-// pop-up with the caller's history, the transcript, directory suggestions, warm transfer).
+// pop-up with the caller's history, the transcript, directory and knowledge suggestions,
+// warm transfer).
 import { wire } from "/static/softphone.js";
 
 const desk = document.getElementById("desk");
@@ -34,6 +35,9 @@ function showCall(call, brief) {
   said.replaceChildren();
   for (const t of call.transcript) addLine(t.speaker, t.text);
   document.getElementById("popup-status").textContent = "";
+  document.getElementById("knowledge-suggestions").replaceChildren();
+  document.getElementById("knowledge-item").hidden = true;
+  openItem = null;
 }
 
 function addLine(speaker, text) {
@@ -55,6 +59,55 @@ function showSuggestions(m) {
     }
   }
 }
+
+// 一次性告知: the knowledge items the caller's words are about; the operator opens one, tells
+// the caller everything in it at once, and marks it told on the call's record.
+const KNOWLEDGE_FIELDS = [["unit", "责任单位"], ["basis", "依据"], ["time_limit", "时限"],
+  ["procedure", "程序"], ["materials", "所需材料"], ["fees", "收费"], ["where_when", "地点和时间"],
+  ["refusal", "不予办理的情形"]];
+let openItem = null;
+
+function showKnowledge(m) {
+  if (!m.results.length) return;  // a turn with nothing to look up keeps what was there
+  const table = document.getElementById("knowledge-suggestions");
+  table.replaceChildren();
+  for (const r of m.results) {
+    const row = el("tr", undefined, { "data-item": r.id });
+    const open = el("button", "查看", { type: "button", class: "knowledge-open" });
+    open.addEventListener("click", () => openKnowledge(r.id));
+    const cell = el("td");
+    cell.append(open);
+    row.append(el("td", r.title), el("td", r.unit), cell);
+    table.append(row);
+  }
+}
+
+async function openKnowledge(id) {
+  const r = await fetch(`/api/knowledge/${encodeURIComponent(id)}`);
+  if (!r.ok) return;
+  const item = await r.json();
+  openItem = item;
+  document.getElementById("knowledge-item").hidden = false;
+  document.getElementById("knowledge-title").textContent =
+    `${item.title}（v${item.version}）` + (item.overdue ? " 已过复核日期" : "");
+  const dl = document.getElementById("knowledge-fields");
+  dl.replaceChildren();
+  for (const [k, label] of KNOWLEDGE_FIELDS) {
+    const value = Array.isArray(item[k]) ? item[k].map((x, i) => `${i + 1}. ${x}`).join("\n") : item[k];
+    dl.append(el("dt", label), el("dd", value, { style: "white-space:pre-line" }));
+  }
+  document.getElementById("knowledge-status").textContent = "";
+}
+
+document.getElementById("knowledge-told")?.addEventListener("click", async () => {
+  if (current === null || openItem === null) return;
+  const body = new URLSearchParams({ item: openItem.id });
+  const r = await fetch(`/calls/${current}/told`, { method: "POST", body,
+    headers: { "X-CSRF-Token": csrf } });
+  const status = document.getElementById("knowledge-status");
+  status.textContent = r.ok ? `已一次性告知：${openItem.title}` : `未记录：${await r.text()}`;
+  if (r.ok) setStatus(`已一次性告知 ${openItem.title}`);
+});
 
 // The attendant's messages, complaints and callbacks waiting for someone to take them over
 // (接手): they pop up when this operator comes on duty, and again as the list changes.
@@ -90,6 +143,7 @@ function handle(m) {
   else if (m.id !== current) return;
   else if (m.type === "transcript") addLine(m.speaker, m.text);
   else if (m.type === "suggestions") showSuggestions(m);
+  else if (m.type === "knowledge") showKnowledge(m);
   else if (m.type === "transferred") setStatus(`已转接 ${m.to}`);
   else if (m.type === "transfer_failed") setStatus(`转接 ${m.to} 未成功（${m.reason}）`);
   else if (m.type === "ended") setStatus("通话已结束");

@@ -1,0 +1,1 @@
+"""Several nodes behind one SIP proxy (Kamailio), on one PostgreSQL: `hotline sandbox cluster`."""

@@ -1,0 +1,96 @@
+"""Where each part of a development cluster listens (loopback only): pure, no I/O.
+
+Node i (1-based) gets ARI/HTTP 8487+i, PJSIP UDP 5459+i, RTP 11000+200(i-1) to +199 (33
+calls), its console 8579+i; the proxy listens on 5190. Clear of the demo sandbox
+(8088/5060), the test sandbox (8188/5160), the second test node (8288/5260) and
+bench/load's (8388/5360, RTP to 10999).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+BIND = "127.0.0.1"
+PROXY_PORT = 5190
+HTTP_BASE = 8487
+SIP_BASE = 5459
+RTP_BASE = 11000
+RTP_SPAN = 200
+CONSOLE_BASE = 8579
+PG_PORT = 5489
+MAX_NODES = 8
+
+
+@dataclass(frozen=True)
+class NodePlan:
+    index: int  # 1-based
+
+    @property
+    def name(self) -> str:
+        return f"node-{self.index}"
+
+    @property
+    def http_port(self) -> int:
+        return HTTP_BASE + self.index
+
+    @property
+    def sip_port(self) -> int:
+        return SIP_BASE + self.index
+
+    @property
+    def rtp_start(self) -> int:
+        return RTP_BASE + RTP_SPAN * (self.index - 1)
+
+    @property
+    def rtp_end(self) -> int:
+        return self.rtp_start + RTP_SPAN - 1
+
+    @property
+    def console_port(self) -> int:
+        return CONSOLE_BASE + self.index
+
+    @property
+    def sip(self) -> str:
+        return f"{BIND}:{self.sip_port}"
+
+    @property
+    def ari_url(self) -> str:
+        return f"http://{BIND}:{self.http_port}/ari"
+
+    @property
+    def console_url(self) -> str:
+        return f"http://{BIND}:{self.console_port}"
+
+
+def plan(nodes: int) -> list[NodePlan]:
+    if not 1 <= nodes <= MAX_NODES:
+        raise ValueError(f"--nodes {nodes}: between 1 and {MAX_NODES}")
+    return [NodePlan(i) for i in range(1, nodes + 1)]
+
+
+def node_named(name: str, nodes: int) -> NodePlan:
+    for node in plan(nodes):
+        if node.name == name:
+            return node
+    names = ", ".join(n.name for n in plan(nodes))
+    raise ValueError(f"no node {name!r} in this cluster (nodes: {names})")
+
+
+@dataclass(frozen=True)
+class ProxyTimers:
+    """The proxy's timers against the caller's ring budget (ring_on + ring_off a ring).
+
+    A dead node never replies: fr_timer moves the call to the next node before the first
+    ring is over. A node that replied (100 Trying, 180) has until the end of the budget
+    to answer (fr_inv_timer). A dead node leaves the set after one unanswered probe."""
+
+    fr_timer_ms: int
+    fr_inv_timer_ms: int
+    ping_interval_s: int
+
+    @classmethod
+    def for_ring(cls, ring_on_s: float, ring_off_s: float, budget: int) -> ProxyTimers:
+        ring_ms = int((ring_on_s + ring_off_s) * 1000)
+        budget_ms = ring_ms * (budget - 1) + int(ring_on_s * 1000)  # the end of the last ring
+        return cls(fr_timer_ms=min(1500, max(500, ring_ms // 3)),
+                   fr_inv_timer_ms=budget_ms + 1000, ping_interval_s=1)

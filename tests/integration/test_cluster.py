@@ -1,0 +1,184 @@
+"""The cluster (`hotline sandbox cluster`, two nodes): Kamailio in front of two sandbox
+Asterisks, each with its `hotline serve`, on one PostgreSQL.
+
+- 40 callers through the proxy: all answered within three rings, spread over both nodes,
+  every record in the one database;
+- a node's Asterisk killed (SIGKILL) mid-run: every new call is answered by the other;
+- two calls arriving together at both nodes for one free seat, whose phone registered
+  through the proxy: only one node rings it, and that node's caller talks to the seat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from hotline.ari.rest import AriRest
+from hotline.cluster.cluster import Cluster
+from hotline.cluster.topology import PROXY_PORT, plan
+from hotline.sandbox.instance import Sandbox
+from hotline.seats.provision import SeatProvisioner
+from hotline.store.calls_repo import CallRepository
+from hotline.store.database import Database
+from hotline.store.operators_repo import OperatorRepository
+from tests.cluster_run import callers, make_cluster, records, reset_schema
+from tests.sipp import SCENARIOS, free_udp_port, sipp, sipp_seat
+
+THREE_RINGS_MS = 11_000
+NODE_1, NODE_2 = plan(2)
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[tuple[Cluster, str]]:
+    url = os.environ.get("HOTLINE_TEST_PG_URL", "")
+    assert url, "HOTLINE_TEST_PG_URL is not set: run the suite with scripts/test.sh"
+    asyncio.run(reset_schema(url))
+    c = make_cluster(url)
+    asyncio.run(c.up(2))
+    try:
+        yield c, url
+    finally:
+        c.down()
+
+
+def since_now() -> datetime:
+    return datetime.now(UTC) - timedelta(seconds=1)
+
+
+async def test_forty_callers_spread_over_both_nodes_and_a_node_killed_mid_run(
+        cluster: tuple[Cluster, str], tmp_path: Path) -> None:
+    c, url = cluster
+    status = await c.status()
+    assert [n["running"] for n in status["nodes"]] == [True, True], status
+    since = since_now()
+    forty = await callers(tmp_path / "forty", calls=40, rate=10, hold_ms=2500,
+                          caller="13900000040")
+    assert (forty.successful, forty.failed) == (40, 0), forty.output[-2000:]
+    assert len(forty.answer_ms) == 40 and max(forty.answer_ms) < THREE_RINGS_MS
+    rows = await records(url, "13900000040", 40, since)
+    assert len(rows) == 40  # every node's records in one place
+    by_node = Counter(r.node for r in rows)
+    assert set(by_node) == {NODE_1.name, NODE_2.name} and min(by_node.values()) >= 10, by_node
+    assert all(r.answered_at is not None and r.rings <= 3 for r in rows)
+
+    # node-1's Asterisk dies while calls are up on both nodes; every call placed after it
+    # is answered, by node-2, within three rings (the first ones fail over on fr_timer
+    # until the probes take node-1 out)
+    since = since_now()
+    during = asyncio.create_task(callers(tmp_path / "during", calls=8, rate=8,
+                                         hold_ms=6000, caller="13900000041"))
+    await asyncio.sleep(2.0)
+    await asyncio.to_thread(c.kill, NODE_1.name)
+    after = await callers(tmp_path / "after", calls=20, rate=10, hold_ms=1500,
+                          caller="13900000042")
+    await during
+    assert (after.successful, after.failed) == (20, 0), after.output[-2000:]
+    assert max(after.answer_ms) < THREE_RINGS_MS, after.answer_ms
+    later = await records(url, "13900000042", 20, since)
+    assert len(later) == 20 and {r.node for r in later} == {NODE_2.name}
+    assert all(r.answered_at is not None and r.rings <= 3 for r in later)
+    status = await c.status()
+    assert [n["asterisk"] for n in status["nodes"]] == [False, True], status
+    await c.up(2)  # node-1's Asterisk back; its controller reconnects on its own
+    await wait_connected(NODE_1.console_url)
+
+
+async def wait_connected(console_url: str, timeout_s: float = 30) -> None:
+    import aiohttp
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    async with aiohttp.ClientSession() as http:
+        while loop.time() < deadline:
+            try:
+                async with http.get(f"{console_url}/healthz") as r:
+                    if r.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.3)
+    raise AssertionError(f"{console_url} did not reconnect to its Asterisk")
+
+
+def hotline_cli(c: Cluster, url: str, node_index: int, *args: str) -> str:
+    node = plan(2)[node_index]
+    env = c._controller_env(node, url)
+    done = subprocess.run([sys.executable, "-m", "hotline", *args], env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+async def add_operator(c: Cluster, url: str, job: str) -> str:
+    """A seat on duty, known to both nodes' Asterisks; its SIP password."""
+    out = hotline_cli(c, url, 0, "operators", "add", job, "--name", f"话务员{job}")
+    password = out.split("password ", 1)[1].split()[0]
+    hotline_cli(c, url, 0, "operators", "duty", job, "on")
+    # `operators add` pushed the seat into node-1's Asterisk; node-2's controller pushes
+    # every seat at its next (re)connect: do what it does, now
+    db = Database(url)
+    try:
+        op = await OperatorRepository(db).get(job)
+    finally:
+        await db.close()
+    box = Sandbox(c.node_settings(NODE_2, url)).load_state()
+    assert box is not None
+    async with AriRest(box.ari_url, box.ari_user, box.ari_password) as rest:
+        await SeatProvisioner.for_ari(rest, box.ari_url, "hotline", 15).push(op)
+    return password
+
+
+async def register(job: str, password: str, port: int) -> None:
+    """The operator's phone registers through the proxy (the nodes check the digest)."""
+    proc = await asyncio.create_subprocess_exec(
+        "sipp", f"127.0.0.1:{PROXY_PORT}", "-sf", str(SCENARIOS / "register.xml"),
+        "-i", "127.0.0.1", "-p", str(port), "-m", "1", "-au", job, "-ap", password,
+        "-key", "job", job, "-timeout", "15s", "-timeout_error", "-nostdin",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    out, _ = await proc.communicate()
+    assert proc.returncode == 0, out.decode(errors="replace")[-2000:]
+
+
+async def events(url: str, record_id: int) -> list[tuple[str, dict]]:
+    db = Database(url)
+    try:
+        full = await CallRepository(db).get(record_id)
+        return [(e.kind, e.data) for e in full.events]
+    finally:
+        await db.close()
+
+
+async def test_one_free_seat_two_calls_at_both_nodes_at_once_only_one_rings_it(
+        cluster: tuple[Cluster, str], tmp_path: Path) -> None:
+    c, url = cluster
+    password = await add_operator(c, url, "1102")
+    port = free_udp_port()
+    await register("1102", password, port)
+    try:
+        since = since_now()
+        async with sipp_seat("seat_answer", port=port, calls=1, timeout_s=40) as (_, seat_done):
+            both = await asyncio.gather(
+                sipp(NODE_1.sip_port, hold_ms=8000, timeout_s=40, caller="13900000061"),
+                sipp(NODE_2.sip_port, hold_ms=8000, timeout_s=40, caller="13900000062"))
+            assert [r.successful for r in both] == [1, 1], [r.output[-1500:] for r in both]
+            seat = await asyncio.wait_for(seat_done, 20)
+        assert seat.successful == 1, seat.output[-2000:]  # rung once, answered once
+        rows = (await records(url, "13900000061", 1, since)
+                + await records(url, "13900000062", 1, since))
+        assert sorted(r.node for r in rows) == [NODE_1.name, NODE_2.name]
+        offered = [(r.node, d["job_number"]) for r in rows
+                   for kind, d in await events(url, r.id) if kind == "seat_offered"
+                   and d["job_number"] == "1102"]
+        assert len(offered) == 1, offered  # one node rang the seat; the other never did
+        [answered] = [r for r in rows if r.answered_by == "1102"]
+        assert answered.node == offered[0][0]
+    finally:
+        hotline_cli(c, url, 0, "operators", "duty", "1102", "off", "--confirm")
