@@ -1,7 +1,7 @@
 """seat claims: which node holds a seat for a call, with a lease (several nodes, one database)
 
 Revision ID: 0019
-Revises: 0013
+Revises: 0015
 Create Date: 2026-12-02 04:00:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0013"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
