@@ -144,8 +144,13 @@ async def test_listen_whisper_barge_on_a_real_call(settings: Settings, tmp_path:
                     break
                 await asyncio.sleep(0.1)
             assert not left, f"left behind: {left}"
-            audit = [(a.action, a.target, a.detail) for a in reversed(
-                await services.users.audit_log()) if a.action.startswith("monitor")]
+            audit: list = []
+            for _ in range(50):  # the end is audited once all is released
+                audit = [(a.action, a.target, a.detail) for a in reversed(
+                    await services.users.audit_log()) if a.action.startswith("monitor")]
+                if audit and audit[-1][0] == "monitor_end":
+                    break
+                await asyncio.sleep(0.1)
         await asyncio.wait_for(asyncio.gather(op_done, sup_done), 20)
     for ear in ears.values():
         ear.close()
