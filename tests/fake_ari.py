@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +49,8 @@ class FakeAri:
     record_s: float = 2.0  # how long a caller speaks when their words are taken down
     recorded: list[tuple[str, str]] = field(default_factory=list)  # (channel, name)
     bridges: dict[str, list[str]] = field(default_factory=dict)
+    # called with each request (the event socket not counted) before it is served
+    before_request: Callable[[Req], Awaitable[None]] | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     server: TestServer | None = None
@@ -66,6 +69,9 @@ class FakeAri:
         r.add_post("/ari/channels", self._originate)
         r.add_post("/ari/bridges", self._create_bridge)
         r.add_post("/ari/bridges/{bid}/addChannel", self._add_to_bridge)
+        r.add_post("/ari/bridges/{bid}/removeChannel", self._remove_from_bridge)
+        r.add_get("/ari/bridges", self._list_bridges)
+        r.add_post("/ari/channels/{id}/snoop", self._snoop)
         r.add_delete("/ari/bridges/{bid}", self._destroy_bridge)
         r.add_post("/ari/channels/{id}/variable", self._ok)
         r.add_delete("/ari/channels/{id}", self._hangup)
@@ -94,6 +100,8 @@ class FakeAri:
             self.fail_next[key] -= 1
             return web.json_response({"message": "injected failure"}, status=500)
         if request.path != "/ari/events":
+            if self.before_request is not None:
+                await self.before_request(self.requests[-1])
             self.counted += 1
             if self.counted == self.fail_at:
                 return web.json_response({"message": "injected failure"}, status=500)
@@ -242,7 +250,8 @@ class FakeAri:
                 await asyncio.sleep(self.seat_answer_s)
                 if cid in self.channels:
                     chan.update(state="Up", in_stasis=True)
-                    await self.emit({"type": "StasisStart", "args": ["seat"], "channel": chan})
+                    await self.emit({"type": "StasisStart", "args": [q.get("appArgs") or "seat"],
+                                     "channel": chan})
             elif behaviour == "no_answer":
                 await asyncio.sleep(float(q.get("timeout", "30")))
                 await self.caller_hangs_up(cid, 19)
@@ -267,6 +276,41 @@ class FakeAri:
             return web.json_response({"message": "Channel not found"}, status=422)
         self.bridges[bid].append(cid)
         return web.Response(status=204)
+
+    async def _remove_from_bridge(self, request: web.Request) -> web.Response:
+        bid, cid = request.match_info["bid"], request.query.get("channel", "")
+        if bid not in self.bridges:
+            return web.json_response({"message": "Bridge not found"}, status=404)
+        if cid not in self.bridges[bid]:
+            return web.json_response({"message": "Channel not in bridge"}, status=422)
+        self.bridges[bid].remove(cid)
+        return web.Response(status=204)
+
+    async def _list_bridges(self, request: web.Request) -> web.Response:
+        return web.json_response([{"id": bid, "bridge_type": "mixing", "channels": [
+            c for c in members if c in self.channels]} for bid, members in self.bridges.items()])
+
+    async def _snoop(self, request: web.Request) -> web.Response:
+        """A snoop channel on a channel, entering the app (with its appArgs) at once."""
+        target, q = request.match_info["id"], request.query
+        if target not in self.channels:
+            return web.json_response({"message": "Channel not found"}, status=404)
+        cid = q.get("snoopId") or f"snoop-{next(self._ids)}"
+        chan = {"id": cid, "name": f"Snoop/{target}-{cid}", "state": "Up",
+                "caller": {"number": "", "name": ""},
+                "dialplan": {"context": "default", "exten": "s", "priority": 1}}
+        self.channels[cid] = chan
+
+        async def enter() -> None:
+            await asyncio.sleep(0.005)
+            if cid in self.channels:
+                await self.emit({"type": "StasisStart", "args": [q.get("appArgs", "")],
+                                 "channel": chan})
+
+        task = asyncio.get_running_loop().create_task(enter())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return web.json_response(chan)
 
     async def _destroy_bridge(self, request: web.Request) -> web.Response:
         self.bridges.pop(request.match_info["bid"], None)

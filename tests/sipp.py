@@ -66,10 +66,12 @@ async def sipp_seat(scenario: str, *, calls: int = 1, timeout_s: int = 90,
                     port: int = 0, extra: list[str] | None = None
                     ) -> AsyncIterator[tuple[int, asyncio.Future[SippResult]]]:
     """An operator's phone (or a department's): sipp as a UAS on a loopback port (a free
-    one unless given), running ``scenario`` (seat_answer, seat_no_answer, seat_silent).
+    one unless given), running ``scenario`` (seat_answer, seat_no_answer, seat_silent, or
+    the path of a rendered scenario).
     Yields the port and the future result."""
     port = port or free_udp_port()
-    cmd = ["sipp", "-sf", str(SCENARIOS / f"{scenario}.xml"), "-i", "127.0.0.1",
+    path = scenario if scenario.endswith(".xml") else str(SCENARIOS / f"{scenario}.xml")
+    cmd = ["sipp", "-sf", path, "-i", "127.0.0.1",
            "-p", str(port), "-mp", str(free_udp_port()), "-m", str(calls),
            "-timeout", f"{timeout_s}s", "-timeout_error", "-nostdin", *(extra or [])]
     proc = await asyncio.create_subprocess_exec(

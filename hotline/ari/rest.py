@@ -164,10 +164,14 @@ class AriRest:
         await self.request("POST", f"/recordings/live/{quote(name)}/stop")
 
     async def snoop(self, channel_id: str, app: str, spy: str = "in",
-                    snoop_id: str | None = None, app_args: str = "") -> Channel:
+                    snoop_id: str | None = None, app_args: str = "",
+                    whisper: str | None = None) -> Channel:
+        """A snoop channel (into ``app``) on ``channel_id``: ``spy`` the audio it hears,
+        ``whisper`` where what it is given goes (in, out, both; none when not given)."""
         return Channel.from_json(await self.request(
             "POST", f"/channels/{channel_id}/snoop",
-            params={"app": app, "spy": spy, "snoopId": snoop_id, "appArgs": app_args}))
+            params={"app": app, "spy": spy, "whisper": whisper, "snoopId": snoop_id,
+                    "appArgs": app_args}))
 
     async def external_media(self, app: str, external_host: str, fmt: str = "slin16",
                              channel_id: str | None = None, app_args: str = "") -> Channel:

@@ -30,6 +30,7 @@ from hotline.calls.ari_leg import AriCallLeg
 from hotline.calls.ari_recorder import REC_PREFIX
 from hotline.calls.ari_telephony import SEAT_PREFIX, AriTelephony
 from hotline.errors import TelephonyError
+from hotline.monitor.session import MONITOR_ARG, MONITOR_PREFIX
 from hotline.privacy import mask_number
 from hotline.speech.ari_tap import TAP_PREFIX
 
@@ -39,6 +40,13 @@ log = logging.getLogger(__name__)
 class Flow(Protocol):
     async def run(self, leg: AriCallLeg) -> None: ...
     async def end_adopted(self, leg: AriCallLeg) -> None: ...
+
+
+class ChannelWatcher(Protocol):
+    """Channels of other parts (the supervisors' monitoring sessions): True if theirs."""
+
+    def on_stasis_start(self, channel_id: str) -> bool: ...
+    def on_destroyed(self, channel_id: str) -> bool: ...
 
 
 class CallController:
@@ -53,6 +61,7 @@ class CallController:
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.accepting = True
         self.unknown_events = 0
+        self.monitors: ChannelWatcher | None = None
         self._group: asyncio.TaskGroup | None = None
         self._stop = asyncio.Event()
 
@@ -114,6 +123,10 @@ class CallController:
                      mask_number(channel.exten))
             await self._safe(self.rest.hangup(channel.id, "unallocated"))
             return
+        if role == MONITOR_ARG:  # a supervisor's leg or snoop; nobody's any more: ended
+            if self.monitors is None or not self.monitors.on_stasis_start(channel.id):
+                await self._safe(self.rest.hangup(channel.id, "normal"))
+            return
         if role != "public":
             log.debug("StasisStart %s with args %s left to other handlers", channel.id,
                       event.args)
@@ -136,6 +149,8 @@ class CallController:
     async def on_ChannelDestroyed(self, event: ChannelDestroyed) -> None:
         if self.telephony is not None:
             self.telephony.on_destroyed(event.channel.id, event.cause)
+        if self.monitors is not None:
+            self.monitors.on_destroyed(event.channel.id)
         self._gone(event.channel.id, event.cause, destroyed=True)
 
     async def on_ChannelDtmfReceived(self, event: ChannelDtmfReceived) -> None:
@@ -194,7 +209,8 @@ class CallController:
                 log.info("channel %s vanished while disconnected", channel_id)
                 self._gone(channel_id)
         for channel_id in list(present - set(self.legs)):
-            if channel_id.startswith((SEAT_PREFIX, TAP_PREFIX, REC_PREFIX)):  # a lost helper
+            if channel_id.startswith((SEAT_PREFIX, TAP_PREFIX, REC_PREFIX,
+                                                   MONITOR_PREFIX)):  # a lost helper
                 log.info("hanging up orphaned channel %s", channel_id)
                 await self._safe(self.rest.hangup(channel_id, "normal"))
                 continue

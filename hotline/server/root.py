@@ -37,6 +37,7 @@ from hotline.inspection.setup import inspection_service
 from hotline.live.hub import LiveHub
 from hotline.live.pg_hub import PgLiveHub
 from hotline.live.publishing_store import PublishingCallStore
+from hotline.monitor.service import Monitors
 from hotline.observability.metrics import HotlineMetrics
 from hotline.ports import Clock
 from hotline.prompts.library import PromptLibrary
@@ -69,6 +70,7 @@ from hotline.web import (
     live,
     loop_views,
     metrics_view,
+    monitor,
     review,
     softphone,
     transfer,
@@ -214,6 +216,7 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
     callbacks = CallbackService(CallbackStore(db), SystemClock(),
                                 settings.callback_window_days, dialer, roster)
     users = UserRepository(db)
+    monitors = controller.monitors = Monitors(rest, settings.ari_app, users)
     privacy = PersonalDataService(PersonalData(db), users, recorder, SystemClock(),
                                   parse_retention(settings.retention_days))
     stream = EventStream(ari_url, user, password, settings.ari_app, Dispatcher(controller),
@@ -236,6 +239,7 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
                         reconciler=reconciler, journal=journal,
                         unattended_sweep_s=max(1.0, settings.unattended_sweep_s),
                         supervisor=Supervisor(SystemClock()), callbacks=callbacks,
+                        monitors=monitors,
                         appraisal=appraisal_rules(settings),
                         inspection=inspection_service(db, calls, settings),
                         try_page=(settings.try_page == "yes"
@@ -283,6 +287,8 @@ async def _telephony_ctx(app: web.Application) -> AsyncIterator[None]:
                                    *(["retention"] if services.privacy is not None else []))
     if services.callbacks is not None:  # outbound calls in progress are hung up
         await services.callbacks.stop()
+    if services.monitors is not None:
+        await services.monitors.close()
     await services.controller.stop(services.shutdown_timeout_s)
     await services.supervisor.stop("ari-events", "directory", "controller",
                                    *(["seat-leases"] if claims is not None else []),
@@ -337,6 +343,7 @@ def console_app(services: Services, clock: Clock | None = None) -> web.Applicati
     app.add_routes(transfer.routes)
     app.add_routes(softphone.routes)
     app.add_routes(wallboard.routes)
+    app.add_routes(monitor.routes)
     app.add_routes(metrics_view.routes)
     app.add_routes(users_admin.routes)
     app.add_routes(knowledge_web.routes)

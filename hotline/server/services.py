@@ -17,6 +17,7 @@ from hotline.inspection.service import InspectionService
 from hotline.knowledge.service import KnowledgeService
 from hotline.knowledge.store import KnowledgeStore
 from hotline.live.hub import LiveHub
+from hotline.monitor.service import Monitors
 from hotline.observability.metrics import HotlineMetrics
 from hotline.retention import PersonalDataService
 from hotline.seats.board import SeatRoster
@@ -78,6 +79,7 @@ class Services:
     console: ConsoleSecurity = field(default_factory=ConsoleSecurity)
     privacy: PersonalDataService | None = None  # the retention sweep (None: not run here)
     retention_sweep_s: float = 86400.0
+    monitors: Monitors | None = None  # the supervisors' listen/whisper/barge sessions
     appraisal: AppraisalRules = field(default_factory=AppraisalRules)  # 004 篇5 weights
     callbacks: CallbackService | None = None  # the missed-call list, the outbound calls
     knowledge: KnowledgeService = field(init=False)  # 一次性告知: the desk's knowledge base

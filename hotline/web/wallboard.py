@@ -10,11 +10,13 @@ from aiohttp import web
 
 from hotline.domain.duty import uncovered_posts
 from hotline.duty.web import DUTY_NAMES
+from hotline.errors import NotFoundError, StoreError
 from hotline.privacy import mask_number
 from hotline.store.operators_repo import to_seat
 from hotline.web.auth import require
 from hotline.web.console import SUPERVISING, json_ok, page, tz
 from hotline.web.keys import SERVICES
+from hotline.web.softphone import softphone_config
 
 routes = web.RouteTableDef()
 EMERGENCY_OUTCOMES = {"dialling": "正在转接", "bridged": "已接通",
@@ -62,8 +64,14 @@ async def wallboard_data(request: web.Request) -> dict[str, Any]:
 
 @routes.get("/wallboard")
 async def wallboard(request: web.Request) -> web.Response:
-    require(request, *SUPERVISING)
-    return page(request, "wallboard.html", board=await wallboard_data(request))
+    session = require(request, *SUPERVISING)
+    services = request.app[SERVICES]
+    try:  # the supervisor's own seat rings for listen/whisper/barge
+        op = await services.operators.get(session.user)
+    except (NotFoundError, StoreError):
+        op = None
+    return page(request, "wallboard.html", board=await wallboard_data(request),
+                seat=op is not None, softphone=softphone_config(services.pbx, op))
 
 
 @routes.get("/api/wallboard")

@@ -1,0 +1,1 @@
+"""Live monitoring of calls by supervisors: listen, whisper, barge (issue 19)."""
