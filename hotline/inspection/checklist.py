@@ -14,7 +14,8 @@ import yaml
 from hotline.errors import HotlineError
 
 DEFAULT_CHECKLIST = Path(__file__).with_name("default_checklist.yaml")
-PRECHECKS = ("opening", "identity", "forbidden", "closing")  # what precheck.py can pre-fill
+# what precheck.py can pre-fill
+PRECHECKS = ("opening", "identity", "forbidden", "closing", "once_told")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _ITEM_KEYS = {"id", "title", "weight", "precheck", "optional"}
 _ROOT_KEYS = {"name", "pass_score", "items"}

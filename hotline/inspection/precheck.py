@@ -122,6 +122,14 @@ def _closing(ops: list[Segment], said: set[str], rated: bool) -> Prefill:
     return Prefill(Result.FAIL, "未请来电人评价")
 
 
+def _once_told(told: list[str]) -> Prefill:
+    """一次性告知 as the operator marked it on the desk (the call's knowledge_told events);
+    without a mark the inspector judges whether it was due (a lookup needs none)."""
+    if told:
+        return Prefill(Result.PASS, "已一次性告知：" + "、".join(dict.fromkeys(told)))
+    return Prefill(None, "未标记一次性告知；如属咨询请核查")
+
+
 def forbidden(segs: list[Segment]) -> list[Hit]:
     """The forbidden phrases in what the operator said (the caller's words are not judged)."""
     return [Hit(f.phrase, f.situation, f.instead, s.text, s.offset_s)
@@ -129,10 +137,12 @@ def forbidden(segs: list[Segment]) -> list[Hit]:
 
 
 def precheck(checklist: Checklist, segs: list[Segment], said: Iterable[str], job_number: str,
-             openings: list[str], rated: bool) -> tuple[dict[str, Prefill], list[Hit]]:
+             openings: list[str], rated: bool, told: list[str] | None = None
+             ) -> tuple[dict[str, Prefill], list[Hit]]:
     """Pre-fills for the checklist's items that name a precheck, and the forbidden-phrase
     hits. ``said``: the phrasebook ids the system said on the call; ``openings``: the
-    phrasebook's opening texts filled in for this operator; ``rated``: the caller rated."""
+    phrasebook's opening texts filled in for this operator; ``rated``: the caller rated;
+    ``told``: the titles of the knowledge items marked 已一次性告知 on the call."""
     said_ids, ops = set(said), [s for s in segs if s.speaker == "operator"]
     hits = forbidden(segs)
     out: dict[str, Prefill] = {}
@@ -143,6 +153,8 @@ def precheck(checklist: Checklist, segs: list[Segment], said: Iterable[str], job
             out[item.id] = _identity(ops, said_ids, job_number)
         elif item.precheck == "closing":
             out[item.id] = _closing(ops, said_ids, rated)
+        elif item.precheck == "once_told":
+            out[item.id] = _once_told(list(told or ()))
         elif item.precheck == "forbidden":
             out[item.id] = (
                 Prefill(Result.FAIL, "服务禁语：" + "、".join(h.phrase for h in hits),

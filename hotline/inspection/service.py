@@ -13,6 +13,7 @@ from hotline.inspection.checklist import Checklist, Result
 from hotline.inspection.precheck import Hit, Prefill, Segment, precheck, segments
 from hotline.inspection.repo import InspectionRepository, Scorecard
 from hotline.inspection.sampling import Proposal, propose
+from hotline.knowledge.service import TOLD
 from hotline.phrasebook.model import Phrasebook
 from hotline.reports.ledger import month_bounds
 from hotline.store.calls_repo import CallRepository
@@ -68,8 +69,10 @@ class InspectionService:
         said = [str(e.data.get("phrase")) for e in call.events if e.kind == "said"]
         openings = [self.phrasebook[p].fill(unit=self.settings.unit_name, job_number=operator)
                     for p in ("opening", "opening_after_wait")]
+        told = [str(i.get("title", "")) for e in call.events if e.kind == TOLD
+                for i in e.data.get("items", []) if isinstance(i, dict)]
         prefill, hits = precheck(self.checklist, segs, said, operator, openings,
-                                 call.satisfaction is not None)
+                                 call.satisfaction is not None, told)
         return Review(call, operator, segs, prefill, hits, await self.repo.of_call(call_id))
 
     async def save(self, call_id: int, inspector: str, given: dict[str, str],

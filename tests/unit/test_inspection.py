@@ -46,7 +46,8 @@ def test_the_shipped_checklist_covers_the_issue() -> None:
                                        "closing", "attitude"]
     assert sum(i.weight for i in c.items) == 100 and c.pass_score == 80
     assert [i.id for i in c.items if i.optional] == ["once_told"]
-    assert {i.precheck for i in c.items} == {"opening", "identity", "forbidden", "closing", ""}
+    assert {i.precheck for i in c.items} == {"opening", "identity", "once_told", "forbidden",
+                                             "closing", ""}
     assert load_checklist(DEFAULT_CHECKLIST) == c
 
 
@@ -156,7 +157,13 @@ def test_prechecks_from_what_was_said() -> None:
     assert pre["no_forbidden"].result is F and pre["no_forbidden"].offset_s == 9.5
     assert [(h.phrase, h.offset_s) for h in hits] == [("自己看去", 9.5), ("资料上都写着", 9.5)]
     assert pre["closing"].result is P and pre["closing"].offset_s == 30.0
-    assert "once_told" not in pre and "attitude" not in pre  # the inspector judges those
+    assert pre["once_told"].result is None  # no 已一次性告知 mark: the inspector judges
+    assert "attitude" not in pre  # the inspector alone judges that
+
+    pre, _ = precheck(c, segs, said=[], job_number="1001", openings=[OPENING], rated=False,
+                      told=["户口迁入", "居住证办理", "户口迁入"])
+    assert pre["once_told"].result is P
+    assert pre["once_told"].evidence == "已一次性告知：户口迁入、居住证办理"
 
     bare = _segs(("operator", "喂，什么事", 0.5), ("operator", "好的再见", 20.0))
     pre, hits = precheck(c, bare, said=[], job_number="1001", openings=[OPENING],

@@ -73,6 +73,11 @@ async def test_sample_scorecard_rectification_scores_and_ledger(
     assert [p.call_id for p in proposals if p.operator == "1002"] == [ids["other"]]
     assert {p.operator for p in proposals} == {"1001", "1002"}
     assert (await services.inspection.sample("2026-11", "fixed"))[0] == proposals
+    assert (await services.inspection.review(ids["low"])).prefill["once_told"].result is None
+    await services.calls.add_event(ids["low"], "knowledge_told", {  # marked on the desk
+        "by": "1001", "items": [{"id": "ga-hukou", "title": "户口迁入", "version": 1}]})
+    told = (await services.inspection.review(ids["low"])).prefill["once_told"]
+    assert told.result is Result.PASS and "户口迁入" in told.evidence
 
     async with console(services) as (base, _), client() as sup, client() as op:
         assert await login(op, base, "1001") == 302
