@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import json
 import os
 import shutil
 import signal
@@ -20,7 +19,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from hotline.cluster import database, proxy
 from hotline.cluster.topology import BIND, PROXY_PORT, NodePlan, ProxyTimers, node_named, plan
 from hotline.config import Settings, networks, replace
 from hotline.errors import SandboxError
+from hotline.sandbox import state_file
 from hotline.sandbox.fds import inherited_fds
 from hotline.sandbox.instance import Sandbox
 from hotline.store.database import Database
@@ -64,18 +64,10 @@ class Cluster:
 
     # -- state ----------------------------------------------------------------------------
     def load_state(self) -> ClusterState | None:
-        try:
-            return ClusterState(**json.loads(self.state_file.read_text()))
-        except (OSError, ValueError, TypeError):
-            return None
+        return state_file.load(self.state_file, ClusterState)
 
     def _save(self, state: ClusterState) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.state_file.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(asdict(state), f)
-        tmp.replace(self.state_file)
+        state_file.save(self.state_file, state)
 
     def node_home(self, node: NodePlan) -> Path:
         return self.dir / node.name

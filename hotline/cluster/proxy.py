@@ -19,6 +19,7 @@ from pathlib import Path
 from hotline.cluster.topology import BIND, PROXY_PORT, NodePlan, ProxyTimers
 from hotline.errors import SandboxError
 from hotline.paths import project_dir
+from hotline.sandbox import state_file
 from hotline.sandbox.fds import inherited_fds
 
 MODULES = "/usr/lib/x86_64-linux-gnu/kamailio/modules/"
@@ -115,13 +116,7 @@ def spawn(cfg: Path, log: Path) -> int:
 
 
 def alive(pid: int, cfg: Path) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-    return b"kamailio" in cmdline and str(cfg).encode() in cmdline
+    return state_file.runs(pid, b"kamailio", str(cfg).encode())
 
 
 def running(cfg: Path) -> list[int]:

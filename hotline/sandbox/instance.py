@@ -17,7 +17,7 @@ import signal
 import socket
 import subprocess
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from hotline.config import Settings, networks
 from hotline.errors import AriError, SandboxError, TelephonyError
 from hotline.paths import cache_dir, project_dir
 from hotline.prompts import tts
-from hotline.sandbox import rootfs
+from hotline.sandbox import rootfs, state_file
 from hotline.sandbox.fds import inherited_fds
 from hotline.sandbox.sizing import ARI_CONNECTIONS, node_size
 
@@ -79,28 +79,13 @@ class Sandbox:
 
     # -- state ----------------------------------------------------------------------------
     def load_state(self) -> SandboxState | None:
-        try:
-            data = json.loads(self.state_file.read_text())
-            return SandboxState(**data)
-        except (OSError, ValueError, TypeError):
-            return None
+        return state_file.load(self.state_file, SandboxState)
 
     def _save_state(self, state: SandboxState) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.state_file.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(asdict(state), f)
-        tmp.replace(self.state_file)
+        state_file.save(self.state_file, state)
 
     def _pid_alive(self, pid: int) -> bool:
-        if pid <= 0:
-            return False
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
-            return False
-        return b"asterisk" in cmdline and self.instance.encode() in cmdline
+        return state_file.runs(pid, b"asterisk", self.instance.encode())
 
     # -- up -------------------------------------------------------------------------------
     async def up(self) -> dict[str, Any]:

@@ -17,6 +17,15 @@ def phrases(fake: FakeAri, cid: str) -> list[str]:
     return [m.split("/", 1)[1].split("?")[0] for m in fake.played(cid)]
 
 
+async def wait_bridged(fake: FakeAri, cid: str, timeout_s: float = 5) -> None:
+    """Until the caller is in a bridge with one other channel (a seat, a line)."""
+    for _ in range(int(timeout_s * 100)):
+        if any(cid in chans and len(chans) == 2 for chans in fake.bridges.values()):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"never bridged; played {phrases(fake, cid)}")
+
+
 async def wait_played(fake: FakeAri, cid: str, phrase: str, timeout_s: float = 5) -> None:
     for _ in range(int(timeout_s / 0.01)):
         if phrase in phrases(fake, cid):
@@ -142,12 +151,7 @@ async def test_an_emergency_is_dialled_at_once_briefed_and_bridged(fake_ari: Fak
         cid = await fake_ari.incoming_call()
         await wait_played(fake_ari, cid, "opening")
         await fake_ari.talking(cid)
-        for _ in range(500):
-            if any(cid in chans and len(chans) == 2 for chans in fake_ari.bridges.values()):
-                break
-            await asyncio.sleep(0.01)
-        else:
-            raise AssertionError(f"never bridged; played {phrases(fake_ari, cid)}")
+        await wait_bridged(fake_ari, cid)
         await fake_ari.caller_hangs_up(cid)
         row = await h.record_for(cid)
         record = await h.calls.get(row.id)

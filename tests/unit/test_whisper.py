@@ -30,7 +30,7 @@ from hotline.speech.whisper_model import BASE, SUMS, check_whisper, install_base
 from tests.fake_ari import FakeAri
 from tests.harness import FAST, attendant_for, running
 from tests.scripted import ScriptedRecognizer
-from tests.unit.test_call_flow import phrases, wait_played
+from tests.unit.test_call_flow import phrases, wait_bridged, wait_played
 from tests.unit.test_speech import QuietHandler
 
 # What Whisper base gave for espeak-ng Mandarin and what the lookup must get.
@@ -265,12 +265,7 @@ async def test_an_emergency_never_waits_for_the_keep_alive_phrase(fake_ari: Fake
         cid = await fake_ari.incoming_call()
         await wait_played(fake_ari, cid, "opening")
         await fake_ari.talking(cid)
-        for _ in range(300):
-            if any(cid in chans and len(chans) == 2 for chans in fake_ari.bridges.values()):
-                break
-            await asyncio.sleep(0.01)
-        else:
-            raise AssertionError(f"never bridged; played {phrases(fake_ari, cid)}")
+        await wait_bridged(fake_ari, cid)
         await fake_ari.caller_hangs_up(cid)
         row = await h.record_for(cid)
         record = await h.calls.get(row.id)
