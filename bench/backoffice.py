@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, text
 
+from bench.fresh_db import fresh_database
 from hotline.domain.appraisal import AppraisalRules
 from hotline.reports.appraisal import month_appraisal
 from hotline.reports.review import console_stats
@@ -179,12 +180,7 @@ def show(label: str, p: dict[str, tuple[float, float]], figures: tuple[float, fl
 
 
 async def bench_one(url: str, calls: int, tickets: int, n: int, work: Path) -> None:
-    db = Database(url)
-    if url.startswith("postgresql"):
-        async with db.engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-    await db.upgrade()
+    db = await fresh_database(url)
     started = time.perf_counter()
     await add_users(db)
     await fill(db, calls, tickets)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from sqlalchemy import insert, select, text
 
+from bench.fresh_db import fresh_database
 from hotline.callbacks.service import CallbackService
 from hotline.callbacks.store import CallbackStore
 from hotline.domain.callbacks import ClosedCall
@@ -79,12 +80,7 @@ async def fill(db: Database, start: datetime, calls: int) -> None:
 
 
 async def run(url: str, calls: int, runs: int) -> None:
-    db = Database(url)
-    if url.startswith("postgresql"):
-        async with db.engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-    await db.upgrade()
+    db = await fresh_database(url)
     start = datetime(2026, 11, 1, tzinfo=UTC)
     began = time.perf_counter()
     await fill(db, start, calls)

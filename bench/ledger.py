@@ -24,10 +24,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import text
-
+from bench.fresh_db import fresh_database
 from hotline.reports.ledger import ledger_in_child
-from hotline.store.database import Database
 from tests.month_fill import fill_month
 
 MONTH, START = "2026-11", datetime(2026, 10, 31, 16, 1, tzinfo=UTC)  # 1 Nov, Shanghai
@@ -35,12 +33,7 @@ TREE = Path(__file__).resolve().parent.parent
 
 
 async def prepare(url: str, calls: int) -> None:
-    db = Database(url)
-    if url.startswith("postgresql"):
-        async with db.engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-    await db.upgrade()
+    db = await fresh_database(url)
     await fill_month(db, START, calls, ticket_every=10, days=29)
     await db.close()
 
