@@ -142,11 +142,11 @@ class TicketRepository:
             return t.due_at
 
     async def take_over(self, ticket_id: int, by: str, reason: str, post: str,
-                        now: datetime) -> None:
+                        now: datetime) -> int | None:
         """接手: an operator takes a ticket the attendant's post (``post``, 9000) raised.
         The ticket's owner and its call's first-question owner become ``by``, with the
         reason, on both histories (003: 移交指定人员). Tickets owned by a person move only
-        by a supervisor's reassignment."""
+        by a supervisor's reassignment. Returns the ticket's call (None: raised without one)."""
         reason = reason.strip()
         if not by or not reason:
             raise TicketError("a take-over needs who takes it and why")
@@ -167,6 +167,7 @@ class TicketRepository:
                     call.owner = by
                     s.add(CallEvent(call_id=call.id, at=now, kind="owner_changed",
                                     data={**data, "ticket": t.id}))
+            return t.call_id  # the call it came from, if any
 
     async def get(self, ticket_id: int) -> Ticket:
         async with self.db.unit() as s:

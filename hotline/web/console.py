@@ -292,16 +292,15 @@ async def take_over(request: web.Request) -> web.Response:
     reason = str(form.get("reason", "")).strip()[:200] or "接手话务员受理的事项"
     try:
         ticket_id = int(request.match_info["id"])
-        await services.tickets.take_over(ticket_id, session.user, reason,
-                                         services.attendant_post, datetime.now(UTC))
+        call_id = await services.tickets.take_over(ticket_id, session.user, reason,
+                                                   services.attendant_post, datetime.now(UTC))
     except (ValueError, NotFoundError):
         raise web.HTTPNotFound(text="no such ticket") from None
     except TicketError as exc:
         raise web.HTTPConflict(text=str(exc)) from None
     await request.app[USERS].audit(session.user, "take_over_ticket", str(ticket_id),
                                    {"reason": reason})
-    taken = await services.tickets.get(ticket_id)  # the other desks' waiting lists shrink
-    services.hub.publish(Happening(taken.call_id or 0, "owner_changed",
+    services.hub.publish(Happening(call_id or 0, "owner_changed",  # the desks' waiting lists
                                    {"ticket": ticket_id, "to": session.user}))
     raise web.HTTPSeeOther("/desk")
 

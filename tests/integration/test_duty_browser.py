@@ -6,40 +6,24 @@ appraisal."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
 from hotline.config import Settings
 from hotline.domain.tickets import NewTicket, TicketKind
 from hotline.duty.store import DutyLog
 from hotline.store.users_repo import Role
 from tests.integration.conftest import serving
+from tests.integration.test_console_browser import browser
+from tests.integration.test_console_browser import login as console_login
 
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update"]
 PASSWORDS = {"1001": "operator-pass-1", "1002": "operator-pass-2", "8001": "supervisor-pass-1"}
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        b = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        try:
-            yield b
-        finally:
-            await b.close()
+__all__ = ["browser"]  # the fixture
 
 
 async def login(browser: Browser, base: str, user: str) -> Page:
-    context = await browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 768})
-    page = await context.new_page()
-    await page.goto(f"{base}/login")
-    await page.fill("input[name=operator_id]", user)
-    await page.fill("input[name=password]", PASSWORDS[user])
-    await page.click("button[type=submit]")
+    page = await console_login(browser, base, user, PASSWORDS[user])
     await page.wait_for_load_state()
     return page
 

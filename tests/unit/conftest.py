@@ -13,6 +13,18 @@ from sqlalchemy import text
 from hotline.store.database import Database
 
 
+async def fresh(url: str) -> Database:
+    """The store at ``url``, empty, on the current schema (PostgreSQL's schema made again;
+    a SQLite file is new for each test)."""
+    database = Database(url)
+    if url.startswith("postgresql"):
+        async with database.engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+    await database.upgrade()
+    return database
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
     if request.param == "sqlite":
@@ -20,12 +32,7 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
     else:
         url = os.environ.get("HOTLINE_TEST_PG_URL", "")
         assert url, "HOTLINE_TEST_PG_URL is not set: run the suite with scripts/test.sh"
-    database = Database(url)
-    if request.param == "postgresql":
-        async with database.engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-    await database.upgrade()
+    database = await fresh(url)
     yield database
     await database.close()
 
@@ -35,10 +42,6 @@ async def pg() -> AsyncIterator[Database]:
     """The store on PostgreSQL alone: what only PostgreSQL refuses (a value too long)."""
     url = os.environ.get("HOTLINE_TEST_PG_URL", "")
     assert url, "HOTLINE_TEST_PG_URL is not set: run the suite with scripts/test.sh"
-    database = Database(url)
-    async with database.engine.begin() as conn:
-        await conn.execute(text("DROP SCHEMA public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
-    await database.upgrade()
+    database = await fresh(url)
     yield database
     await database.close()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from hotline.callbacks.service import CallbackService
 from hotline.callbacks.store import CallbackStore
 from hotline.domain.callbacks import MissedReason
 from hotline.domain.calls import ring_deadline, rings_elapsed
 from tests.fake_ari import FakeAri
-from tests.harness import WallClock, attendant_for, running
+from tests.harness import Harness, WallClock, attendant_for, running
 
 
 def phrases(fake: FakeAri, cid: str) -> list[str]:
@@ -24,6 +25,18 @@ async def wait_bridged(fake: FakeAri, cid: str, timeout_s: float = 5) -> None:
             return
         await asyncio.sleep(0.01)
     raise AssertionError(f"never bridged; played {phrases(fake, cid)}")
+
+
+async def bridged_then_gone(fake: FakeAri, h: Harness) -> tuple[str, Any, Any]:
+    """A caller who speaks after the opening, ends up bridged (to a seat, a line), then hangs
+    up: (the channel, the closed record's row, the record with its events)."""
+    cid = await fake.incoming_call()
+    await wait_played(fake, cid, "opening")
+    await fake.talking(cid)
+    await wait_bridged(fake, cid)
+    await fake.caller_hangs_up(cid)
+    row = await h.record_for(cid)
+    return cid, row, await h.calls.get(row.id)
 
 
 async def wait_played(fake: FakeAri, cid: str, phrase: str, timeout_s: float = 5) -> None:
@@ -148,13 +161,7 @@ async def test_an_emergency_is_dialled_at_once_briefed_and_bridged(fake_ari: Fak
     attendant = attendant_for(emergency_lines={"119": "PJSIP/119"})
     async with running(fake_ari, tmp_path, attendant=attendant,
                        utterances=["喂 我家 厨房 着火了 快来"]) as h:
-        cid = await fake_ari.incoming_call()
-        await wait_played(fake_ari, cid, "opening")
-        await fake_ari.talking(cid)
-        await wait_bridged(fake_ari, cid)
-        await fake_ari.caller_hangs_up(cid)
-        row = await h.record_for(cid)
-        record = await h.calls.get(row.id)
+        cid, row, record = await bridged_then_gone(fake_ari, h)
     assert phrases(fake_ari, cid)[:2] == ["opening", "emergency_transfer"]
     assert "line=119" in fake_ari.played(cid)[1]
     dialled = [r for r in fake_ari.requests if r.path == "/ari/channels" and r.method == "POST"]

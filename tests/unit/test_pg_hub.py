@@ -85,18 +85,12 @@ async def test_a_malformed_notification_is_ignored() -> None:
 async def test_an_operator_on_node_b_gets_the_pop_up_for_a_call_node_a_offers_them() -> None:
     """Two consoles (two nodes) on one PostgreSQL, each with its NOTIFY hub: the operator
     is logged in on node-b's console; node-a's call flow offers them a call."""
-    from sqlalchemy import text
-
     from hotline.domain.calls import NewCall
-    from hotline.store.database import Database
     from tests.console import add_users, client, console, console_services, login
+    from tests.unit.conftest import fresh
 
-    db = Database(PG_URL)
+    db = await fresh(PG_URL)
     try:
-        async with db.engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-        await db.upgrade()
         await add_users(db)
         on_a, on_b = console_services(db), console_services(db)
         on_a.hub, on_b.hub = PgLiveHub(PG_URL, "node-a"), PgLiveHub(PG_URL, "node-b")

@@ -6,11 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
-from sqlalchemy import text
 
 from hotline.seats.board import SeatRoster
 from hotline.seats.claims import SeatClaims, claims_for, keep_leases
@@ -19,21 +15,6 @@ from hotline.store.operators_repo import OperatorRepository
 from tests.console import VirtualClock
 
 PG_URL = os.environ.get("HOTLINE_TEST_PG_URL", "")
-URLS = ["sqlite", *(["postgresql"] if PG_URL else [])]
-
-
-@pytest.fixture(params=URLS)
-async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    if request.param == "sqlite":
-        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'claims.db'}")
-    else:
-        database = Database(PG_URL)
-        async with database.engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-    await database.upgrade()
-    yield database
-    await database.close()
 
 
 async def test_one_node_at_a_time_and_a_lapsed_lease_frees_the_seat(db: Database) -> None:

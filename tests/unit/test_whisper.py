@@ -30,7 +30,7 @@ from hotline.speech.whisper_model import BASE, SUMS, check_whisper, install_base
 from tests.fake_ari import FakeAri
 from tests.harness import FAST, attendant_for, running
 from tests.scripted import ScriptedRecognizer
-from tests.unit.test_call_flow import phrases, wait_bridged, wait_played
+from tests.unit.test_call_flow import bridged_then_gone, phrases, wait_played
 from tests.unit.test_speech import QuietHandler
 
 # What Whisper base gave for espeak-ng Mandarin and what the lookup must get.
@@ -262,13 +262,7 @@ async def test_an_emergency_never_waits_for_the_keep_alive_phrase(fake_ari: Fake
     async with running(fake_ari, tmp_path, replace(FAST, keep_alive_s=0.15),
                        attendant=attendant_for(emergency_lines={"119": "PJSIP/119"}),
                        recognizer=recognizer) as h:
-        cid = await fake_ari.incoming_call()
-        await wait_played(fake_ari, cid, "opening")
-        await fake_ari.talking(cid)
-        await wait_bridged(fake_ari, cid)
-        await fake_ari.caller_hangs_up(cid)
-        row = await h.record_for(cid)
-        record = await h.calls.get(row.id)
+        cid, row, record = await bridged_then_gone(fake_ari, h)
     said = phrases(fake_ari, cid)
     assert said.index("keep_alive") < said.index("emergency_transfer"), said
     stopped = [r.path for r in fake_ari.requests
