@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from hotline.attendant.call import AttendantCall
 from hotline.attendant.port import Expect
 from hotline.attendant.words import squeeze, yes_no
+from hotline.domain.caller_id import can_call_back
 from hotline.speech.normalise import digits_of
 
 _PREAMBLE = re.compile(r"^(我的名字(是|叫)|我叫|我是|我姓|叫我|姓)")
@@ -46,7 +47,7 @@ async def ask_contact(c: AttendantCall) -> Contact:
     await c.d.say("ask_caller_name")
     name, title = name_and_title((await c.d.hear(Expect.FREE)).text)
     number, own = c.caller, False
-    if c.caller:
+    if can_call_back(c.caller):  # a withheld number is not offered as "this phone"
         await c.d.say("ask_own_number")
         own = yes_no((await c.d.hear(Expect.YES_NO)).text) is True
     if not own:

@@ -41,6 +41,12 @@ def normalise_caller(raw: str) -> CallerId:
     return CallerId(ANONYMOUS, escape_raw(raw))
 
 
+def can_call_back(number: str) -> bool:
+    """Whether a caller's number on the record is one to call back (not withheld, not the
+    text channel's name for its caller)."""
+    return bool(_VALID.fullmatch(number))
+
+
 def escape_raw(raw: str) -> str:
     """Printable ASCII as is (a backslash doubled); anything else as a Python escape
     (\\n, \\x00, \\u4e2d), so the value can be shown or logged without harm. Longer values

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from hotline.calls.text_session import TextDeps
-from tests.unit.test_text_channel import SILENCE, T, deps, talk
+from hotline.calls.text_session import TextDeps, run_text_call
+from tests.unit.test_text_channel import SILENCE, Script, T, deps, talk
 
 __all__ = ["deps"]
 
@@ -122,3 +122,19 @@ async def test_name_thanks_and_silence_mid_conversation(deps: TextDeps) -> None:
                       "can_you_hear", "silent_goodbye"]
     assert s.text_of("job_number_only") == "很抱歉，我们在工作时只使用工号，我是9000号。"
     assert ended.disposition == "silent"
+
+
+async def test_a_withheld_caller_is_asked_for_a_number_not_whether_it_is_this_phone(
+        deps: TextDeps) -> None:
+    """A withheld number (anonymous), or the text channel's default caller "text", cannot be
+    called back: the caller is asked for the number at once, and it goes on the ticket."""
+    for caller in ("anonymous", "text"):
+        script = Script([{T: "我要留言"}, {T: "我姓张"}, {"digit": "13800001111#"},
+                         {T: "给王主任"}, {T: "明天的会改到下午三点"}, {T: "没有了"},
+                         SILENCE, SILENCE])
+        errors: list[str] = []
+        ended = await run_text_call(deps, script, caller, errors.append)
+        assert not errors and "ask_own_number" not in script.said, script.said
+        assert script.said[2] == "ask_callback_number"
+        found = await deps.tickets.get(ended.tickets[0])  # type: ignore[attr-defined]
+        assert found.callback_number == "13800001111"
