@@ -44,6 +44,18 @@ DISTRICT_HINT = 1.5  # a syllable of the entry's district among the query's left
 DISTRICT_PREFERENCE = 2.0  # candidate weight for an entry of the district the query names
 
 
+def top_k(weights: np.ndarray, k: int) -> np.ndarray:
+    """The positions of the ``k`` largest weights, ties at the cut going to the lowest
+    positions: the same on every machine (``argpartition`` alone breaks ties by the CPU's
+    sorting kernel, so two processors picked different candidates for one query)."""
+    if len(weights) <= k:
+        return np.arange(len(weights))
+    cut = np.partition(weights, len(weights) - k)[len(weights) - k]
+    above = np.flatnonzero(weights > cut)
+    tied = np.flatnonzero(weights == cut)[:k - len(above)]
+    return np.sort(np.concatenate([above, tied]))
+
+
 @dataclass(frozen=True)
 class Hit:
     entry: Entry
@@ -278,8 +290,7 @@ class DirectoryIndex:
             c = c + DISTRICT_PREFERENCE * local
         if len(ids) <= MAX_CANDIDATES:
             return ids
-        top = np.argpartition(-c, MAX_CANDIDATES)[:MAX_CANDIDATES]
-        return ids[top]
+        return ids[top_k(c, MAX_CANDIDATES)]
 
     def _score(self, n: int, code: str, place: _Place | None, industry: str | None,
                cleaned: str, alt: str = "") -> float:
@@ -344,7 +355,7 @@ class DirectoryIndex:
             alive = ~dead[ids]
             ids, c = ids[alive], c[alive]
         if len(ids) > MAX_CANDIDATES * 3:
-            ids = ids[np.argpartition(-c, MAX_CANDIDATES * 3)[:MAX_CANDIDATES * 3]]
+            ids = ids[top_k(c, MAX_CANDIDATES * 3)]
         home = self.home_district
         scored = sorted(((max(fuzz.ratio(letters, i) for i in inits)
                           + (1.5 if home and self.district_of(int(n)) == home else 0.0),

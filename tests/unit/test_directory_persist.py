@@ -10,13 +10,14 @@ import os
 import struct
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from hotline.cli import main
 from hotline.directory import indexfile
 from hotline.directory.edits import remove_entry, save_entry
 from hotline.directory.importer import import_csv
-from hotline.directory.index import DirectoryIndex
+from hotline.directory.index import DirectoryIndex, top_k
 from hotline.directory.live import LiveIndex
 from hotline.directory.records import Entry, parse_csv
 from hotline.directory.service import DirectoryService
@@ -254,3 +255,15 @@ def test_search_uses_the_saved_index_from_the_command_line(
     assert main(["directory", "remove", "n1"]) == 0
     assert main(["directory", "edit", "n1", "--name", "x"]) == 2
     assert "no directory entry with id 'n1'" in capsys.readouterr().err
+
+
+def test_candidates_tied_at_the_cut_are_the_same_on_every_processor() -> None:
+    """The k best weights, ties at the cut going to the lowest positions (numpy's
+    argpartition leaves ties to the CPU's sorting kernel: an AVX-512 machine and an AMD one
+    picked different 4th and 5th hits for one query)."""
+    weights = np.array([1.0, 3.0, 2.0, 2.0, 5.0, 2.0, 0.5])
+    assert top_k(weights, 3).tolist() == [1, 2, 4]
+    assert top_k(weights, 4).tolist() == [1, 2, 3, 4]
+    assert top_k(weights, 9).tolist() == list(range(7))
+    flat = np.ones(1000)
+    assert top_k(flat, 300).tolist() == list(range(300))
