@@ -23,6 +23,13 @@ def tone_pcap(path: Path, freq: int, seconds: float, gain_db: float = -10.0,
     return write_pcap(path, silence(after_s) + tone)
 
 
+def tone_wav(path: Path, freq: int, seconds: float, gain_db: float = -10.0) -> Path:
+    """A WAV file (48 kHz, 16-bit) of a sine at ``freq`` Hz: a browser's fake microphone."""
+    subprocess.run(["sox", "-n", "-r", "48000", "-c", "1", "-b", "16", str(path), "synth",
+                    str(seconds), "sine", str(freq), "vol", f"{gain_db}dB"], check=True)
+    return path
+
+
 def _alaw_table() -> np.ndarray:
     out = np.zeros(256)
     for code in range(256):
