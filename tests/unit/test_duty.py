@@ -269,6 +269,9 @@ async def test_the_console_guard_stand_in_and_appraisal_pages(db: Database) -> N
             assert 'id="back-notice"' in await r.text()
         async with a.get(f"{base}/duty") as r:
             assert "顶岗 for 1001" in await r.text()
+        async with a.get(f"{base}/duty/handover") as r:  # no callback list on this node
+            text = await r.text()
+            assert r.status == 200 and "漏接回拨（0）" in text and "回电王先生" in text
         async with b.get(f"{base}/wallboard") as r:
             assert r.status == 403
     ticket = await services.tickets.get(t)
