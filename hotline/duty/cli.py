@@ -14,15 +14,13 @@ from zoneinfo import ZoneInfo
 
 from hotline.config import Settings
 from hotline.domain.seats import DutyState
-from hotline.duty.setup import appraisal_rules, duty_service
+from hotline.duty.setup import appraisal_rules, settings_duty_service
 from hotline.duty.store import DutyLog
 from hotline.errors import HotlineError
 from hotline.reports.appraisal import month_appraisal, parse_inspection
 from hotline.reports.ledger import month_bounds
 from hotline.store.database import Database, upgrade
 from hotline.store.operators_repo import OperatorRepository
-from hotline.store.users_repo import UserRepository
-from hotline.tickets.setup import ticket_repository
 
 DUTY_WORDS = {"on": DutyState.ON_DUTY, "on_duty": DutyState.ON_DUTY,
               "break": DutyState.BREAK, "off": DutyState.OFF}
@@ -83,8 +81,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     async def go() -> int:
         db = Database(settings.effective_db_url)
         operators = OperatorRepository(db)
-        service = duty_service(db, operators, ticket_repository(db, settings),
-                               UserRepository(db))
+        service = settings_duty_service(db, operators, settings)
         now = datetime.now(UTC)
         try:
             return await _action(args, settings, db, service, zone, now)

@@ -1,14 +1,16 @@
-"""Duty changes with the A/B guard, handovers, stand-in work and the back-from-away notice:
+"""Duty changes with the A/B guard, handovers, stand-in work (bare moves, and the loop's
+派单 and 回访 on the A post's behalf) and the back-from-away notice:
 one service the desk, the /duty pages and `hotline duty` share, each step audited."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hotline.callbacks.service import CallbackService
 from hotline.domain.duty import (
     DutyChange,
     DutyError,
@@ -18,13 +20,17 @@ from hotline.domain.duty import (
     standing_in_for,
     uncovered_posts,
 )
+from hotline.domain.loop.limits import Urgency
+from hotline.domain.loop.machine import Actor
 from hotline.domain.seats import DutyState
 from hotline.domain.tickets import Move, TicketStatus
-from hotline.duty.handover import handover_items
+from hotline.duty.handover import handover_items, missed_items
 from hotline.duty.store import DutyLog
+from hotline.store.loop_repo import LoopRepository
 from hotline.store.models import Ticket
 from hotline.store.operators_repo import OperatorRepository
 from hotline.store.tickets_repo import TicketRepository
+from hotline.store.users_repo import Role
 
 Audit = Callable[[str, str, str, dict[str, Any]], Awaitable[None]]
 # what a B post may do to its A post's open ticket while standing in
@@ -41,13 +47,21 @@ class BackNotice:
     done: list[dict[str, Any]]
 
 
+def stand_in_actor(job_number: str, a_post: str) -> Actor:
+    """A B post in the loop while standing in: an operator acting for its A post."""
+    return Actor(job_number, Role.OPERATOR.value, for_post=a_post)
+
+
 class DutyService:
     def __init__(self, log: DutyLog, operators: OperatorRepository, tickets: TicketRepository,
-                 audit: Audit) -> None:
+                 loop: LoopRepository, audit: Audit,
+                 callbacks: CallbackService | None = None) -> None:
         self.log = log
         self.operators = operators
         self.tickets = tickets
+        self.loop = loop
         self.audit = audit
+        self.callbacks = callbacks  # the missed-call list, for the handover (None: not here)
 
     async def change(self, job_number: str, to: DutyState, by: str, now: datetime, *,
                      confirm: bool = False, note: str = "") -> DutyChange:
@@ -72,8 +86,12 @@ class DutyService:
 
     # -- handover -----------------------------------------------------------------------------
     async def draft(self, job_number: str, now: datetime, zone: ZoneInfo) -> dict[str, Any]:
-        """The handover form's pre-fill: the operator's open tickets, by what they are."""
-        return handover_items(await self.log.open_tickets([job_number]), now, zone)
+        """The handover form's pre-fill: the operator's open tickets, by what they are, and
+        the missed calls still to call back (漏接回拨, the centre's list)."""
+        items = handover_items(await self.log.open_tickets([job_number]), now, zone)
+        items["missed"] = missed_items((await self.callbacks.current()).entries, zone) \
+            if self.callbacks is not None else []
+        return items
 
     async def hand_over(self, job_number: str, to: str, note: str, now: datetime,
                         zone: ZoneInfo) -> int:
@@ -97,23 +115,53 @@ class DutyService:
         posts = standing_in_for(await self.operators.seats(), job_number)
         return posts, (await self.log.open_tickets(posts) if posts else [])
 
-    async def work_for(self, job_number: str, ticket_id: int, to: TicketStatus, reply: str,
-                       now: datetime) -> str:
-        """A B post moves its away A post's ticket: the move is the B post's, its note says
-        for whom (顶岗). Returns the A post."""
-        if to not in STAND_IN_MOVES:
-            raise DutyError(f"standing in, a ticket may become "
-                            f"{' or '.join(STAND_IN_MOVES)}")
+    async def _standing(self, job_number: str, ticket_id: int) -> tuple[Ticket, str]:
+        """The away A post's open ticket this B post may work now, and that A post."""
         posts, tickets = await self.stand_in(job_number)
         ticket = next((t for t in tickets if t.id == ticket_id), None)
         if ticket is None:
             raise DutyError(f"ticket {ticket_id} is not an open ticket of an A post "
                             f"{job_number} stands in for now")
-        a_post = ticket.owner if ticket.owner in posts else str(ticket.assignee)
+        return ticket, ticket.owner if ticket.owner in posts else str(ticket.assignee)
+
+    async def work_for(self, job_number: str, ticket_id: int, to: TicketStatus, reply: str,
+                       now: datetime) -> str:
+        """A B post moves its away A post's ticket (one not in the loop): the move is the
+        B post's, its note says for whom (顶岗). Returns the A post."""
+        if to not in STAND_IN_MOVES:
+            raise DutyError(f"standing in, a ticket may become "
+                            f"{' or '.join(STAND_IN_MOVES)}")
+        ticket, a_post = await self._standing(job_number, ticket_id)
+        if ticket.stage:
+            raise DutyError(f"ticket {ticket_id} is in the loop ({ticket.stage}): standing "
+                            "in, dispatch it or follow it up (回访) instead")
         await self.tickets.move(ticket_id, Move(to, job_number, f"顶岗 for {a_post}"), now,
                                 reply=reply)
         await self.audit(job_number, "stand_in_move", str(ticket_id),
                          {"for": a_post, "to": to.value})
+        return a_post
+
+    async def dispatch_for(self, job_number: str, ticket_id: int, now: datetime, unit: str,
+                           assisting: Sequence[str] = (), instructions: str = "",
+                           urgency: Urgency = Urgency.NONE) -> str:
+        """派单 of the away A post's ticket by its B post, through the loop: the event is the
+        B post's (``by``), done for the A post (``stand_in_for``, the 顶岗 note)."""
+        ticket, a_post = await self._standing(job_number, ticket_id)
+        await self.loop.dispatch(ticket.id, stand_in_actor(job_number, a_post), now, unit,
+                                 assisting, instructions, urgency)
+        await self.audit(job_number, "stand_in_dispatch", str(ticket_id),
+                         {"for": a_post, "unit": unit})
+        return a_post
+
+    async def follow_up_for(self, job_number: str, ticket_id: int, now: datetime,
+                            method: str, reached: bool, grade: str, opinion: str) -> str:
+        """回访 of the away A post's replied ticket by its B post, through the loop (a
+        satisfied visit closes it), recorded as done for the A post."""
+        ticket, a_post = await self._standing(job_number, ticket_id)
+        e = await self.loop.follow_up(ticket.id, stand_in_actor(job_number, a_post), now,
+                                      method, reached, grade, opinion)
+        await self.audit(job_number, "stand_in_follow_up", str(ticket_id),
+                         {"for": a_post, "to": e.to_status})
         return a_post
 
     async def back_notice(self, job_number: str) -> BackNotice | None:

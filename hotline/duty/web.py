@@ -11,6 +11,8 @@ from typing import Any
 from aiohttp import web
 
 from hotline.domain.duty import DutyError, PostGuard
+from hotline.domain.loop.limits import GRADES, METHODS, URGENCY_NAMES, Urgency
+from hotline.domain.loop.machine import STAGE_NAMES, Stage
 from hotline.domain.seats import DutyState
 from hotline.domain.tickets import KIND_NAMES, TicketError, TicketStatus
 from hotline.duty.handover import SECTIONS
@@ -32,7 +34,7 @@ STAND_IN_NAMES = {TicketStatus.IN_PROGRESS: "办理中", TicketStatus.REPLIED: "
 
 def service(request: web.Request) -> DutyService:
     s = request.app[SERVICES]
-    return duty_service(s.db, s.operators, s.tickets, s.users)
+    return duty_service(s.db, s.operators, s.tickets, s.loop, s.users, s.callbacks)
 
 
 def _staff(request: web.Request) -> Session:
@@ -100,8 +102,14 @@ async def duty_page(request: web.Request) -> web.Response:
             pending_for=session.user)],
         mine=[_handover_row(h, zone) for h in await duty.log.handovers(
             by=None if supervising else session.user, limit=20)],
-        posts=posts, moves=STAND_IN_NAMES, kinds=KIND_NAMES,
+        posts=posts, moves=STAND_IN_NAMES, kinds=KIND_NAMES, methods=METHODS, grades=GRADES,
+        urgencies=URGENCY_NAMES,
+        units=[u.name for u in await services.loop.units()] if standing else [],
         standing=[{"id": t.id, "kind": t.kind, "status": t.status, "owner": t.owner,
+                   "stage": STAGE_NAMES[Stage(t.stage or "")], "loop": bool(t.stage),
+                   "can_dispatch": not t.stage and t.status != "replied",
+                   "can_follow_up": t.stage == Stage.REPLIED.value or (
+                       not t.stage and t.status == "replied"),
                    "due": local(t.due_at, zone), "summary": t.summary} for t in standing],
         notice=notice and {"away": local(notice.away_at, zone),
                            "back": local(notice.back_at, zone),
@@ -173,7 +181,8 @@ async def handover_ack(request: web.Request) -> web.Response:
 
 @routes.post("/duty/stand-in/{id}")
 async def stand_in_move(request: web.Request) -> web.Response:
-    """A B post works its away A post's ticket (003 AB岗: B岗工作人员应接替工作)."""
+    """A B post works its away A post's ticket (003 AB岗: B岗工作人员应接替工作): a bare move,
+    or in the loop 派单 (?action=dispatch) and 回访 (?action=follow-up), done for the A post."""
     session = _staff(request)
     duty = service(request)
     try:
@@ -184,14 +193,40 @@ async def stand_in_move(request: web.Request) -> web.Response:
     if ticket_id not in {t.id for t in open_tickets}:  # not even whether it exists
         raise web.HTTPNotFound(text="no such ticket among the A posts you stand in for")
     form = await request.post()
+    action, now = request.query.get("action", "move"), datetime.now(UTC)
+
+    def text(name: str, limit: int = 2000) -> str:
+        return str(form.get(name, "")).strip()[:limit]
+
     try:
-        to = TicketStatus(str(form.get("to", "")))
-    except ValueError:
-        raise web.HTTPBadRequest(text="to: in_progress or replied") from None
-    try:
-        await duty.work_for(session.user, ticket_id, to,
-                                        str(form.get("reply", "")).strip()[:2000],
-                                        datetime.now(UTC))
+        if action == "dispatch":
+            await duty.dispatch_for(session.user, ticket_id, now, text("unit", 200),
+                                    [str(a).strip() for a in form.getall("assist", [])
+                                     if str(a).strip()], text("instructions"),
+                                    _urgency(text("urgent", 16)))
+        elif action == "follow-up":
+            await duty.follow_up_for(session.user, ticket_id, now, text("method", 8),
+                                     form.get("reached") == "yes", text("grade", 8),
+                                     text("opinion"))
+        elif action == "move":
+            await duty.work_for(session.user, ticket_id, _move_to(text("to", 16)),
+                                text("reply"), now)
+        else:
+            raise web.HTTPBadRequest(text="action: move, dispatch or follow-up")
     except (DutyError, TicketError) as exc:
         raise web.HTTPConflict(text=str(exc)) from None
     raise web.HTTPSeeOther("/duty")
+
+
+def _move_to(value: str) -> TicketStatus:
+    try:
+        return TicketStatus(value)
+    except ValueError:
+        raise web.HTTPBadRequest(text="to: in_progress or replied") from None
+
+
+def _urgency(value: str) -> Urgency:
+    try:
+        return Urgency(value)
+    except ValueError:
+        raise web.HTTPBadRequest(text=f"urgent: one of {', '.join(Urgency)}") from None

@@ -12,14 +12,12 @@ from hotline.ari.rest import AriRest
 from hotline.config import Settings
 from hotline.domain.seats import PHONES, SIP_PHONE, DutyState
 from hotline.duty.cli import cli_actor
-from hotline.duty.setup import duty_service
+from hotline.duty.setup import settings_duty_service
 from hotline.errors import ConfigError, TelephonyError
 from hotline.seats.provision import SeatProvisioner, new_password, sip_digest
 from hotline.store.database import Database, upgrade
 from hotline.store.models import Operator
 from hotline.store.operators_repo import OperatorRepository
-from hotline.store.users_repo import UserRepository
-from hotline.tickets.setup import ticket_repository
 
 DUTY_WORDS = {"on": DutyState.ON_DUTY, "on_duty": DutyState.ON_DUTY,
               "break": DutyState.BREAK, "off": DutyState.OFF}
@@ -128,8 +126,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"operator {op.job_number} now answers on the {op.phone} phone")
                 print(await _push(settings, lambda p: p.push(op)))
             elif action == "duty":
-                service = duty_service(db, repo, ticket_repository(db, settings),
-                                       UserRepository(db))
+                service = settings_duty_service(db, repo, settings)
                 change = await service.change(args.job_number, DUTY_WORDS[args.state],
                                               cli_actor(), datetime.now(UTC),
                                               confirm=args.confirm)

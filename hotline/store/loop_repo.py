@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Row, String, case, cast, delete, exists, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from hotline.domain.loop.catalogue import Rule, suggest
 from hotline.domain.loop.limits import Limits, MatterKind, Urgency, matter_of
@@ -22,6 +23,7 @@ from hotline.store.chunks import chunks
 from hotline.store.database import Database
 from hotline.store.loop_models import CatalogueRule, FollowUp, HandlingUnit, Reminder
 from hotline.store.models import Ticket, TicketEvent, User
+from hotline.store.tickets_repo import of_unit
 
 Event = Callable[[LoopMachine], LoopEvent]
 
@@ -337,19 +339,21 @@ class LoopRepository:
     async def page(self, *, offset: int, limit: int, unit: str | None = None,
                    people: str | None = None, since: datetime | None = None
                    ) -> tuple[int, list[Ticket]]:
-        """A page of tickets in id order (the API and the export): a unit's, one person's
-        (owner or assignee), or all; with the total."""
+        """A page of tickets in id order, each with its history (the API and the export): a
+        unit's (lead or assisting, as the ticket page), one person's (owner or assignee),
+        or all; ``since``: those changed since then (an event at or after it: raised,
+        moved, dispatched, reminded…); with the total."""
         where: list[Any] = []
         if unit is not None:
-            where.append(Ticket.unit == unit)
+            where.append(of_unit(self.db.engine.dialect.name, unit))
         if people is not None:
             where.append(or_(Ticket.owner == people, Ticket.assignee == people))
-        if since is not None:
-            where.append(Ticket.created_at >= since)
+        if since is not None:  # the last change: the ticket's latest event
+            where.append(Ticket.id.in_(select(TicketEvent.ticket_id).where(
+                TicketEvent.at >= since)))
         async with self.db.unit() as s:
             total = await s.scalar(select(func.count()).select_from(Ticket).where(*where))
             rows = (await s.scalars(select(Ticket).where(*where).order_by(Ticket.id)
+                                    .options(selectinload(Ticket.events))
                                     .offset(offset).limit(limit))).all()
-            for t in rows:
-                await s.refresh(t, ["events"])
             return int(total or 0), list(rows)

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import ColumnElement, Row, and_, case, exists, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.domain.tickets import (
@@ -35,6 +35,17 @@ def in_the_loop(t: Ticket) -> None:
         unit = f", {t.unit}" if t.unit else ""
         raise TicketError(f"ticket {t.id} is in the loop ({t.stage}{unit}): use tickets "
                           "sign, reply, extend-request, follow-up…")
+
+
+def of_unit(dialect: str, unit: str) -> ColumnElement[bool]:
+    """The tickets a unit leads (主办) or assists on (协办), in SQL: the ticket page's rule
+    (hotline/web/loop_views.py may_see). No unit: no ticket."""
+    if not unit:
+        return false()
+    elements = func.json_each if dialect == "sqlite" else func.json_array_elements_text
+    assisting = elements(Ticket.assisting).table_valued("value")
+    return or_(Ticket.unit == unit,
+               exists(select(1).select_from(assisting).where(assisting.c.value == unit)))
 
 
 class TicketRepository:
@@ -200,6 +211,29 @@ class TicketRepository:
                                 Ticket.status.in_([s.value for s in UNANSWERED]))
         async with self.db.unit() as s:
             return list((await s.scalars(query)).all())
+
+    async def board(self, now: datetime, *, people: str | None = None,
+                    unit: str | None = None, status: TicketStatus | None = None,
+                    closed: bool = False, offset: int = 0, limit: int = 50
+                    ) -> tuple[list[Ticket], bool]:
+        """A page of the ticket board: the overdue first, then by due time. ``people``: the
+        tickets one operator owns or works on (assignee); ``unit``: a unit's, lead or
+        assisting; ``status``: that status only; otherwise the tickets not closed, unless
+        ``closed``. Returns the page and whether more follow."""
+        unanswered = [s.value for s in UNANSWERED]
+        overdue = case((and_(Ticket.due_at < now, Ticket.status.in_(unanswered)), 0), else_=1)
+        query = select(Ticket).order_by(overdue, Ticket.due_at, Ticket.id)
+        if people is not None:
+            query = query.where(or_(Ticket.owner == people, Ticket.assignee == people))
+        if unit is not None:
+            query = query.where(of_unit(self.db.engine.dialect.name, unit))
+        if status is not None:
+            query = query.where(Ticket.status == status.value)
+        elif not closed:
+            query = query.where(Ticket.status != TicketStatus.CLOSED.value)
+        async with self.db.unit() as s:
+            rows = list((await s.scalars(query.offset(offset).limit(limit + 1))).all())
+        return rows[:limit], len(rows) > limit
 
     def chunks_created(self, since: datetime, until: datetime, size: int | None = None
                        ) -> AsyncIterator[list[Row[Any]]]:

@@ -90,13 +90,21 @@ def ticket_json(t: Ticket, tz: str, now: datetime, full: bool = False) -> dict[s
         "sign_due_at": _iso(t.sign_due_at, tz), "follow_up_due_at": _iso(t.follow_up_due_at, tz),
         "merged_into": t.merged_into, "extension_request": t.extension_request,
         "overdue": is_overdue(TicketStatus(t.status), t.due_at, now)}
-    if full:
+    if full:  # with its history: the last change is its latest event
+        data["changed_at"] = _iso(max((e.at for e in t.events), default=t.created_at), tz)
         data["fields"] = t.fields
         data["reply"] = t.reply
         data["events"] = [{"at": _iso(e.at, tz), "by": e.by, "kind": e.kind,
                            "from": e.from_status, "to": e.to_status, "data": e.data}
                           for e in t.events]
     return data
+
+
+def parse_since(text: str, tz: str) -> datetime:
+    """``since`` of the API and the export: an ISO 8601 date or date-time, local (``tz``)
+    without an offset. ValueError if it is neither."""
+    since = datetime.fromisoformat(text.strip())
+    return since if since.tzinfo is not None else since.replace(tzinfo=ZoneInfo(tz))
 
 
 def _due(args: argparse.Namespace, settings: Settings) -> int:

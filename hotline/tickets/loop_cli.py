@@ -81,9 +81,12 @@ def register(cmds: Any) -> None:
     sg = verb("suggest", "the dispatch catalogue's lead unit for the ticket", _suggest,
               by=False)
     sg.add_argument("--category", default="")
-    ex = verb("export", "tickets raised since T, one JSON object a line", _export,
+    ex = verb("export", "tickets changed since T (any event: raised, moved, dispatched…), "
+                        "one JSON object a line", _export,
               ticket=False, by=False)
-    ex.add_argument("--since", required=True, help="ISO 8601 date or date-time")
+    ex.add_argument("--since", required=True,
+                    help="ISO 8601 date or date-time (local time without an offset)")
+    ex.add_argument("--unit", help="only this unit's tickets (lead or assisting)")
     ex.add_argument("--jsonl", action="store_true", required=True)
 
 
@@ -196,21 +199,17 @@ def _suggest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
-    from hotline.tickets.cli import ticket_json
+    from hotline.tickets.cli import parse_since, ticket_json
 
     try:
-        since = datetime.fromisoformat(args.since)
+        since = parse_since(args.since, settings.timezone)
     except ValueError:
         raise TicketError(f"--since {args.since!r}: not an ISO 8601 date or date-time") from None
-    if since.tzinfo is None:
-        from zoneinfo import ZoneInfo
-
-        since = since.replace(tzinfo=ZoneInfo(settings.timezone))
 
     async def work(repo: LoopRepository, now: datetime) -> None:
         offset = 0
-        while True:
-            _, rows = await repo.page(offset=offset, limit=500, since=since)
+        while True:  # each page's histories in one query (the repository's batch load)
+            _, rows = await repo.page(offset=offset, limit=500, since=since, unit=args.unit)
             for t in rows:
                 print(json.dumps(ticket_json(t, settings.timezone, now, full=True),
                                  ensure_ascii=False))

@@ -9,6 +9,7 @@ import json
 import secrets
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -259,26 +260,62 @@ async def recording(request: web.Request, session: Session, name: str, action: s
 
 
 # -- the ticket board ---------------------------------------------------------------------------
+BOARD_PAGE = 50  # tickets a page of the board
+BOARD_STATUSES = ("", "all", *TicketStatus)  # "": every ticket not closed
+
+
+def board_filters(request: web.Request) -> tuple[dict[str, str], int]:
+    """The board's filters (status; for supervisors an operator and a unit) and its page;
+    400 naming the field that is wrong."""
+    f = {k: request.query.get(k, "").strip()[:200] for k in ("status", "operator", "unit")}
+    if f["status"] not in BOARD_STATUSES:
+        raise web.HTTPBadRequest(text=f"status: one of all, {', '.join(TicketStatus)} "
+                                      "(none: every ticket not closed)")
+    try:
+        number = int(request.query.get("page", "1"))
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise web.HTTPBadRequest(text="page: a whole number from 1")
+    return f, number
+
+
+def board_link(f: dict[str, str], number: int) -> str:
+    return "/tickets?" + urlencode({**{k: v for k, v in f.items() if v}, "page": number})
+
+
 @routes.get("/tickets")
 async def tickets_page(request: web.Request) -> web.Response:
+    """The ticket board, a page at a time: an operator's own (owner or assignee), a unit
+    user's unit's (lead or assisting), everyone's for supervisors (by operator or unit if
+    asked); the tickets not closed unless a status (or all) is asked for."""
     session = session_of(request)
-    zone = tz(request)
-    now = datetime.now(UTC)
-    rows = await request.app[SERVICES].tickets.find(limit=1000)
-    if session.role == Role.UNIT:
-        unit = (await request.app[SERVICES].loop.actor(session.user)).unit
-        rows = [t for t in rows if t.unit == unit]
-    elif session.role not in SUPERVISING:
-        rows = [t for t in rows if session.user in (t.owner, t.assignee)]
+    services = request.app[SERVICES]
+    f, number = board_filters(request)
+    zone, now = tz(request), datetime.now(UTC)
     supervising = session.role in SUPERVISING
+    people: str | None
+    unit: str | None
+    if session.role == Role.UNIT:  # an unbound unit user's unit is "": no ticket
+        people, unit = None, (await services.loop.actor(session.user)).unit
+    elif supervising:
+        people, unit = f["operator"] or None, f["unit"] or None
+    else:
+        people, unit = session.user, None
+    status = TicketStatus(f["status"]) if f["status"] not in ("", "all") else None
+    rows, more = await services.tickets.board(
+        now, people=people, unit=unit, status=status, closed=f["status"] == "all",
+        offset=(number - 1) * BOARD_PAGE, limit=BOARD_PAGE)
     tickets = [{"id": t.id, "kind": t.kind, "status": t.status, "due": local(t.due_at, zone),
                 "owner": t.owner, "assignee": t.assignee, "summary": t.summary,
                 "recorded": bool(t.fields.get("recording")) and sees_caller(
                     t.fields, t.owner, session.user, supervising, t.assignee),
                 "confidential": bool(t.fields.get("confidential")),
                 "overdue": is_overdue(TicketStatus(t.status), t.due_at, now)} for t in rows]
-    tickets.sort(key=lambda t: (not t["overdue"], t["due"]))
-    return page(request, "tickets.html", tickets=tickets, kinds=KIND_NAMES,
+    return page(request, "tickets.html", tickets=tickets, kinds=KIND_NAMES, f=f,
+                statuses=BOARD_STATUSES[2:], supervising=supervising, page_number=number,
+                next_url=board_link(f, number + 1) if more else "",
+                previous_url=board_link(f, number - 1) if number > 1 else "",
                 **await board_queues(request, session))
 
 

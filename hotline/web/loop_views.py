@@ -30,7 +30,7 @@ from hotline.reports.unit_stats import COLUMNS as UNIT_COLUMNS
 from hotline.store.loop_repo import LoopRepository
 from hotline.store.models import Ticket
 from hotline.store.users_repo import Role
-from hotline.tickets.cli import ticket_json
+from hotline.tickets.cli import parse_since, ticket_json
 from hotline.web.auth import USERS, require, session_of
 from hotline.web.console import SUPERVISING, json_ok, local, page, tz
 from hotline.web.keys import SERVICES
@@ -233,18 +233,26 @@ async def supervision(request: web.Request) -> web.Response:
 @routes.get("/api/tickets")
 async def api_tickets(request: web.Request) -> web.Response:
     """Tickets in id order, a page at a time (?page=1&per_page=50, at most 200): all for
-    supervisors, an operator's own, a unit's. Callers' numbers masked but for
-    supervisors; each read audited."""
+    supervisors, an operator's own, a unit's (lead or assisting); ?since=T (ISO 8601):
+    those changed since T (any event of theirs at or after it). Callers' numbers masked
+    but for supervisors; each read audited."""
     session = session_of(request)
     actor = await actor_of(request, session)
+    services = request.app[SERVICES]
     try:
         number = max(1, int(request.query.get("page", "1")))
         per_page = min(MAX_PAGE, max(1, int(request.query.get("per_page", "50"))))
     except ValueError:
         raise web.HTTPBadRequest(text="page and per_page are whole numbers") from None
-    services = request.app[SERVICES]
+    given = request.query.get("since", "")
+    try:
+        since = parse_since(given, services.timezone) if given else None
+    except ValueError:
+        raise web.HTTPBadRequest(text=f"since: {given[:40]!r} is not an ISO 8601 date or "
+                                      "date-time (2026-12-01, 2026-12-01T08:00:00Z; a "
+                                      "+ in the offset as %2B)") from None
     total, rows = await services.loop.page(
-        offset=(number - 1) * per_page, limit=per_page,
+        offset=(number - 1) * per_page, limit=per_page, since=since,
         unit=actor.unit if actor.role == Role.UNIT else None,
         people=actor.id if actor.role == Role.OPERATOR else None)
     now = datetime.now(UTC)
@@ -257,5 +265,6 @@ async def api_tickets(request: web.Request) -> web.Response:
                               if not k.startswith("complainant") and k != "recording"}
         data.append(item)
     await request.app[USERS].audit(actor.id, "api_tickets", f"page {number}",
-                                   {"count": len(data)})
-    return json_ok({"total": total, "page": number, "per_page": per_page, "tickets": data})
+                                   {"count": len(data), **({"since": given[:40]} if given else {})})
+    return json_ok({"total": total, "page": number, "per_page": per_page,
+                    "since": since.isoformat() if since else None, "tickets": data})

@@ -22,13 +22,16 @@ from hotline.domain.duty import (
     standing_in_for,
     uncovered_posts,
 )
+from hotline.domain.loop.limits import MatterKind
+from hotline.domain.loop.machine import Actor
 from hotline.domain.seats import DutyState, Seat
-from hotline.domain.tickets import Move, NewTicket, TicketKind, TicketStatus
+from hotline.domain.tickets import Move, NewTicket, TicketError, TicketKind, TicketStatus
 from hotline.duty.setup import duty_service
 from hotline.store.database import Database
 from hotline.store.operators_repo import OperatorRepository
 from hotline.store.users_repo import Role, UserRepository
 from tests.console import add_users, client, console, console_services, csrf, login
+from tests.unit.test_callbacks import missed_call, service_on
 
 ON, BREAK, OFF = DutyState.ON_DUTY, DutyState.BREAK, DutyState.OFF
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -77,7 +80,7 @@ async def _seats(db: Database) -> OperatorRepository:
 async def test_the_service_logs_guards_and_stands_in(db: Database) -> None:
     ops = await _seats(db)
     services = console_services(db, operators=ops)
-    duty = duty_service(db, ops, services.tickets, UserRepository(db))
+    duty = duty_service(db, ops, services.tickets, services.loop, UserRepository(db))
     t0 = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
     await duty.change("1001", ON, "1001", t0)
     with pytest.raises(PostGuard, match="nobody on duty") as guard:
@@ -111,11 +114,67 @@ async def test_the_service_logs_guards_and_stands_in(db: Database) -> None:
         await duty.work_for("1002", mine, TicketStatus.REPLIED, "已回电", t0)
 
 
+async def test_a_b_post_works_the_away_a_posts_loop_tickets(db: Database) -> None:
+    """003 顶岗: while 1001 is away, 1002 dispatches 1001's new ticket and follows up its
+    replied one (closing it) through the loop, each recorded as 1002's on 1001's behalf;
+    1001 is told when back. Nobody else may, and not while 1001 is on duty."""
+    ops = await _seats(db)
+    await ops.add("1003", "王五", "x")
+    services = console_services(db, operators=ops)
+    loop, tickets = services.loop, services.tickets
+    duty = duty_service(db, ops, tickets, loop, UserRepository(db))
+    t0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday, 09:00 in Shanghai
+    for unit in ("自来水公司", "城管局"):
+        await loop.add_unit(unit, t0)
+    water, owner = Actor("w1", "unit", "自来水公司"), Actor("1001", "operator")
+    new = await tickets.open(NewTicket(TicketKind.CALLBACK, "1001", summary="占道经营"), t0)
+    replied = await tickets.open(NewTicket(TicketKind.CALLBACK, "1001", summary="停水"), t0)
+    await loop.dispatch(replied, owner, t0, "自来水公司", [], matter=MatterKind.COMPLAINT)
+    await loop.sign(replied, water, t0 + timedelta(minutes=10))
+    await loop.reply(replied, water, t0 + timedelta(hours=1), "已恢复供水")
+    await duty.change("1001", ON, "1001", t0)
+    await duty.change("1002", ON, "1002", t0)
+    with pytest.raises(DutyError, match="not an open ticket"):  # 1001 is on duty
+        await duty.dispatch_for("1002", new, t0, "城管局")
+    await duty.change("1001", BREAK, "1001", t0 + timedelta(hours=2))
+    with pytest.raises(TicketError, match="owner"):  # the loop's own rule, without 顶岗
+        await loop.follow_up(replied, Actor("1002", "operator"), t0, "电话", True, "满意", "")
+    with pytest.raises(DutyError, match="not an open ticket"):  # 1003 is nobody's B post
+        await duty.follow_up_for("1003", replied, t0, "电话", True, "满意", "")
+    with pytest.raises(DutyError, match="in the loop"):  # no bare move of a loop ticket
+        await duty.work_for("1002", replied, TicketStatus.IN_PROGRESS, "", t0)
+    at = t0 + timedelta(hours=3)
+    assert await duty.dispatch_for("1002", new, at, "城管局", instructions="请核查") == "1001"
+    assert await duty.follow_up_for("1002", replied, at + timedelta(minutes=5), "电话", True,
+                                    "满意", "已经来水") == "1001"
+    dispatched, closed = await tickets.get(new), await tickets.get(replied)
+    assert (dispatched.stage, dispatched.unit, dispatched.owner) == ("dispatched", "城管局",
+                                                                     "1001")
+    assert (closed.stage, closed.status, closed.satisfaction) == ("closed", "closed", 4)
+    for t, kind in ((dispatched, "dispatched"), (closed, "follow_up")):
+        e = t.events[-1]
+        assert (e.kind, e.by, e.data["stand_in_for"], e.data["note"]) == (
+            kind, "1002", "1001", "顶岗 for 1001")
+    audit = {(a.actor, a.action, a.target) for a in await services.users.audit_log()}
+    assert {("1002", "stand_in_dispatch", str(new)),
+            ("1002", "stand_in_follow_up", str(replied))} <= audit
+    await duty.change("1001", ON, "1001", t0 + timedelta(hours=4))
+    notice = await duty.back_notice("1001")
+    assert notice is not None and [(d["ticket"], d["by"], d["kind"], d["note"])
+                                   for d in notice.done] == [
+        (new, "1002", "dispatched", "顶岗 for 1001"),
+        (replied, "1002", "follow_up", "顶岗 for 1001")]
+
+
 async def test_a_handover_pre_filled_and_acknowledged(db: Database) -> None:
     ops = await _seats(db)
     services = console_services(db, operators=ops)
-    duty = duty_service(db, ops, services.tickets, UserRepository(db))
-    now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    rang = datetime.now(UTC) - timedelta(hours=1)  # within the list's window
+    missed = await missed_call(services.calls, "m-1", "13900000001", rang,
+                               disposition="abandoned")
+    duty = duty_service(db, ops, services.tickets, services.loop, UserRepository(db),
+                        await service_on(db, None))
+    now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # Tuesday, 17:00 in Shanghai
     m = await services.tickets.open(NewTicket(TicketKind.MESSAGE, "1001", summary="留言",
                                               fields={"text": "请回电"}), now)
     c = await services.tickets.open(NewTicket(TicketKind.CALLBACK, "1001", summary="回电"),
@@ -127,9 +186,21 @@ async def test_a_handover_pre_filled_and_acknowledged(db: Database) -> None:
     other = await services.tickets.open(NewTicket(TicketKind.CALLBACK, "1002"), now)
     draft = await duty.draft("1001", now, ZONE)
     assert {k: [t["id"] for t in v] for k, v in draft.items()} == {
-        "messages": [m], "callbacks": [c], "follow_ups": [r], "open": []}
+        "messages": [m], "callbacks": [c], "follow_ups": [r], "open": [], "missed": [missed]}
     assert draft["callbacks"][0]["overdue"] and other not in {
-        t["id"] for v in draft.values() for t in v}
+        t["id"] for k, v in draft.items() if k != "missed" for t in v}
+    # 待回访: the follow-up visit's due time (the next working day), not the reply's
+    replied = await services.tickets.get(r)
+    assert replied.follow_up_due_at is not None and replied.follow_up_due_at != replied.due_at
+    assert draft["follow_ups"][0]["due"] == "2026-12-02 17:30" and not draft["follow_ups"][0][
+        "overdue"]
+    later = await duty.draft("1001", replied.follow_up_due_at + timedelta(minutes=1), ZONE)
+    assert later["follow_ups"][0]["overdue"]
+    # 漏接回拨: the centre's callback list, the number masked
+    assert draft["missed"] == [{
+        "id": missed, "number": "139****0001", "missed": 1, "reasons": ["ringing"],
+        "first": rang.astimezone(ZONE).strftime("%Y-%m-%d %H:%M"),
+        "last": rang.astimezone(ZONE).strftime("%Y-%m-%d %H:%M"), "attempts": 0, "outcome": ""}]
     with pytest.raises(DutyError, match="oneself"):
         await duty.hand_over("1001", "1001", "", now, ZONE)
     hid = await duty.hand_over("1001", "1002", "注意3号留言", now, ZONE)
@@ -141,6 +212,7 @@ async def test_a_handover_pre_filled_and_acknowledged(db: Database) -> None:
         await duty.acknowledge(hid, "1002", "", now)
     h = await duty.log.handover(hid)
     assert (h.acknowledged_by, h.ack_note, h.items["messages"][0]["id"]) == ("1002", "收到", m)
+    assert h.items["missed"][0]["number"] == "139****0001"  # kept as the form showed it
 
 
 async def test_the_console_guard_stand_in_and_appraisal_pages(db: Database) -> None:
@@ -152,6 +224,9 @@ async def test_the_console_guard_stand_in_and_appraisal_pages(db: Database) -> N
     services.pbx.sip_ws_url = ""
     t = await services.tickets.open(NewTicket(TicketKind.CALLBACK, "1001", summary="回电王先生"),
                                     datetime.now(UTC))
+    t2 = await services.tickets.open(NewTicket(TicketKind.CALLBACK, "1001", summary="占道"),
+                                     datetime.now(UTC))
+    await services.loop.add_unit("城管局", datetime.now(UTC))
     async with console(services) as (base, _), client() as a, client() as b:
         assert await login(a, base, "1001") == 302
         token = await csrf(a, base)
@@ -181,15 +256,29 @@ async def test_the_console_guard_stand_in_and_appraisal_pages(db: Database) -> N
         async with b.post(f"{base}/duty/stand-in/{t}", allow_redirects=False, data={
                 "csrf": token_b, "to": "in_progress"}) as r:
             assert r.status == 303
+        async with b.get(f"{base}/duty") as r:
+            assert f'action="/duty/stand-in/{t2}?action=dispatch"' in await r.text()
+        async with b.post(f"{base}/duty/stand-in/{t2}?action=dispatch", allow_redirects=False,
+                          data={"csrf": token_b, "unit": "城管局", "urgent": ""}) as r:
+            assert r.status == 303
+        async with b.post(f"{base}/duty/stand-in/{t2}?action=close", data={
+                "csrf": token_b}) as r:
+            assert r.status == 400 and (await r.text()).startswith("action:")
         await a.post(f"{base}/desk/duty", data={"csrf": token, "duty": "on_duty"})
         async with a.get(f"{base}/desk") as r:
             assert 'id="back-notice"' in await r.text()
         async with a.get(f"{base}/duty") as r:
             assert "顶岗 for 1001" in await r.text()
+        async with a.get(f"{base}/duty/handover") as r:  # no callback list on this node
+            text = await r.text()
+            assert r.status == 200 and "漏接回拨（0）" in text and "回电王先生" in text
         async with b.get(f"{base}/wallboard") as r:
             assert r.status == 403
     ticket = await services.tickets.get(t)
     assert [(e.by, e.to_status) for e in ticket.events][-1] == ("1002", "in_progress")
+    dispatched = await services.tickets.get(t2)
+    assert (dispatched.stage, dispatched.events[-1].by,
+            dispatched.events[-1].data["stand_in_for"]) == ("dispatched", "1002", "1001")
 
 
 def test_the_cli_logs_guards_hands_over_and_appraises(

@@ -47,10 +47,15 @@ class Actor:
     id: str
     role: str  # operator | supervisor | admin | unit
     unit: str = ""  # a unit user's unit
+    for_post: str = ""  # 顶岗: the away A post a B post acts for (hotline/duty)
 
     @property
     def supervising(self) -> bool:
         return self.role in SUPERVISORS
+
+    def acts_for(self, owner: str) -> bool:
+        """The ticket's owner, or the B post standing in for it (003 AB岗)."""
+        return owner in (self.id, self.for_post or None)
 
 
 @dataclass
@@ -119,6 +124,9 @@ class LoopMachine:
         before = self.s.status
         self.s.stage = stage
         self.s.status = STATUS_OF.get(stage, self.s.status)
+        if actor.for_post:  # done by the B post (``by``) on its A post's behalf
+            data = {**data, "stand_in_for": actor.for_post,
+                    "note": data.get("note") or f"顶岗 for {actor.for_post}"}
         return LoopEvent(kind, actor.id, now, before.value, self.s.status.value,
                          {k: v for k, v in data.items() if v not in (None, "", [])})
 
@@ -139,7 +147,7 @@ class LoopMachine:
         self._expect(Stage.NEW)
         if self.s.status is TicketStatus.CLOSED:
             raise TicketError(f"ticket {self.s.id} is closed")
-        if not (actor.supervising or (actor.role in CENTRE and actor.id == self.s.owner)):
+        if not (actor.supervising or (actor.role in CENTRE and actor.acts_for(self.s.owner))):
             raise TicketError(f"only the ticket's owner ({self.s.owner}) or a supervisor "
                               "may dispatch it")
         self.s.matter = matter or self.s.matter
@@ -254,7 +262,7 @@ class LoopMachine:
         satisfied (基本满意 or better) closes it; otherwise a supervisor decides."""
         if not (self.s.stage is Stage.NEW and self.s.status is TicketStatus.REPLIED):
             self._expect(Stage.REPLIED)  # (or one the centre answered itself)
-        if not (actor.supervising or actor.id == self.s.owner):
+        if not (actor.supervising or actor.acts_for(self.s.owner)):
             raise TicketError(f"the follow-up is the owner's ({self.s.owner}) or a "
                               "supervisor's")
         if method not in METHODS:
