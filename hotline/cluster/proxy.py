@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pwd
+import re
 import shutil
 import signal
 import subprocess
@@ -25,6 +26,9 @@ from hotline.sandbox.fds import inherited_fds
 MODULES = "/usr/lib/x86_64-linux-gnu/kamailio/modules/"
 DS_SET = 1
 DS_ROUND_ROBIN = 4
+PLACEHOLDER = re.compile(r"@@([A-Z][A-Z0-9_]*)@@")
+# a value lands inside a quoted string or a line of kamailio.cfg: it must not end either
+UNSAFE = re.compile(r'["\\\r\n]')
 
 
 def kamailio_binary() -> str:
@@ -52,6 +56,8 @@ def dispatcher_list(nodes: Sequence[NodePlan]) -> str:
 def render(nodes: Sequence[NodePlan], timers: ProxyTimers, folder: Path, public_number: str,
            trunk_match: str, operator_networks: str, modules: str | None = None) -> Path:
     """Write kamailio.cfg and dispatcher.list into ``folder``; returns the .cfg."""
+    if not nodes:
+        raise SandboxError("the proxy needs at least one node")
     folder.mkdir(parents=True, exist_ok=True)
     listing = folder / "dispatcher.list"
     listing.write_text(dispatcher_list(nodes))
@@ -60,20 +66,41 @@ def render(nodes: Sequence[NodePlan], timers: ProxyTimers, folder: Path, public_
         "MODULES": modules or modules_dir(), "DISPATCHER_LIST": str(listing),
         "DS_SET": str(DS_SET), "DS_ALGORITHM": str(DS_ROUND_ROBIN),
         "FR_TIMER_MS": str(timers.fr_timer_ms), "FR_INV_TIMER_MS": str(timers.fr_inv_timer_ms),
+        "SEAT_RING_LIMIT_MS": str(timers.seat_ring_limit_ms),
         "PING_INTERVAL": str(timers.ping_interval_s), "PUBLIC_NUMBER": public_number,
         # ipops' is_in_subnet takes a comma-separated list of networks
         "TRUNK_MATCH": ",".join(_cidr(n) for n in trunk_match.split(",") if n.strip()),
         "OPERATOR_NETWORKS": ",".join(_cidr(n) for n in operator_networks.split(",")
                                       if n.strip()),
     }
-    text = project_dir("dialplan").joinpath("kamailio.cfg").read_text(encoding="utf-8")
-    for key, value in values.items():
-        text = text.replace(f"@@{key}@@", value)
-    if "@@" in text.replace("@@@", ""):
-        raise SandboxError("dialplan/kamailio.cfg: unknown @@placeholder@@ left after rendering")
+    template = project_dir("dialplan").joinpath("kamailio.cfg").read_text(encoding="utf-8")
     cfg = folder / "kamailio.cfg"
-    cfg.write_text(text, encoding="utf-8")
+    cfg.write_text(fill(template, values), encoding="utf-8")
     return cfg
+
+
+# what each placeholder comes from, for the error when its value is unusable
+SOURCES = {"PUBLIC_NUMBER": "HOTLINE_PUBLIC_NUMBER", "TRUNK_MATCH": "HOTLINE_TRUNK_MATCH",
+           "OPERATOR_NETWORKS": "HOTLINE_OPERATOR_NETWORKS"}
+
+
+def fill(template: str, values: dict[str, str]) -> str:
+    """``template`` with every @@NAME@@ replaced by ``values[NAME]``. Every placeholder must
+    have a value, and no value may be empty or break out of the quoted string or the line it
+    lands in (a double quote, a backslash, a line break)."""
+    wanted = set(PLACEHOLDER.findall(template))
+    missing = sorted(wanted - set(values))
+    if missing:
+        raise SandboxError("dialplan/kamailio.cfg: no value for "
+                           + ", ".join(f"@@{name}@@" for name in missing))
+    for name in sorted(wanted):
+        value = values[name]
+        if not value or UNSAFE.search(value):
+            source = SOURCES.get(name, name)
+            shown = repr(value) if value else "empty"
+            raise SandboxError(f"kamailio.cfg's @@{name}@@ ({source}) is {shown}: it must "
+                               "be set, without double quotes, backslashes or line breaks")
+    return PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
 
 
 def _cidr(network: str) -> str:

@@ -82,11 +82,15 @@ class ProxyTimers:
 
     A dead node never replies: fr_timer moves the call to the next node before the first
     ring is over. A node that replied (100 Trying, 180) has until the end of the budget
-    to answer (fr_inv_timer). A dead node leaves the set after one unanswered probe."""
+    to answer (fr_inv_timer). A dead node leaves the set after one unanswered probe.
+    A seat's leg (a node ringing a phone registered at the proxy) gets none of these: the
+    node ends that ring itself (the seat's or a transfer's ring time, then CANCEL), and the
+    proxy only stops a ring the node forgot, after seat_ring_limit_ms."""
 
     fr_timer_ms: int
     fr_inv_timer_ms: int
     ping_interval_s: int
+    seat_ring_limit_ms: int = 120_000  # below tm's max_inv_lifetime (180 s)
 
     @classmethod
     def for_ring(cls, ring_on_s: float, ring_off_s: float, budget: int) -> ProxyTimers:

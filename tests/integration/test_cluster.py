@@ -4,6 +4,8 @@ Asterisks, each with its `hotline serve`, on one PostgreSQL.
 - 40 callers through the proxy: all answered within three rings, spread over both nodes,
   every record in the one database;
 - a node's Asterisk killed (SIGKILL) mid-run: every new call is answered by the other;
+- an operator whose phone registered through the proxy is rung by either node, and the
+  node's ACK and BYE reach the phone by the proxy (the dialog is record-routed there);
 - two calls arriving together at both nodes for one free seat, whose phone registered
   through the proxy: only one node rings it, and that node's caller talks to the seat.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -23,7 +26,7 @@ import pytest
 
 from hotline.ari.rest import AriRest
 from hotline.cluster.cluster import Cluster
-from hotline.cluster.topology import PROXY_PORT, plan
+from hotline.cluster.topology import BIND, PROXY_PORT, plan
 from hotline.sandbox.instance import Sandbox
 from hotline.seats.provision import SeatProvisioner
 from hotline.store.calls_repo import CallRepository
@@ -154,6 +157,56 @@ async def events(url: str, record_id: int) -> list[tuple[str, dict]]:
         return [(e.kind, e.data) for e in full.events]
     finally:
         await db.close()
+
+
+def received(trace: Path, method: str) -> list[str]:
+    """The requests of ``method`` a sipp received, as its -trace_msg file logged them (each
+    message after a line of dashes and a "UDP message received [N] bytes :" line)."""
+    if not trace.exists():
+        return []
+    found = []
+    for block in re.split(r"^-{10,}.*$", trace.read_text(errors="replace"), flags=re.M):
+        head, _, message = block.strip().partition("\n")
+        if "message received" in head and message.lstrip().startswith(method + " "):
+            found.append(message)
+    return found
+
+
+def proxy_log(c: Cluster, lines: int = 40) -> str:
+    log = c.proxy_dir / "kamailio.log"
+    text = log.read_text(errors="replace") if log.exists() else "(no proxy log)"
+    return "\n".join(text.splitlines()[-lines:])
+
+
+async def test_an_operator_registered_through_the_proxy_is_rung_by_either_node(
+        cluster: tuple[Cluster, str], tmp_path: Path) -> None:
+    c, url = cluster
+    password = await add_operator(c, url, "1101")
+    port = free_udp_port()
+    await register("1101", password, port)
+    proxy_via = f"Via: SIP/2.0/UDP {BIND}:{PROXY_PORT}"
+    try:
+        for node in (NODE_1, NODE_2):  # a caller on each node in turn, straight to the node
+            since = since_now()
+            errors, trace = tmp_path / f"seat-{node.name}.err", tmp_path / f"seat-{node.name}.msg"
+            async with sipp_seat("seat_answer", port=port, timeout_s=40,
+                                 extra=["-trace_err", "-error_file", str(errors),
+                                        "-trace_msg", "-message_file", str(trace)]) as (
+                    _, seat_done):
+                caller = await sipp(node.sip_port, hold_ms=9000, timeout_s=40,
+                                    caller="13900000051")
+                assert caller.successful == 1, caller.output[-2000:]
+                seat = await asyncio.wait_for(seat_done, 20)
+            why = (errors.read_text()[-2000:] if errors.exists() else seat.output[-1500:])
+            assert seat.successful == 1, f"{why}\n--- proxy:\n{proxy_log(c)}"
+            [row] = await records(url, "13900000051", 1, since)
+            assert (row.node, row.answered_by) == (node.name, "1101")
+            # the phone echoed the proxy's Record-Route: the node's ACK and BYE came by it
+            for method in ("ACK", "BYE"):  # (repeated if a 200 OK was retransmitted)
+                messages = received(trace, method)
+                assert messages and all(proxy_via in m for m in messages), (method, messages)
+    finally:
+        hotline_cli(c, url, 0, "operators", "duty", "1101", "off", "--confirm")
 
 
 async def test_one_free_seat_two_calls_at_both_nodes_at_once_only_one_rings_it(
