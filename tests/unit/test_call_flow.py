@@ -183,6 +183,25 @@ async def test_an_emergency_is_dialled_at_once_briefed_and_bridged(fake_ari: Fak
     assert 0 <= dialling["after_words_ms"] < 1000, dialling
 
 
+async def test_an_emergency_said_when_asked_for_the_name_is_dialled_by_phone(
+        fake_ari: FakeAri, tmp_path: Path) -> None:
+    """Mid-message, the answer to "请先告诉我您的名字好吗？" is an emergency: the message is
+    left, 119 is dialled, briefed with those words, and bridged."""
+    fake_ari.seats = {"PJSIP/119": "answer"}
+    attendant = attendant_for(emergency_lines={"119": "PJSIP/119"})
+    async with running(fake_ari, tmp_path, attendant=attendant,
+                       utterances=["我要留言", "救命啊 厨房着火了"]) as h:
+        cid, row, record = await bridged_then_gone(fake_ari, h)
+    assert phrases(fake_ari, cid)[:3] == ["opening", "ask_caller_name", "emergency_transfer"]
+    briefs = [r.params.get("media", "") for r in fake_ari.requests
+              if "/play" in r.path and not r.path.startswith(f"/ari/channels/{cid}/")]
+    assert any("content=救命啊厨房着火了" in m for m in briefs), briefs
+    assert (row.disposition, row.category) == ("emergency", "求助")
+    assert [e.data["outcome"] for e in record.events if e.kind == "emergency"] == \
+        ["dialling", "bridged"]
+    assert await h.tickets.find(call_id=row.id) == [], "the message left behind: no ticket"
+
+
 @pytest.mark.parametrize(("line", "fault", "why"), [
     ("unreachable", "", {"reason": "unreachable", "cause": 20}),  # the PBX's cause code
     ("no_answer", "", {"reason": "unanswered"}),  # rang out: transfer_ring_s
