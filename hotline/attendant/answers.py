@@ -10,6 +10,7 @@ from __future__ import annotations
 from hotline.attendant.call import AttendantCall
 from hotline.attendant.intent import Intent, Reading, classify
 from hotline.attendant.port import Expect, Heard
+from hotline.domain.call_machine import CallState
 
 
 class EmergencySaid(Exception):
@@ -39,7 +40,8 @@ async def hear(c: AttendantCall, expect: Expect) -> Heard:
         assert reading.line is not None
         await c.record.note("intent", {
             "intent": reading.intent.value, "cue": reading.cue, "line": reading.line.value,
-            "during": c.machine.matters[-1].value if c.machine.matters else "",
+            "during": c.machine.matters[-1].value  # the matter in hand, if one is
+            if c.machine.state is CallState.SERVING and c.machine.matters else "",
             "expect": expect.value})
         raise EmergencySaid(reading)
     return heard
