@@ -1,13 +1,14 @@
 """The attendant's other matters as whole text-channel dialogues (issue 17): messages,
 complaints, emergencies, out of scope and nuisance callers, each said in several ways (fillers,
-spaces, homophones, traditional characters). Success per scenario:
+spaces, homophones, traditional characters). Run by ``python -m bench.dialogue``, which
+prints these after the lookup dialogues and their baseline. Success per scenario:
 
 - message / complaint: the ticket of that kind was opened with the caller's words and its
   number told; disposition message / complaint;
-- emergency: emergency_transfer said with the right line, disposition emergency; the time
-  from the caller's words to the dial (here: to the emergency event, written as the dial
-  starts, before emergency_transfer is said; the figure is up to that phrase) is the
-  figure, goal <= 1 s;
+- emergency: emergency_transfer said with the right line, disposition emergency; nothing
+  is dialled on the text channel (outcome ``no_line_here``), so the figure is the time from
+  the caller's words to that phrase (the dial, where there is one, starts before it),
+  goal <= 1 s;
 - out of scope: out_of_scope said, disposition out_of_scope;
 - nuisance: nuisance_prompt said, disposition nuisance.
 """

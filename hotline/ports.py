@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from hotline.domain.calls import NewCall
+from hotline.domain.dialled import NotReached
 from hotline.domain.seats import Seat
 
 if TYPE_CHECKING:
@@ -80,9 +81,11 @@ class Prompts(Protocol):
 class Telephony(Protocol):
     """PBX-wide operations: reaching operator seats, bridging, transfers."""
 
-    async def dial(self, endpoint: str, timeout_s: float, caller_id: str = "") -> CallLeg | None:
-        """Ring an endpoint; the answered leg, or None if it did not answer in time (or is
-        unreachable). Cancelling the dial hangs the ringing channel up."""
+    async def dial(self, endpoint: str, timeout_s: float,
+                   caller_id: str = "") -> CallLeg | NotReached:
+        """Ring an endpoint; the answered leg, or why it was not reached (no answer in
+        time, busy, unreachable with the PBX's cause, or not originated at all). Cancelling
+        the dial hangs the ringing channel up."""
         ...
     async def bridge(self, legs: Sequence[CallLeg]) -> str: ...
     async def unbridge(self, bridge_id: str) -> None: ...

@@ -6,6 +6,7 @@ two working days; the caller hears its number and the day the answer will come."
 
 from __future__ import annotations
 
+from hotline.attendant.answers import hear
 from hotline.attendant.call import AttendantCall
 from hotline.attendant.contact import ask_contact
 from hotline.attendant.message import words_of
@@ -30,12 +31,12 @@ async def take_complaint(c: AttendantCall, said: str) -> None:
     await c.d.say("complaint_ack", title="您好")
     contact = await ask_contact(c)
     await c.d.say("complaint_about")
-    respondent = respondent_of((await c.d.hear(Expect.FREE)).text)
+    respondent = respondent_of((await hear(c, Expect.FREE)).text)
     await c.d.say("complaint_take")
     words = await words_of(c)
     request = words.text.strip() or said or ("（录音）" if not words.empty else "")
     await c.d.say("complaint_confidential")
-    confidential = yes_no((await c.d.hear(Expect.YES_NO)).text) is True
+    confidential = yes_no((await hear(c, Expect.YES_NO)).text) is True
     fields: dict[str, object] = {
         "complainant_name": contact.name or "（未留姓名）",
         "complainant_phone": contact.number or "（未留号码）",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from hotline.attendant.answers import hear
 from hotline.attendant.call import AttendantCall
 from hotline.attendant.port import Expect
 from hotline.attendant.words import squeeze, yes_no
@@ -45,16 +46,16 @@ def address(contact: Contact) -> str:
 
 async def ask_contact(c: AttendantCall) -> Contact:
     await c.d.say("ask_caller_name")
-    name, title = name_and_title((await c.d.hear(Expect.FREE)).text)
+    name, title = name_and_title((await hear(c, Expect.FREE)).text)
     number, own = c.caller, False
     if can_call_back(c.caller):  # a withheld number is not offered as "this phone"
         await c.d.say("ask_own_number")
-        own = yes_no((await c.d.hear(Expect.YES_NO)).text) is True
+        own = yes_no((await hear(c, Expect.YES_NO)).text) is True
     if not own:
         await c.d.say("ask_callback_number")
         keyed = await c.d.digit(c.settings.digits_wait_s, max_digits=15)
         if not keyed:  # spoken digits, then
-            keyed = digits_of((await c.d.hear(Expect.DIGITS)).text)
+            keyed = digits_of((await hear(c, Expect.DIGITS)).text)
         number = keyed or c.caller
     await c.record.note("contact", {"name": name, "title": title,
                                     "own_number": number == c.caller})

@@ -7,15 +7,18 @@
 - Partly heard (4、1)): "请问您的意思是…吗？" with what was heard.
 - Silent mid-conversation: "请问您是否可以听清我的说话呢？", then the silent-line ending.
 - Nuisance (9、2)): after two unrelated or abusive turns ``nuisance_prompt``; nothing of
-  the hotline's after it: the silent-line ending.
+  the hotline's after it: the silent-line ending. Unrelated: laughing, a test call, chit-chat
+  (intent.py's table), or the attendant's name asked again after it was given; a first
+  unrelated turn is asked whether there is anything the hotline can help with (9、1)).
 """
 
 from __future__ import annotations
 
+from hotline.attendant.answers import emergency_in, hear
 from hotline.attendant.call import AttendantCall
 from hotline.attendant.intent import Intent, Reading, classify
 from hotline.attendant.port import Expect, Heard
-from hotline.attendant.words import yes_no
+from hotline.attendant.words import more_matters, yes_no
 from hotline.domain.call_machine import GaveUp
 
 MATTERS = frozenset({Intent.LOOKUP, Intent.MESSAGE, Intent.COMPLAINT, Intent.EMERGENCY,
@@ -31,9 +34,11 @@ async def end_line(c: AttendantCall, why: GaveUp, phrase: str = "silent_goodbye"
 
 
 async def settle(c: AttendantCall, heard: Heard) -> Reading | None:
-    """The caller's matter, or None once the line was ended (the machine says why)."""
+    """The caller's matter, or None: the line was ended (the machine says why), or, asked
+    whether there is anything else after a remark, the caller said no (straight to the
+    rating and goodbye; never a lookup of "没有了")."""
     quiet = strikes = 0
-    asked_hear = prompted = False
+    asked_hear = prompted = named = asked_more = False
     while True:
         if not heard.spoke:
             if asked_hear or prompted:
@@ -53,6 +58,11 @@ async def settle(c: AttendantCall, heard: Heard) -> Reading | None:
             await c.d.say("low_volume", interruptible=True)
             heard = await c.d.hear(Expect.FREE)
             continue
+        if asked_more and more_matters(heard.text) is False and \
+                emergency_in(c, heard.text) is None:
+            await c.record.note("nothing_more", {"said": heard.text})
+            return None
+        asked_more = False
         reading = classify(heard.text, c.settings.out_of_scope)
         await c.record.note("intent", {"intent": reading.intent.value, "cue": reading.cue,
                                        **({"line": reading.line.value} if reading.line else {})})
@@ -61,15 +71,18 @@ async def settle(c: AttendantCall, heard: Heard) -> Reading | None:
         if reading.intent is Intent.THANKS:
             await c.d.say("you_are_welcome")
             await c.d.say("anything_else", interruptible=True)
-        elif reading.intent is Intent.ASK_NAME:
+            asked_more = True
+        elif reading.intent is Intent.ASK_NAME and not named:
+            named = True
             await c.d.say("job_number_only", job_number=c.settings.job_number)
         elif reading.intent is Intent.DISSATISFIED:
             await c.d.say("dissatisfied_ack")
             await c.d.say("complaint_offer", interruptible=True)
-            if yes_no((await c.d.hear(Expect.YES_NO)).text):
+            if yes_no((await hear(c, Expect.YES_NO)).text):
                 return Reading(Intent.COMPLAINT, cue="offered", text=reading.text)
             await c.d.say("anything_else", interruptible=True)
-        else:  # unclear or abusive: a strike
+            asked_more = True
+        else:  # unclear, abusive, unrelated (or the name asked again): a strike
             strikes += 1
             if prompted:
                 await end_line(c, GaveUp.NUISANCE)
@@ -80,6 +93,8 @@ async def settle(c: AttendantCall, heard: Heard) -> Reading | None:
                 await c.d.say("nuisance_prompt", interruptible=True)
             elif reading.intent is Intent.UNCLEAR and reading.text:
                 await c.d.say("ask_again", content=reading.text)  # partly heard
+            elif reading.intent in (Intent.UNRELATED, Intent.ASK_NAME):
+                await c.d.say("anything_else", interruptible=True)
             else:
                 await c.d.say("not_heard")
         heard = await c.d.hear(Expect.FREE)

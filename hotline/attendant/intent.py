@@ -7,9 +7,15 @@ be an everyday word: a two-syllable emergency word heard by sound must end the u
 be followed by an exclamation (失火了, never the shi-huo of 是火车站); longer ones (煤气泄漏)
 are matched by their fuzzy sound anywhere.
 
+An answer to another step's question (``answering``: a name, the unit a complaint is about)
+is stricter still: a bare name can sound like an emergency word (刘大杰 like 打劫, 李九明 like
+救命), so there a two-syllable word heard only by its sound counts only before an
+exclamation (打劫啦, 就命啊).
+
 Anything with content that no rule claims is a lookup: on a 12345/114 line a bare name
 (工行, 雾都宾馆) asks for the unit's number. Only words with nothing in them (fillers, a
-greeting, "我想问一下") are unclear.
+greeting, "我想问一下") are unclear, and only whole utterances that cannot be a matter
+(laughing, a test call, chit-chat with the attendant) are unrelated.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ class Intent(enum.StrEnum):
     ASK_NAME = "ask_name"
     DISSATISFIED = "dissatisfied"
     ABUSE = "abuse"
+    UNRELATED = "unrelated"  # laughing, a test call, chit-chat (004 篇10 9、: nuisance)
 
 
 class Line(enum.StrEnum):
@@ -104,17 +111,33 @@ _EMPTY = re.compile(r"嗯+|啊+|呃+|额+|哦+|噢+|诶+|哎+|唉+|喂+|嘿|那�
                     r"|你好|您好|请问|麻烦(你|您)?|我想|我要|想要|我问(一下|问)?|问(一下|问)"
                     r"|我有个事|有个事|有件事|我有个问题|我有问题|咨询(一下)?|帮(我|忙)|一下|好的?"
                     r"|对的?|是的?|行|可以|听得见吗|听到吗|在吗|有人吗")
-_FILLER = re.compile(r"^(嗯+|啊+|呃+|额+|哦+|噢+|诶+|哎+|喂+|那个|这个|就是)+|(嗯+|啊+|呃+|额+)$")
+# Whole utterances that say nothing of any matter of the hotline's (004 篇10 9、 骚扰): laughing,
+# a test call, chit-chat with the attendant. Only ever the whole utterance (after a greeting,
+# before particles): any other words with content are a lookup (测试中心, 机器人公司).
+_UNRELATED = re.compile(
+    r"(?:(哈|呵|嘿|嘻|嘎|咯){2,}|笑死(我)?"
+    r"|(我|这是)?(在)?(测试|测试一下|试试|试一下|试下|试试看|随便打打|随便打的|打着玩|闹着玩"
+    r"|测试电话)"
+    r"|(你)?吃(饭|了|过)(了)?(吗|没|没有)|你在干(嘛|什么|啥)|(你)?干(嘛|啥)呢"
+    r"|你(今年)?多大(了)?|你几岁|你(结婚|有对象|有男朋友|有女朋友)(了)?(吗|没有?)"
+    r"|(你)?(是|是不是)机器人|你是(男的|女的)(还是(男的|女的))?"
+    r"|(陪我|跟我|和我)(聊|说|唠)(聊|说|会儿|一会儿|天|话)*|(我)?(好|太)?无聊|聊(聊)?天"
+    r"|(给我|你)?(讲|说)(个|一个)笑话|(给我|你)?唱(首|个|一首)歌|我(喜欢|爱)你"
+    r"|你(的)?(声音)?(真|好|很)?(好听|甜|可爱|漂亮|好看|帅))[了啊呀吧呢嘛哦吗的]*")
+_GREETING = re.compile(r"^(你好|您好|喂|哎|嗨)+")
+_LEADING = re.compile(r"^(嗯+|啊+|呃+|额+|哦+|噢+|诶+|哎+|喂+|那个|这个|就是)+")
+_TRAILING = re.compile(r"(嗯+|啊+|呃+|额+)$")
 
 
 def _sound(text: str) -> list[frozenset[str]]:
     return [r for r in (readings_of(ch) for ch in text) if r]
 
 
-def _sounds_like(text: str, word: str, *, at_end: bool) -> bool:
+def _sounds_like(text: str, word: str, *, at_end: bool, exclaimed: bool = False) -> bool:
     """Whether the syllables of ``word`` occur in ``text`` (any reading of each character;
     fuzzy for words of three syllables or more). ``at_end``: only at the end of the
-    utterance or before an exclamation (了, 啊…)."""
+    utterance or before an exclamation (了, 啊…); ``exclaimed``: only before an
+    exclamation."""
     voiced = "".join(ch for ch in text if readings_of(ch))
     heard = _sound(voiced)
     want = _sound(word)
@@ -124,13 +147,16 @@ def _sounds_like(text: str, word: str, *, at_end: bool) -> bool:
         heard = [frozenset(fuzzy(s) for s in h) for h in heard]
     n = len(want)
     for i in range(len(heard) - n + 1):
-        if all(want[j] & heard[i + j] for j in range(n)) and (
-                not at_end or i + n == len(heard) or voiced[i + n] in _EXCLAIM):
+        if not all(want[j] & heard[i + j] for j in range(n)):
+            continue
+        ends = i + n == len(heard)
+        if not (at_end or exclaimed) or (ends and not exclaimed) or \
+                (not ends and voiced[i + n] in _EXCLAIM):
             return True
     return False
 
 
-def _emergency(text: str) -> Reading | None:
+def _emergency(text: str, answering: bool) -> Reading | None:
     hits: list[tuple[Line, str]] = []
     for line, written, sounds in _EMERGENCY:
         m = re.search(written, text)
@@ -138,7 +164,8 @@ def _emergency(text: str) -> Reading | None:
             hits.append((line, m.group()))
             continue
         for word in sounds:
-            if _sounds_like(text, word, at_end=len(word) < 3):
+            short = len(word) < 3
+            if _sounds_like(text, word, at_end=short, exclaimed=short and answering):
                 hits.append((line, f"~{word}"))
                 break
     if not hits:
@@ -147,9 +174,11 @@ def _emergency(text: str) -> Reading | None:
     return Reading(Intent.EMERGENCY, line, cue, text)
 
 
-def clean(text: str) -> str:
-    """The utterance normalised (simplified, no punctuation or spaces), fillers dropped."""
-    return _FILLER.sub("", normalise(text).replace(" ", ""))
+def clean(text: str, *, keep_end: bool = False) -> str:
+    """The utterance normalised (simplified, no punctuation or spaces), fillers dropped
+    (``keep_end``: not the one at the end, which may be an exclamation: 就命啊)."""
+    t = _LEADING.sub("", normalise(text).replace(" ", ""))
+    return t if keep_end else _TRAILING.sub("", t)
 
 
 # In order: (the matter, its words, the words matched by sound, only at the utterance's end)
@@ -162,13 +191,15 @@ _RULES: tuple[tuple[Intent, re.Pattern[str], Sequence[str], bool], ...] = (
 )
 
 
-def classify(text: str, out_of_scope: Sequence[str] = ()) -> Reading:
+def classify(text: str, out_of_scope: Sequence[str] = (), *,
+             answering: bool = False) -> Reading:
     """The matter of one utterance. ``out_of_scope``: the configured words of matters that
-    are not this hotline's (commercial sales, another city's matters)."""
+    are not this hotline's (commercial sales, another city's matters). ``answering``: the
+    utterance answers another step's question (see above: homophones are stricter)."""
     t = clean(text)
     if not t:
         return Reading(Intent.UNCLEAR, text=t)
-    found = _emergency(t)
+    found = _emergency(clean(text, keep_end=True) if answering else t, answering)
     if found is not None:
         return found
     for intent, words, sounds, at_end in _RULES:
@@ -185,6 +216,8 @@ def classify(text: str, out_of_scope: Sequence[str] = ()) -> Reading:
         return Reading(Intent.ASK_NAME, cue=m.group(), text=t)
     if _THANKS.fullmatch(t) or _THANKS_FULL.fullmatch(t):
         return Reading(Intent.THANKS, cue=t, text=t)
+    if _UNRELATED.fullmatch(_GREETING.sub("", t) or t):
+        return Reading(Intent.UNRELATED, cue=t, text=t)
     if not _EMPTY.sub("", t):
         return Reading(Intent.UNCLEAR, text=t)
     return Reading(Intent.LOOKUP, text=t)

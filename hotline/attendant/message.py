@@ -5,6 +5,7 @@ appended, then a ``message`` ticket; the caller hears its number and when it is 
 
 from __future__ import annotations
 
+from hotline.attendant.answers import hear
 from hotline.attendant.call import AttendantCall
 from hotline.attendant.contact import address, ask_contact
 from hotline.attendant.port import Expect, Words
@@ -37,7 +38,7 @@ async def take_message(c: AttendantCall, said: str) -> None:
     c.machine.matter(Matter.MESSAGE)
     contact = await ask_contact(c)
     await c.d.say("message_recipient")
-    recipient = recipient_of((await c.d.hear(Expect.FREE)).text) or "相关单位"
+    recipient = recipient_of((await hear(c, Expect.FREE)).text) or "相关单位"
     await c.d.say("message_take")
     words = await words_of(c)
     if words.empty:
@@ -49,7 +50,7 @@ async def take_message(c: AttendantCall, said: str) -> None:
     text = words.text.strip() or "（录音）"
     recordings = [words.recording] if words.recording else []
     await c.d.say("message_readback", title=address(contact), name=recipient, content=text)
-    answer = (await c.d.hear(Expect.FREE)).text
+    answer = (await hear(c, Expect.FREE)).text
     if yes_no(answer) is None and more_matters(answer) is None and squeeze(answer):
         text = f"{text}；{squeeze(answer)}"  # said straight on: an addition
     elif more_matters(answer) is True or (yes_no(answer) is False and "没" not in answer):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from hotline.domain.dialled import NotReached
 from hotline.domain.tickets import TicketKind
 
 if TYPE_CHECKING:
@@ -137,8 +138,9 @@ class Transfers(Protocol):
         """Ring the unit while the caller waits (and is watched); on answer, the unit hears
         the brief. None: nobody answered. The answered leg is released whatever happens."""
         ...
-    async def reach_line(self, line: str, dial: str, said: str) -> Connection | None:
+    async def reach_line(self, line: str, dial: str, said: str) -> Connection | NotReached:
         """Dial an emergency line at once (the caller hears the attendant meanwhile, not a
-        ring); on answer it hears the brief: the caller's number and ``said``. None: it did
-        not answer (or hung up during the brief)."""
+        ring); on answer it hears the brief: the caller's number and ``said``. Else why it
+        was not reached: not answered, busy, unreachable (the PBX's cause), not originated,
+        or hung up during the brief."""
         ...

@@ -1,8 +1,11 @@
 """The attendant serves the caller's matters, up to three a call: what the caller wants, the
-script for it, then "还有其它可以帮到您的吗？", the rating and goodbye (004 篇10)."""
+script for it, then "还有其它可以帮到您的吗？", the rating and goodbye (004 篇10). An
+emergency said in the middle of a matter's script leaves that matter for the emergency
+script, here (answers.py raises it)."""
 
 from __future__ import annotations
 
+from hotline.attendant.answers import EmergencySaid, emergency_in
 from hotline.attendant.call import AttendantCall
 from hotline.attendant.callback import hand_over
 from hotline.attendant.closing import close
@@ -28,10 +31,10 @@ async def attend(c: AttendantCall) -> None:
             heard = await caller_speaks(c)
             if heard is None:  # the silent line was ended
                 return
-        by_operator = await serve_matter(c, heard)
+        to_rating = await serve_matter(c, heard)
         if c.machine.gave_up is not None:  # the script ended the line itself
             return
-        if by_operator:  # an operator ended it: straight to the rating
+        if to_rating:  # an operator ended it, or the caller has nothing (more) to ask
             break
         heard = await anything_else(c)
         if heard is None:
@@ -49,6 +52,8 @@ async def anything_else(c: AttendantCall) -> Heard | None:
         return None
     await c.d.say("anything_else", interruptible=True)
     heard = await c.d.hear(Expect.FREE)
+    if emergency_in(c, heard.text) is not None:  # "没有了…着火了": the emergency first
+        return Heard(heard.text, spoke=True)
     more = more_matters(heard.text)
     if more is False or not heard.text:
         return None
@@ -56,12 +61,22 @@ async def anything_else(c: AttendantCall) -> Heard | None:
 
 
 async def serve_matter(c: AttendantCall, heard: Heard) -> bool:
-    """Serve one matter; True when an operator took it (and has ended their talk)."""
+    """Serve one matter; True when the rating comes next: an operator took it (and has
+    ended their talk), or the caller, asked after a remark, has nothing to ask."""
+    try:
+        return await _serve(c, heard)
+    except EmergencySaid as said:  # in the middle of the matter: leave it for the emergency
+        assert said.reading.line is not None
+        await emergency(c, said.reading.line.value, said.reading.text)
+        return False
+
+
+async def _serve(c: AttendantCall, heard: Heard) -> bool:
     if not c.d.understands or not heard.spoke:
         return await hand_over(c)  # what the caller wants cannot be made out here
     reading = await settle(c, heard)
-    if reading is None:  # the line was ended (low volume, nuisance, silent)
-        return False
+    if reading is None:  # the line was ended (low volume, nuisance, silent), or nothing more
+        return c.machine.gave_up is None
     text = reading.text or heard.text.strip()
     if reading.intent is Intent.EMERGENCY and reading.line is not None:
         await emergency(c, reading.line.value, text)

@@ -6,7 +6,9 @@ JSON Lines, one object a line:
   out  {"listen": "free"|"yes_no"|...}      it waits for the caller: exactly one line in
   in   {"text": "…"} | {"digit": "4"} | {"silence": true} | {"hangup": true}
 A malformed line is reported (``on_error``) and taken as silence; the end of input is a
-hang-up. Time is virtual here: silence is said, never waited for.
+hang-up. Time is virtual here: silence is said, never waited for. Words with no digit in
+them, given where digits are awaited, were said instead of keyed: the step's next hear gets
+them (spoken digits, or an emergency), without another listen.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class TextDialogue:
         self.jsonl = jsonl
         self.gone = False
         self.line_came: float | None = None  # perf_counter when the caller's last line came
+        self.spoken = ""  # words said when digits were awaited, for the next hear
 
     def _check(self) -> None:
         if self.gone:
@@ -77,6 +80,10 @@ class TextDialogue:
         return got
 
     async def hear(self, expect: Expect) -> Heard:
+        if self.spoken:
+            self._check()
+            text, self.spoken = self.spoken, ""
+            return Heard(text, spoke=True)
         got = await self._answer(expect.value)
         text = str(got.get("text", "") or got.get("digit", "")).strip()
         return Heard(text, spoke=bool(text))
@@ -86,8 +93,10 @@ class TextDialogue:
 
     async def digit(self, timeout_s: float, max_digits: int = 1) -> str:
         got = await self._answer(Expect.DIGITS.value)
-        digits = "".join(ch for ch in str(got.get("digit", "") or got.get("text", ""))
-                         if ch.isdigit() or ch in "*#")
+        said = str(got.get("digit", "") or got.get("text", ""))
+        digits = "".join(ch for ch in said if ch.isdigit() or ch in "*#")
+        if not digits and "text" in got:
+            self.spoken = said.strip()
         return digits.split("#", 1)[0][:max_digits]
 
     async def take_down(self, max_s: float) -> Words:

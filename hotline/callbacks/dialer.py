@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from hotline.calls.dialing import hang_up_quietly, talk_until_one_leaves
 from hotline.domain.callbacks import Outcome
+from hotline.domain.dialled import NotReached
 from hotline.errors import CallerGone, LegGone, TelephonyError
 from hotline.ports import CallLeg, Clock, Telephony
 
@@ -45,7 +46,7 @@ class OutboundDialer:
                                              caller_id=number)
         except TelephonyError:
             return Result(Outcome.FAILED)
-        if seat is None:
+        if isinstance(seat, NotReached):
             return Result(Outcome.SEAT_NO_ANSWER)
         try:
             return await self._reach(seat, number)
@@ -70,7 +71,7 @@ class OutboundDialer:
         if dialling.exception() is not None:
             return Result(Outcome.FAILED)
         person = dialling.result()
-        if person is None:
+        if isinstance(person, NotReached):
             return Result(Outcome.NO_ANSWER)
         with contextlib.suppress(TelephonyError, LegGone):
             await seat.ring_stop()

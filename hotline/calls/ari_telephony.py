@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from hotline.ari.events import Channel
 from hotline.ari.rest import AriRest
 from hotline.calls.ari_leg import AriCallLeg
+from hotline.domain.dialled import DialFailure, NotReached
 from hotline.errors import AriNotFound, TelephonyError
 from hotline.ports import CallLeg
 
@@ -31,7 +32,8 @@ class AriTelephony:
         self.app = app
         # Every leg in the app by channel id; the controller routes events through it.
         self.legs: dict[str, AriCallLeg] = {}
-        self._pending: dict[str, asyncio.Future[Channel | None]] = {}
+        # a dial in progress: the answered channel, or the cause it ended with unanswered
+        self._pending: dict[str, asyncio.Future[Channel | int]] = {}
         self._background: set[asyncio.Task[None]] = set()
 
     # -- events in (from the controller) ------------------------------------------------------
@@ -50,16 +52,17 @@ class AriTelephony:
         fut = self._pending.get(channel_id)
         if fut is not None and not fut.done():
             log.info("seat channel %s ended unanswered (cause %d)", channel_id, cause)
-            fut.set_result(None)
+            fut.set_result(cause)
         leg = self.legs.get(channel_id)
         if channel_id.startswith(SEAT_PREFIX) and leg is not None:
             leg.on_gone(cause, destroyed=True)
             self.legs.pop(channel_id, None)
 
     # -- the port -----------------------------------------------------------------------------
-    async def dial(self, endpoint: str, timeout_s: float, caller_id: str = "") -> CallLeg | None:
+    async def dial(self, endpoint: str, timeout_s: float,
+                   caller_id: str = "") -> CallLeg | NotReached:
         channel_id = SEAT_PREFIX + uuid.uuid4().hex
-        fut: asyncio.Future[Channel | None] = asyncio.get_running_loop().create_future()
+        fut: asyncio.Future[Channel | int] = asyncio.get_running_loop().create_future()
         self._pending[channel_id] = fut
         answered = False
         try:
@@ -69,13 +72,13 @@ class AriTelephony:
                                           timeout_s=max(1, math.ceil(timeout_s) + 1))
             except TelephonyError as exc:
                 log.warning("cannot ring %s: %s", endpoint, exc)
-                return None
+                return NotReached(DialFailure.NOT_ORIGINATED)
             try:
                 channel = await asyncio.wait_for(asyncio.shield(fut), timeout_s)
             except TimeoutError:
-                return None
-            if channel is None:
-                return None
+                return NotReached(DialFailure.UNANSWERED)
+            if isinstance(channel, int):
+                return NotReached.by_cause(channel)
             answered = True
             return self.legs[channel.id]
         finally:

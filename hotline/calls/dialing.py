@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+from hotline.domain.dialled import DialFailure, NotReached
 from hotline.errors import CallerGone, LegGone, TelephonyError
 from hotline.ports import CallLeg, Prompts, Telephony
 
@@ -26,8 +27,8 @@ async def hang_up_quietly(leg: CallLeg) -> None:
 
 
 async def dial_while_caller_waits(telephony: Telephony, caller: CallLeg, endpoint: str,
-                                  timeout_s: float) -> CallLeg | None:
-    """The answered leg, or None if nobody answered in time. Raises CallerGone."""
+                                  timeout_s: float) -> CallLeg | NotReached:
+    """The answered leg, or why nobody answered. Raises CallerGone."""
     task = asyncio.ensure_future(telephony.dial(endpoint, timeout_s, caller_id=caller.caller))
     gone = asyncio.ensure_future(caller.wait_gone(None))
     try:
@@ -45,27 +46,27 @@ async def dial_while_caller_waits(telephony: Telephony, caller: CallLeg, endpoin
 async def put_through(telephony: Telephony, prompts: Prompts, caller: CallLeg, endpoint: str,
                       ring_s: float, organisation: str = "",
                       brief_with: tuple[str, dict[str, str]] | None = None,
-                      ) -> tuple[CallLeg | None, str]:
+                      ) -> CallLeg | NotReached:
     """The one transfer, for every kind (a unit for the attendant, a colleague or a
     department for an operator): ring while the caller waits and is watched; a unit
-    (``organisation``) hears the brief before anyone is bridged. (the answered leg, "") or
-    (None, why: "no_answer" or "hung_up" during the brief). ``brief_with``: another brief
-    (a phrase and its values: the emergency brief). The leg is ended here if anything
-    fails before it is handed back. Raises CallerGone."""
+    (``organisation``) hears the brief before anyone is bridged. The answered leg, or why
+    it was not reached (the dial's reason, or ``hung_up`` during the brief). ``brief_with``:
+    another brief (a phrase and its values: the emergency brief). The leg is ended here if
+    anything fails before it is handed back. Raises CallerGone."""
     other = await dial_while_caller_waits(telephony, caller, endpoint, ring_s)
-    if other is None:
-        return None, "no_answer"
+    if isinstance(other, NotReached):
+        return other
     try:
         if brief_with is not None:
             await brief(prompts, other, "", brief_with[0], **brief_with[1])
         elif organisation:
             await brief(prompts, other, organisation)
     except LegGone:
-        return None, "hung_up"
+        return NotReached(DialFailure.HUNG_UP)
     except BaseException:
         await asyncio.shield(hang_up_quietly(other))
         raise
-    return other, ""
+    return other
 
 
 async def talk_until_one_leaves(telephony: Telephony, caller: CallLeg, other: CallLeg) -> None:

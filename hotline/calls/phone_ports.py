@@ -16,6 +16,7 @@ from hotline.calls.dialing import (
 from hotline.calls.seat_steps import SeatSteps
 from hotline.directory.records import Entry
 from hotline.domain.call_machine import Served
+from hotline.domain.dialled import NotReached
 from hotline.ports import CallLeg, CallStore, Clock, Prompts, Telephony
 
 log = logging.getLogger(__name__)
@@ -71,16 +72,15 @@ class PhoneTransfers:
         caller = self.call.leg
         await caller.ring()  # in-band ringing while the unit rings and hears the brief
         try:
-            other, why = await put_through(self.telephony, self.prompts, caller,
-                                           entry.transfer_to, self.s.transfer_ring_s,
-                                           entry.name)
-            if other is not None:  # the session ends it, whatever happens from here
+            other = await put_through(self.telephony, self.prompts, caller, entry.transfer_to,
+                                      self.s.transfer_ring_s, entry.name)
+            if not isinstance(other, NotReached):  # the session ends it, whatever happens
                 self.stack.push_async_callback(hang_up_quietly, other)
         finally:
             if not caller.gone:
                 await caller.ring_stop()
-        if other is None:
-            log.info("call %s: %s not reached (%s)", self.call.record_id, entry.name, why)
+        if isinstance(other, NotReached):
+            log.info("call %s: %s not reached (%s)", self.call.record_id, entry.name, other)
             return None
         await self.store.add_event(self.call.record_id, "unit_briefed",
                                    {"id": entry.id, "channel": other.id})
@@ -88,17 +88,17 @@ class PhoneTransfers:
             "id": entry.id, "name": entry.name, "to": entry.transfer_to, "channel": other.id})
         return UnitConnection(self.telephony, caller, other)
 
-    async def reach_line(self, line: str, dial: str, said: str) -> UnitConnection | None:
+    async def reach_line(self, line: str, dial: str, said: str) -> UnitConnection | NotReached:
         """No ring for the caller: the attendant is telling them to hold on meanwhile."""
         caller = self.call.leg
-        other, why = await put_through(
+        other = await put_through(
             self.telephony, self.prompts, caller, dial, self.s.transfer_ring_s,
             brief_with=("emergency_brief", {"line": line, "phone": caller.caller,
                                             "content": said or "未听清"}))
-        if other is None:
-            log.warning("call %s: emergency line %s not reached (%s)", self.call.record_id,
-                        line, why)
-            return None
+        if isinstance(other, NotReached):  # the record says why (attendant/emergency.py)
+            log.warning("call %s: emergency line %s (%s) not reached: %s",
+                        self.call.record_id, line, dial, other)
+            return other
         self.stack.push_async_callback(hang_up_quietly, other)
         await self.store.add_event(self.call.record_id, "line_briefed",
                                    {"line": line, "channel": other.id})

@@ -28,6 +28,7 @@ from hotline.calls.dialing import (
     put_through,
     talk_until_one_leaves,
 )
+from hotline.domain.dialled import NotReached
 from hotline.domain.seats import DutyState, Seat, is_seat_fault, seat_dial
 from hotline.errors import CallerGone, TelephonyError
 from hotline.ports import CallLeg, CallStore, Clock, Prompts, Requests, SeatBoard, Telephony
@@ -95,11 +96,11 @@ class SeatSteps:
                 continue
             await self.store.add_event(call.record_id, "seat_offered",
                                        {"job_number": seat.job_number})
-            leg, _ = await self._ring(call, seat_dial(seat.job_number, self.s.seat_proxy),
-                                      min(self.s.seat_ring_s, left), seat.job_number)
-            if leg is None:
+            leg = await self._ring(call, seat_dial(seat.job_number, self.s.seat_proxy),
+                                   min(self.s.seat_ring_s, left), seat.job_number)
+            if isinstance(leg, NotReached):
                 await self.store.add_event(call.record_id, "seat_no_answer",
-                                           {"job_number": seat.job_number})
+                                           {"job_number": seat.job_number, **leg.event()})
                 continue
             log.info("call %s answered by seat %s", call.record_id, seat.job_number)
             return SeatLeg(seat, leg, self.clock.now())
@@ -199,11 +200,11 @@ class SeatSteps:
             return None
         await self.store.add_event(call.record_id, "transfer_offered", info)
         endpoint = seat_dial(req.seat, self.s.seat_proxy) if req.seat else req.endpoint
-        leg, why = await self._ring(call, endpoint, self.s.transfer_ring_s, req.seat,
-                                    "" if req.seat else req.organisation)
-        if leg is None:  # nobody answered, or the department hung up: the operator goes on
-            await self.store.add_event(call.record_id, "transfer_failed",
-                                       {**info, "reason": why})
+        leg = await self._ring(call, endpoint, self.s.transfer_ring_s, req.seat,
+                               "" if req.seat else req.organisation)
+        if isinstance(leg, NotReached):  # nobody answered, or the department hung up: the
+            await self.store.add_event(call.record_id, "transfer_failed",  # operator goes on
+                                       {**info, **leg.event()})
             return None
         try:  # until the handover is the talk's, the answered leg is this step's to end
             await self.store.add_event(call.record_id, "transferred",
@@ -218,19 +219,19 @@ class SeatSteps:
         return Handover(leg, req, colleague)
 
     async def _ring(self, call: CallContext, endpoint: str, timeout_s: float, taken: str,
-                    organisation: str = "") -> tuple[CallLeg | None, str]:
+                    organisation: str = "") -> CallLeg | NotReached:
         """Put through while the caller is still there; the seat ``taken`` for it (if any)
         is free again unless it answered."""
         try:
-            leg, why = await put_through(self.telephony, self.prompts, call.leg, endpoint,
-                                         timeout_s, organisation)
+            leg = await put_through(self.telephony, self.prompts, call.leg, endpoint,
+                                    timeout_s, organisation)
         except BaseException:
             if taken:
                 await asyncio.shield(self.board.release(taken))
             raise
-        if leg is None and taken:
+        if isinstance(leg, NotReached) and taken:
             await self.board.release(taken)
-        return leg, why
+        return leg
 
     async def _leg_ended(self, call: CallContext, seat: SeatLeg, cause: int,
                          fault: bool, ended_by: str = "") -> None:

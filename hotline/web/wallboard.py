@@ -22,6 +22,23 @@ routes = web.RouteTableDef()
 EMERGENCY_OUTCOMES = {"dialling": "正在转接", "bridged": "已接通",
                       "no_answer": "未接通，已告知直拨", "not_dialled": "未配置线路",
                       "no_line_here": "已告知直拨"}
+# why an emergency line was not reached (domain/dialled.py), with the PBX's cause if any
+DIAL_FAILURES = {"unanswered": "无人接听", "busy": "占线或拒接", "unreachable": "线路不通",
+                 "not_originated": "呼叫未能发起", "hung_up": "接通后挂断"}
+
+
+def emergency_outcome(data: dict[str, Any]) -> str:
+    """未接通（线路不通，原因码20），已告知直拨: the outcome, and why where it failed."""
+    outcome = str(data.get("outcome", ""))
+    said = EMERGENCY_OUTCOMES.get(outcome, outcome)
+    reason = str(data.get("reason", ""))
+    if not reason:
+        return said
+    why = DIAL_FAILURES.get(reason, reason)
+    if data.get("cause") is not None:
+        why += f"，原因码{data['cause']}"
+    return said.replace("未接通", f"未接通（{why}）", 1) if "未接通" in said else \
+        f"{said}（{why}）"
 
 
 async def wallboard_data(request: web.Request) -> dict[str, Any]:
@@ -53,8 +70,8 @@ async def wallboard_data(request: web.Request) -> dict[str, Any]:
         "emergencies": [{"id": call_id, "caller": mask_number(caller),
                          "at": at.astimezone(zone).strftime("%H:%M:%S"),
                          "line": str(data.get("line", "")),
-                         "outcome": EMERGENCY_OUTCOMES.get(str(data.get("outcome", "")),
-                                                           str(data.get("outcome", "")))}
+                         "dial": str(data.get("dial", "")),
+                         "outcome": emergency_outcome(data)}
                         for call_id, caller, at, data in
                         await services.calls.emergencies(midnight.astimezone(UTC))],
         "today": {"calls": calls, "answered": answered, "within_three_rings": within,

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from hotline.callbacks.service import CallbackService
 from hotline.callbacks.store import CallbackStore
 from hotline.domain.callbacks import MissedReason
 from hotline.domain.calls import ring_deadline, rings_elapsed
+from hotline.web.wallboard import emergency_outcome
 from tests.fake_ari import FakeAri
-from tests.harness import Harness, WallClock, attendant_for, running
+from tests.harness import FAST, Harness, WallClock, attendant_for, running
 
 
 def phrases(fake: FakeAri, cid: str) -> list[str]:
@@ -179,12 +183,41 @@ async def test_an_emergency_is_dialled_at_once_briefed_and_bridged(fake_ari: Fak
     assert 0 <= dialling["after_words_ms"] < 1000, dialling
 
 
-async def test_an_emergency_line_that_does_not_answer_tells_the_caller_to_dial_it(
+async def test_an_emergency_said_when_asked_for_the_name_is_dialled_by_phone(
         fake_ari: FakeAri, tmp_path: Path) -> None:
-    fake_ari.seats = {"PJSIP/120": "unreachable"}
-    attendant = attendant_for(emergency_lines={"120": "PJSIP/120"})
+    """Mid-message, the answer to "请先告诉我您的名字好吗？" is an emergency: the message is
+    left, 119 is dialled, briefed with those words, and bridged."""
+    fake_ari.seats = {"PJSIP/119": "answer"}
+    attendant = attendant_for(emergency_lines={"119": "PJSIP/119"})
     async with running(fake_ari, tmp_path, attendant=attendant,
-                       utterances=["我爸 晕倒了"]) as h:
+                       utterances=["我要留言", "救命啊 厨房着火了"]) as h:
+        cid, row, record = await bridged_then_gone(fake_ari, h)
+    assert phrases(fake_ari, cid)[:3] == ["opening", "ask_caller_name", "emergency_transfer"]
+    briefs = [r.params.get("media", "") for r in fake_ari.requests
+              if "/play" in r.path and not r.path.startswith(f"/ari/channels/{cid}/")]
+    assert any("content=救命啊厨房着火了" in m for m in briefs), briefs
+    assert (row.disposition, row.category) == ("emergency", "求助")
+    assert [e.data["outcome"] for e in record.events if e.kind == "emergency"] == \
+        ["dialling", "bridged"]
+    assert await h.tickets.find(call_id=row.id) == [], "the message left behind: no ticket"
+
+
+@pytest.mark.parametrize(("line", "fault", "why"), [
+    ("unreachable", "", {"reason": "unreachable", "cause": 20}),  # the PBX's cause code
+    ("no_answer", "", {"reason": "unanswered"}),  # rang out: transfer_ring_s
+    ("answer", "originate", {"reason": "not_originated"}),  # ARI refused the originate
+], ids=["unreachable", "unanswered", "not_originated"])
+async def test_an_emergency_line_not_reached_is_on_the_record_with_why_and_dialled_direct(
+        fake_ari: FakeAri, tmp_path: Path, line: str, fault: str,
+        why: dict[str, object]) -> None:
+    """The caller is told to dial 120 directly; the record's (and the wallboard's) event
+    says which dial string was tried and why it failed."""
+    fake_ari.seats = {"PJSIP/120": line}
+    if fault:
+        fake_ari.fail_next["POST /ari/channels"] = 1
+    attendant = attendant_for(emergency_lines={"120": "PJSIP/120"})
+    async with running(fake_ari, tmp_path, replace(FAST, transfer_ring_s=0.3),
+                       attendant=attendant, utterances=["我爸 晕倒了"]) as h:
         cid = await fake_ari.incoming_call()
         await wait_played(fake_ari, cid, "opening")
         await fake_ari.talking(cid)
@@ -192,10 +225,17 @@ async def test_an_emergency_line_that_does_not_answer_tells_the_caller_to_dial_i
         await fake_ari.caller_hangs_up(cid)
         row = await h.record_for(cid)
         record = await h.calls.get(row.id)
+        [(_, _, _, shown)] = await h.calls.emergencies(row.arrived_at)
+    assert phrases(fake_ari, cid)[:3] == ["opening", "emergency_transfer",
+                                          "emergency_dial_direct"]
     assert "line=120" in fake_ari.played(cid)[2]
     assert row.disposition == "emergency"
-    assert [e.data["outcome"] for e in record.events if e.kind == "emergency"] == \
-        ["dialling", "no_answer"]
+    assert [e.data for e in record.events if e.kind == "emergency"][1:] == [
+        {"line": "120", "dial": "PJSIP/120", "outcome": "no_answer", **why}]
+    told = {"unreachable": "未接通（线路不通，原因码20），已告知直拨",
+            "no_answer": "未接通（无人接听），已告知直拨",
+            "answer": "未接通（呼叫未能发起），已告知直拨"}[line]
+    assert emergency_outcome(shown) == told, "the wallboard says why"
 
 
 async def test_speech_nobody_can_make_out_is_low_volume_not_silent(fake_ari: FakeAri,

@@ -26,6 +26,7 @@ from hotline.domain.callbacks import (
     missed_reason,
 )
 from hotline.domain.calls import NewCall
+from hotline.domain.dialled import DialFailure, NotReached
 from hotline.domain.tickets import NewTicket, TicketKind
 from hotline.errors import ConfigError, NotFoundError
 from hotline.seats.board import SeatRoster
@@ -153,11 +154,12 @@ class FakeTelephony:
         self.dialled: list[tuple[str, str]] = []
         self.bridged: list[list[str]] = []
 
-    async def dial(self, endpoint: str, timeout_s: float, caller_id: str = "") -> FakeLeg | None:
+    async def dial(self, endpoint: str, timeout_s: float,
+                   caller_id: str = "") -> FakeLeg | NotReached:
         self.dialled.append((endpoint, caller_id))
         await asyncio.sleep(0.01)
         if endpoint not in self.answers:
-            return None
+            return NotReached(DialFailure.UNANSWERED)
         leg = FakeLeg(endpoint)
         if endpoint.endswith("@outbound"):
             asyncio.get_running_loop().call_later(self.talk_s, leg.hang_up_now)

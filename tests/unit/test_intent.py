@@ -12,6 +12,7 @@ from hotline.attendant.intent import Intent, Line, classify
 E, L, M, C, P, OS, U = (Intent.EMERGENCY, Intent.LOOKUP, Intent.MESSAGE, Intent.COMPLAINT,
                        Intent.PERSON, Intent.OUT_OF_SCOPE, Intent.UNCLEAR)
 T, N, D, A = Intent.THANKS, Intent.ASK_NAME, Intent.DISSATISFIED, Intent.ABUSE
+Z = Intent.UNRELATED
 F, R, J, X = Line.FIRE, Line.AMBULANCE, Line.TRAFFIC, Line.POLICE
 OUT_OF_SCOPE = ("推销", "贷款", "彩票", "股票", "成都市", "北京市")
 
@@ -98,6 +99,30 @@ ROWS: list[tuple[str, Intent, Line | None]] = [
     ("你们 服务 太差 了", D, None), ("态度 很 不好", D, None), ("怎么 这么 慢 太慢了", D, None),
     ("什么 破 热线", D, None), ("傻逼", A, None), ("你 妈 的", A, None),
     ("神经病 啊 你", A, None), ("滚", A, None), ("我 快 气炸了 你们 服务 太差", D, None),
+    # -- unrelated (004 篇10 9、 nuisance): laughing, test calls, chit-chat; whole utterances
+    ("哈哈哈", Z, None), ("呵呵 呵呵", Z, None), ("嗯 哈哈", Z, None), ("笑死我了", Z, None),
+    ("测试 一下", Z, None), ("这是 测试电话", Z, None), ("我 在 测试", Z, None),
+    ("试试看", Z, None), ("打着玩的", Z, None), ("你 吃饭 了吗", Z, None),
+    ("喂 你好 你吃了没", Z, None), ("你在干嘛", Z, None), ("你 多大 了", Z, None),
+    ("你结婚了吗", Z, None), ("你是机器人吗", Z, None), ("你 是不是 机器人 啊", Z, None),
+    ("陪我 聊聊天", Z, None), ("好无聊啊", Z, None), ("给我 讲个笑话", Z, None),
+    ("你 声音 真 好听", Z, None), ("你是女的吗", Z, None),
+    # ... and the same words inside a name are a lookup, never unrelated
+    ("测试中心 的 电话", L, None), ("软件 测试 公司", L, None), ("机器人 公司 电话", L, None),
+    ("哈哈 幼儿园", L, None), ("无聊 咖啡馆", L, None), ("唱歌 的 地方", L, None),
+    ("吃饭 的 地方 推荐", L, None), ("开心 麻花 剧场", L, None),
+    ("哈哈哈 救命啊", E, X), ("测试 一下 着火了", E, F),
+]
+
+# Answers to another step's question (a name, the unit complained about, a confirmation):
+# an emergency said there is caught as well, but a bare name that only sounds like a
+# two-syllable emergency word is not one (homophones only before an exclamation).
+ANSWERS: list[tuple[str, Line | None]] = [
+    ("救命啊 有人晕倒了", R), ("不是 我家着火了", F), ("等等 楼下有人打架了 快来人", X),
+    ("出车祸了", J), ("就命啊", X), ("着伙了", F), ("强节啊 快来", X), ("美气泄漏了", F),
+    ("我叫刘大杰", None), ("李九明", None), ("王石火", None), ("我姓李 李宝静", None),
+    ("张强杰", None), ("万州区人社局窗口的工作人员", None), ("给王主任", None),
+    ("明天的会改到下午三点", None), ("是的", None), ("幺三八零零零零一一一一", None),
 ]
 
 
@@ -130,3 +155,10 @@ def test_each_utterance(text: str, intent: Intent, line: Line | None) -> None:
 def test_out_of_scope_is_only_what_is_configured() -> None:
     assert classify("成都市 公安局 的 电话").intent is L
     assert classify("成都市 公安局 的 电话", ("成都市",)).intent is OS
+
+
+@pytest.mark.parametrize(("text", "line"), ANSWERS, ids=[a[0] for a in ANSWERS])
+def test_an_answer_is_an_emergency_only_by_its_words_or_an_exclaimed_homophone(
+        text: str, line: Line | None) -> None:
+    got = classify(text, OUT_OF_SCOPE, answering=True)
+    assert (got.intent is E, got.line) == (line is not None, line), got

@@ -343,7 +343,7 @@ async def test_transfer_nobody_answers_and_the_operator_keeps_the_caller(
         row = await h.record_for(cid)
         record = await h.calls.get(row.id)
     [failed] = [e.data for e in record.events if e.kind == "transfer_failed"]
-    assert failed["reason"] == "no_answer" and failed["to"] == "万州区医保局"
+    assert failed["reason"] == "unanswered" and failed["to"] == "万州区医保局"
     assert row.disposition == "resolved"
 
 

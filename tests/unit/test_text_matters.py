@@ -4,12 +4,27 @@ caller was told are asserted exactly."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import dataclasses
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from hotline.calls.text_session import TextDeps, run_text_call
+from tests.console import VirtualClock
 from tests.unit.test_text_channel import SILENCE, Script, T, deps, talk
 
 __all__ = ["deps"]
+
+LOCAL = ZoneInfo("Asia/Shanghai")
+# 10:00 in Chongqing on the eve of National Day: 10月1日–7日 are days off on the statutory
+# calendar, so one working day later is 10月8日 and two are 10月9日
+EVE = datetime(2026, 9, 30, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def eve(deps: TextDeps) -> TextDeps:
+    return dataclasses.replace(deps, clock=VirtualClock(start=EVE))
 
 
 async def events(d: TextDeps, record: int, kind: str) -> list[dict[str, object]]:
@@ -138,3 +153,88 @@ async def test_a_withheld_caller_is_asked_for_a_number_not_whether_it_is_this_ph
         assert script.said[2] == "ask_callback_number"
         found = await deps.tickets.get(ended.tickets[0])  # type: ignore[attr-defined]
         assert found.callback_number == "13800001111"
+
+
+async def test_spoken_callback_digits_and_more_at_the_read_back_on_the_calendar(
+        eve: TextDeps) -> None:
+    """The callback number said, not keyed; "还有补充" at the read-back: the addition is
+    taken after the tone and appended; the ticket is due at close of business on the first
+    working day after the holiday, and the caller hears exactly that."""
+    ended, s = await talk(
+        eve, {T: "我要留言"}, {T: "我叫刘洋"}, {T: "不是"}, {T: "幺三八 零零零零 一一一一"},
+        {T: "给物业"}, {T: "楼道灯坏了"}, {T: "还有补充"}, {T: "三楼的也坏了"}, SILENCE,
+        SILENCE)
+    assert s.said == ["opening", "ask_caller_name", "ask_own_number", "ask_callback_number",
+                      "message_recipient", "message_take", "message_readback", "message_take",
+                      "message_ticket", "anything_else", "rating_request", "goodbye"]
+    assert (ended.disposition, ended.category) == ("message", "留言")
+    [ticket] = ended.tickets
+    found = await eve.tickets.get(ticket)  # type: ignore[attr-defined]
+    assert (found.kind, found.caller_name, found.callback_number) == \
+        ("message", "刘洋", "13800001111")
+    assert found.fields["transcript"] == "楼道灯坏了；三楼的也坏了"
+    assert found.due_at.astimezone(LOCAL) == datetime(2026, 10, 8, 17, 30, tzinfo=LOCAL)
+    assert s.text_of("message_ticket") == \
+        f"您给物业的留言已经记录，工单号是{ticket}，我们会在10月8日下午5点半前转达。"
+
+
+async def test_an_empty_message_opens_no_ticket_and_ends_as_a_silent_line(
+        eve: TextDeps) -> None:
+    ended, s = await talk(eve, {T: "我要留言"}, {T: "我叫刘洋"}, {T: "是的"}, {T: "给物业"},
+                          SILENCE, SILENCE)
+    assert s.said == ["opening", "ask_caller_name", "ask_own_number", "message_recipient",
+                      "message_take", "not_heard", "silent_goodbye"]
+    assert (ended.disposition, ended.category) == ("silent", "留言")
+    assert not ended.tickets
+    assert await events(eve, ended.record, "message_empty") == [{"for": "物业"}]
+
+
+async def test_a_complaint_on_the_eve_of_the_holiday_is_due_two_working_days_after_it(
+        eve: TextDeps) -> None:
+    ended, s = await talk(eve, {T: "我要投诉"}, {T: "李女士"}, {T: "是的"}, {T: "物业公司"},
+                          {T: "电梯坏了一个月没人修"}, {T: "不用"}, SILENCE, SILENCE)
+    [ticket] = ended.tickets
+    found = await eve.tickets.get(ticket)  # type: ignore[attr-defined]
+    assert found.due_at.astimezone(LOCAL) == datetime(2026, 10, 9, 17, 30, tzinfo=LOCAL)
+    assert s.text_of("complaint_ticket") == \
+        f"您的投诉已经登记，工单号是{ticket}，我们会在10月9日下午5点半前给您答复。"
+    assert (ended.disposition, ended.category) == ("complaint", "投诉")
+
+
+async def test_declining_the_complaint_offer_then_nothing_more_goes_to_the_rating(
+        deps: TextDeps) -> None:
+    """Dissatisfied, offered a complaint, declined, and nothing else: no ticket, no lookup
+    of "没有了", straight to the rating and goodbye. Nothing was served: the record says
+    so (abandoned, no category), and it is not a missed call (more than the greeting was
+    said)."""
+    ended, s = await talk(deps, {T: "你们服务太差了"}, {T: "不用了"}, {T: "没有了"}, SILENCE)
+    assert s.said == ["opening", "dissatisfied_ack", "complaint_offer", "anything_else",
+                      "rating_request", "goodbye"]
+    assert (ended.disposition, ended.category) == ("abandoned", "")
+    assert not ended.tickets
+    assert await events(deps, ended.record, "nothing_more") == [{"said": "没有了"}]
+
+
+async def test_declining_the_complaint_offer_then_a_lookup_is_served(deps: TextDeps) -> None:
+    ended, s = await talk(deps, {T: "态度很不好"}, {T: "不需要"}, {T: "帮我查一下工行"},
+                          {T: "对"}, SILENCE, SILENCE)
+    assert s.said[:7] == ["opening", "dissatisfied_ack", "complaint_offer", "anything_else",
+                          "please_hold", "lookup_confirm", "lookup_found"]
+    assert (ended.disposition, ended.category) == ("resolved", "查询")
+    assert not ended.tickets
+
+
+async def test_nuisance_after_two_unrelated_turns(deps: TextDeps) -> None:
+    """Laughing, then chit-chat: asked once whether there is anything to help with, then
+    nuisance_prompt; still nothing: the silent-line ending."""
+    ended, s = await talk(deps, {T: "哈哈哈"}, {T: "你吃饭了吗"}, {T: "陪我聊聊天"})
+    assert s.said == ["opening", "anything_else", "nuisance_prompt", "silent_goodbye"]
+    assert (ended.disposition, ended.category) == ("nuisance", "")
+
+
+async def test_the_name_asked_again_counts_as_unrelated(deps: TextDeps) -> None:
+    ended, s = await talk(deps, {T: "你叫什么名字"}, {T: "你是谁"}, {T: "你是谁啊"},
+                          {T: "你是谁"})
+    assert s.said == ["opening", "job_number_only", "anything_else", "nuisance_prompt",
+                      "silent_goodbye"]
+    assert ended.disposition == "nuisance"

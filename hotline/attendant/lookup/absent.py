@@ -3,6 +3,7 @@ for the directory keepers (we will contact the enterprise), and related units ar
 
 from __future__ import annotations
 
+from hotline.attendant.answers import hear
 from hotline.attendant.call import AttendantCall
 from hotline.attendant.port import Expect
 from hotline.attendant.words import yes_no
@@ -18,7 +19,7 @@ async def not_registered(c: AttendantCall, text: str, result: SearchResult) -> N
     if not related:
         return
     await c.d.say("lookup_offer_related", interruptible=True)
-    if yes_no((await c.d.hear(Expect.YES_NO)).text):
+    if yes_no((await hear(c, Expect.YES_NO)).text):
         for unit in related[:2]:
             await c.d.say("lookup_related", organisation=unit.name,
                           address=unit.address or unit.district, phone=unit.phone)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from hotline.attendant.answers import hear
 from hotline.attendant.call import AttendantCall
 from hotline.attendant.port import Expect
 from hotline.attendant.words import yes_no
@@ -13,7 +14,7 @@ async def confirm(c: AttendantCall, entry: Entry) -> bool | None:
     """True on a clear yes, False on a clear no, None when still unclear."""
     await c.d.say("lookup_confirm", organisation=entry.name, interruptible=True)
     for again in ("ask_again", "not_heard", None):
-        answer = yes_no((await c.d.hear(Expect.YES_NO)).text)
+        answer = yes_no((await hear(c, Expect.YES_NO)).text)
         if answer is not None:
             return answer
         if again is not None:

@@ -3,6 +3,7 @@ compete, ask which."""
 
 from __future__ import annotations
 
+from hotline.attendant.answers import hear
 from hotline.attendant.call import AttendantCall
 from hotline.attendant.lookup.search import search
 from hotline.attendant.port import Expect
@@ -18,7 +19,7 @@ async def ask_district(c: AttendantCall, what: str, districts: list[str],
                        result: SearchResult) -> SearchResult:
     await c.d.say("lookup_which_district", organisation=what,
                   choices="还是".join(districts[:3]), interruptible=True)
-    answer = (await c.d.hear(Expect.DISTRICT)).text
+    answer = (await hear(c, Expect.DISTRICT)).text
     return await search(c, answer + what) if answer else result
 
 
@@ -34,6 +35,6 @@ async def narrow(c: AttendantCall, result: SearchResult, text: str) -> SearchRes
     if len(industries) > 1 and result.industry is None:
         await c.d.say("lookup_which_industry", organisation=what,
                       choices="还是".join(industries[:3]), interruptible=True)
-        answer = (await c.d.hear(Expect.INDUSTRY)).text
+        answer = (await hear(c, Expect.INDUSTRY)).text
         return await search(c, what + answer) if answer else result
     return result

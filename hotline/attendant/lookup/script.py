@@ -8,6 +8,7 @@ import dataclasses
 import enum
 import re
 
+from hotline.attendant.answers import hear
 from hotline.attendant.call import AttendantCall
 from hotline.attendant.lookup.absent import not_registered
 from hotline.attendant.lookup.category import offer_category
@@ -69,7 +70,7 @@ async def look_up(c: AttendantCall, text: str) -> tuple[LookupEnd, Entry | None]
     for _ in range(c.settings.attempts):
         if not text:
             await c.d.say("not_heard")
-            text = (await c.d.hear(Expect.FREE)).text
+            text = (await hear(c, Expect.FREE)).text
             if not text:
                 return LookupEnd.UNHEARD, None
         if asks_for_person(text):
@@ -97,7 +98,7 @@ async def look_up(c: AttendantCall, text: str) -> tuple[LookupEnd, Entry | None]
                 if await confirm(c, entry):
                     return await found(c, entry, transfer)
         await c.d.say("not_heard")
-        text = (await c.d.hear(Expect.FREE)).text
+        text = (await hear(c, Expect.FREE)).text
     return LookupEnd.UNHEARD, None
 
 
@@ -118,6 +119,6 @@ async def found(c: AttendantCall, entry: Entry, transfer: bool) -> tuple[LookupE
     if not entry.transferable:
         return LookupEnd.READ, entry
     await c.d.say("transfer_offer", organisation=entry.name, interruptible=True)
-    if yes_no((await c.d.hear(Expect.YES_NO)).text):
+    if yes_no((await hear(c, Expect.YES_NO)).text):
         return LookupEnd.TRANSFER, entry
     return LookupEnd.READ, entry
