@@ -61,6 +61,7 @@ async def settle(c: AttendantCall, heard: Heard) -> Reading | None:
         if asked_more and more_matters(heard.text) is False and \
                 emergency_in(c, heard.text) is None:
             await c.record.note("nothing_more", {"said": heard.text})
+            c.machine.nothing_more()
             return None
         asked_more = False
         reading = classify(heard.text, c.settings.out_of_scope)

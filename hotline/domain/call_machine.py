@@ -103,6 +103,7 @@ class CallMachine:
     gave_up: GaveUp | None = None
     caller_left_in: CallState | None = None  # where the caller was when they hung up
     emergency_line: str = ""  # the emergency line dialled (110/119/120/122), once one was
+    remarks_answered: bool = False  # the caller only remarked, was answered, asked nothing
 
     def _go(self, event: str, allowed: set[CallState], new: CallState) -> None:
         if self.state not in allowed:
@@ -193,6 +194,12 @@ class CallMachine:
     def may_take_another(self) -> bool:
         return len(self.matters) < MAX_MATTERS
 
+    def nothing_more(self) -> None:
+        """The caller only remarked (thanks, the name asked, a dissatisfaction whose complaint
+        they declined), was answered on the line, and has nothing to ask: the rating."""
+        self._go("nothing_more", {S.LISTENING}, S.CLOSING)
+        self.remarks_answered = True
+
     def give_up(self, why: GaveUp) -> None:
         """Nothing can be served on this line: say goodbye."""
         if why is GaveUp.FAULT:
@@ -228,6 +235,8 @@ class CallMachine:
             return _DISPOSITION[max(self.outcomes, key=_WEIGHT.__getitem__)]
         if self.gave_up is not None:
             return _GAVE_UP[self.gave_up]
+        if self.remarks_answered:  # heard and answered: not a caller who gave up
+            return Disposition.ANSWERED
         return Disposition.ABANDONED
 
     @property

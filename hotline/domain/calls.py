@@ -17,6 +17,7 @@ class Disposition(enum.StrEnum):
     LOW_VOLUME = "low_volume"  # heard but too quiet to make out, after asking twice
     EMERGENCY = "emergency"  # put through (or sent) to 110/119/120/122
     NUISANCE = "nuisance"
+    ANSWERED = "answered"  # only remarks (thanks, a complaint offered and declined), answered
     ABANDONED = "abandoned"
     OUT_OF_SCOPE = "out_of_scope"
     FAILED = "failed"

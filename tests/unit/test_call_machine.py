@@ -39,6 +39,7 @@ EVENTS: dict[str, Callable[[CallMachine], None]] = {
     "served": lambda m: m.served(Served.RESOLVED),
     "another_matter": lambda m: m.another_matter(),
     "give_up": lambda m: m.give_up(GaveUp.SILENT),
+    "nothing_more": lambda m: m.nothing_more(),
     "fault": lambda m: m.fault(),
 }
 # (state, event) -> the state after it; every pair not listed is illegal.
@@ -55,6 +56,7 @@ LEGAL = {
     (S.LISTENING, "offer_seat"): S.OFFERED, (S.LISTENING, "matter"): S.SERVING,
     (S.LISTENING, "take_down"): S.TAKING, (S.LISTENING, "give_up"): S.CLOSING,
     (S.LISTENING, "fault"): S.CLOSING, (S.LISTENING, "emergency"): S.TRANSFERRING,
+    (S.LISTENING, "nothing_more"): S.CLOSING,
     (S.SERVING, "emergency"): S.TRANSFERRING,
     (S.SERVING, "offer_seat"): S.OFFERED, (S.SERVING, "matter"): S.SERVING,
     (S.SERVING, "put_through"): S.TRANSFERRING, (S.SERVING, "take_down"): S.TAKING,
@@ -115,6 +117,9 @@ def test_a_seat_that_does_not_answer_after_the_answer_leaves_the_attendant_servi
     (["answer", "greet", "listen", "matter", "served"], "resolved", "查询"),
     (["answer", "greet", "listen", "give_up"], "silent", ""),
     (["answer", "greet", "listen"], "abandoned", ""),
+    (["answer", "greet", "listen", "nothing_more"], "answered", ""),  # a remark, answered
+    (["answer", "greet", "listen", "matter", "served", "another_matter", "nothing_more"],
+     "resolved", "查询"),
     (["answer", "greet", "listen", "take_down", "served_callback"], "callback", "留言"),
     (["answer", "greet", "listen", "matter", "served", "another_matter", "matter",
       "served_referred"], "referred", "查询"),

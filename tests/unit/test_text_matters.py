@@ -204,13 +204,12 @@ async def test_a_complaint_on_the_eve_of_the_holiday_is_due_two_working_days_aft
 async def test_declining_the_complaint_offer_then_nothing_more_goes_to_the_rating(
         deps: TextDeps) -> None:
     """Dissatisfied, offered a complaint, declined, and nothing else: no ticket, no lookup
-    of "没有了", straight to the rating and goodbye. Nothing was served: the record says
-    so (abandoned, no category), and it is not a missed call (more than the greeting was
-    said)."""
+    of "没有了", straight to the rating and goodbye. The remark was answered on the line
+    (answered, no category): not a caller who gave up, nor a missed call."""
     ended, s = await talk(deps, {T: "你们服务太差了"}, {T: "不用了"}, {T: "没有了"}, SILENCE)
     assert s.said == ["opening", "dissatisfied_ack", "complaint_offer", "anything_else",
                       "rating_request", "goodbye"]
-    assert (ended.disposition, ended.category) == ("abandoned", "")
+    assert (ended.disposition, ended.category) == ("answered", "")
     assert not ended.tickets
     assert await events(deps, ended.record, "nothing_more") == [{"said": "没有了"}]
 
