@@ -290,7 +290,8 @@ class DirectoryIndex:
             c = c + DISTRICT_PREFERENCE * local
         if len(ids) <= MAX_CANDIDATES:
             return ids
-        return ids[top_k(c, MAX_CANDIDATES)]
+        best: np.ndarray = ids[top_k(c, MAX_CANDIDATES)]
+        return best
 
     def _score(self, n: int, code: str, place: _Place | None, industry: str | None,
                cleaned: str, alt: str = "") -> float:
