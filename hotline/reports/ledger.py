@@ -34,7 +34,6 @@ from hotline.reports.appraisal import MonthAppraisal, month_appraisal
 from hotline.reports.appraisal_sheets import write_sheets
 from hotline.reports.loop_sheets import LoopSheets
 from hotline.reports.stats import PeriodStats
-from hotline.reports.unit_stats import EVENT_KINDS
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
 from hotline.store.loop_repo import LoopRepository
@@ -186,8 +185,7 @@ async def write_ledger(calls: CallRepository, tickets: TicketRepository, month: 
         if loop is not None:  # the loop's sheets: follow-ups, then the units' figures
             async for visits in loop.follow_ups_between(start, end):
                 await ready.put(functools.partial(book.loop.add_follow_ups, visits))
-            async for events in loop.events_between(start, end, EVENT_KINDS):
-                await ready.put(functools.partial(book.loop.add_events, events))
+            book.loop.units = await loop.unit_stats(start, end)
         await ready.put(None)
 
     async def write() -> None:
