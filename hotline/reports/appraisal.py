@@ -29,7 +29,7 @@ from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
 from hotline.store.models import Operator, Ticket
 
-ORDINAL = literal_column("1")  # GROUP BY 1: the JSON path is a bound parameter
+ORDINAL: Any = literal_column("1")  # GROUP BY 1: the JSON path is a bound parameter
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from hotline.reports.appraisal import MonthAppraisal, month_appraisal
 from hotline.reports.appraisal_sheets import write_sheets
 from hotline.reports.loop_sheets import LoopSheets
 from hotline.reports.stats import PeriodStats
+from hotline.reports.xlsx_rows import fast_sheet
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
 from hotline.store.loop_repo import LoopRepository
@@ -79,9 +80,10 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 class LedgerBook:
     """The workbook in openpyxl's write-only mode: rows go to temporary files as they come, so
-    a month of any size takes the same memory. Sheets are written in order (calls, tickets,
-    complaints, inspections, follow-ups, units, appraisal, attendance, statistics); every
-    method does CPU work and is called off the event loop."""
+    a month of any size takes the same memory; plain rows are written fast (xlsx_rows.py).
+    Sheets are written in order (calls, tickets, complaints, inspections, follow-ups, units,
+    appraisal, attendance, statistics); every method does CPU work and is called off the
+    event loop."""
 
     def __init__(self, tz: ZoneInfo) -> None:
         self.tz = tz
@@ -98,7 +100,7 @@ class LedgerBook:
         self.appraisal: MonthAppraisal | None = None  # its sheets after the units'
 
     def _sheet(self, title: str, header: tuple[str, ...]) -> Any:
-        ws = self.wb.create_sheet(title)
+        ws = fast_sheet(self.wb, title)
         ws.freeze_panes = "A2"
         bold = Font(bold=True)
         ws.append([_cell(ws, h, bold) for h in header])

@@ -20,8 +20,8 @@ from hotline.store.models import Call, Ticket
 
 QUARTER_S = 900
 # constants inline, not bound: PostgreSQL groups by an expression only if it is the same text
-MILLION = literal_column("1000000")
-ORDINALS = [literal_column(str(i)) for i in range(1, 10)]  # GROUP BY 1, 2…: the same
+MILLION: Any = literal_column("1000000")
+ORDINALS: list[Any] = [literal_column(str(i)) for i in range(1, 10)]  # GROUP BY 1, 2…: the same
 
 
 def micros(dialect: str, start: Any, end: Any) -> Any:

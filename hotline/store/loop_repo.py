@@ -36,7 +36,7 @@ from hotline.store.loop_models import CatalogueRule, FollowUp, HandlingUnit, Rem
 from hotline.store.models import Ticket, TicketEvent, User
 
 Event = Callable[[LoopMachine], LoopEvent]
-ORDINALS = [literal_column(str(i)) for i in range(1, 5)]  # GROUP BY 1, 2…
+ORDINALS: list[Any] = [literal_column(str(i)) for i in range(1, 5)]  # GROUP BY 1, 2…
 
 
 def state_of(t: Ticket) -> LoopState:
