@@ -194,11 +194,14 @@ async def write_ledger(calls: CallRepository, tickets: TicketRepository, month: 
         while (step := await ready.get()) is not None:
             await asyncio.to_thread(step)
 
+    async def appraise(rules: AppraisalRules) -> None:
+        book.appraisal = await month_appraisal(calls.db, start, end, tz, rules, now=now)
+
     async with asyncio.TaskGroup() as tg:
         tg.create_task(read())
         tg.create_task(write())
-    if appraisal is not None:  # the operators' appraisal and attendance sheets (004 篇5)
-        book.appraisal = await month_appraisal(calls.db, start, end, tz, appraisal, now=now)
+        if appraisal is not None:  # the appraisal and attendance sheets (004 篇5), counted
+            tg.create_task(appraise(appraisal))  # meanwhile (mostly the database's work)
     await asyncio.to_thread(book.save, month, out)
     return book.stats.calls, book.stats.tickets
 
