@@ -1,16 +1,23 @@
 """The back office at scale (issue 18): 300k calls over three months (100k in the month
-measured), 100k tickets, 20 operators with a month of duty changes, on SQLite and on
-PostgreSQL. Measures, on the production console (real HTTP, real stores):
-- the ticket board (/tickets, a supervisor) and the duty page (/duty, an operator with the
-  handover's and the stand-in's ticket reads): p50 and p95 over --pages requests (goal
-  p95 <= 200 ms);
-- a month's statistics (/stats' figures) and appraisal (goal <= 2 s);
-- the month's XLSX ledger with its appraisal and attendance sheets, by `hotline report` in a
-  process of its own: wall time and peak RSS (goal <= 30 s, <= 500 MB).
+measured), 100k tickets, 20 operators with a month of duty changes, 40 handling units with
+the loop's data (bench/backoffice_loop.py: dispatches, signings, returns, replies, follow-up
+visits, reminders of what is overdue) and a unit user, on SQLite and on PostgreSQL.
+Measures, on the production console (real HTTP, real stores):
+- the ticket board (/tickets: a supervisor's, an operator's, a unit user's), the unit's
+  dashboard (/unit) and the duty page (/duty, an operator with the handover's and the
+  stand-in's ticket reads): p50 and p95 over --pages requests (goal p95 <= 200 ms);
+- a month's statistics (/stats' figures), appraisal and per-unit statistics: median and p95
+  over --runs runs (goal <= 2 s);
+- the month's XLSX ledger with all its sheets (calls, tickets, complaint register,
+  inspections, follow-ups, units, appraisal, attendance, statistics), by `hotline report` in
+  a process of its own: wall time over --ledger-runs runs and peak RSS (goal <= 30 s,
+  <= 500 MB).
 The baseline, measured in the same run on the same data: the same pages and figures without
-the indexes migration 0013 adds (tickets by owner and by assignee).
+the indexes migrations 0013 (tickets by owner and by assignee) and 0020 (a unit's tickets by
+stage and due time, reminders by unit and by owner) add.
 
     .venv/bin/python -m bench.backoffice [--calls 300000] [--tickets 100000] [--pages 40]
+                                         [--runs 3] [--ledger-runs 1]
                                          [--db sqlite] [--db postgresql+asyncpg://...]
 """
 
@@ -50,7 +57,11 @@ SINCE, UNTIL = datetime(2026, 10, 31, 16, 0, tzinfo=UTC), datetime(2026, 11, 30,
 OPERATORS = [f"{1001 + i}" for i in range(20)]
 BATCH = 5000
 TREE = Path(__file__).resolve().parent.parent
-INDEXES = (("ix_tickets_owner", "owner"), ("ix_tickets_assignee", "assignee"))
+INDEXES = (("ix_tickets_owner", "tickets", "owner"),  # migration 0013
+           ("ix_tickets_assignee", "tickets", "assignee"),
+           ("ix_tickets_unit_stage_due", "tickets", "unit, stage, due_at"),  # 0020
+           ("ix_ticket_reminders_unit_at", "ticket_reminders", "unit, at"),
+           ("ix_ticket_reminders_owner_at", "ticket_reminders", "owner, at"))
 
 
 async def fill(db: Database, calls: int, tickets: int) -> None:
@@ -190,8 +201,8 @@ def ledger(url: str, work: Path) -> tuple[float, float, str]:
 
 async def indexes(db: Database, present: bool) -> None:
     async with db.engine.begin() as conn:
-        for name, column in INDEXES:
-            await conn.execute(text(f"CREATE INDEX IF NOT EXISTS {name} ON tickets ({column})"
+        for name, table, columns in INDEXES:
+            await conn.execute(text(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({columns})"
                                     if present else f"DROP INDEX IF EXISTS {name}"))
         await conn.execute(text("ANALYZE"))
 
