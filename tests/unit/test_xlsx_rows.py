@@ -53,14 +53,14 @@ def _bold(ws: Any) -> WriteOnlyCell:
 
 def test_the_fast_rows_write_what_openpyxl_writes(monkeypatch: pytest.MonkeyPatch) -> None:
     built: list[int] = []
-    make = FastRowsSheet._row_element
+    make = FastRowsSheet._row_xml
 
     def counted(ws: FastRowsSheet, values: Any, row: int) -> Any:
         element = make(ws, values, row)
         built.append(row)
         return element
 
-    monkeypatch.setattr(FastRowsSheet, "_row_element", counted)
+    monkeypatch.setattr(FastRowsSheet, "_row_xml", counted)
     fast, plain = _book(fast=True), _book(fast=False)
     assert built == [3, 4, 11] * 2  # the plain rows; the rest were openpyxl's
     assert list(fast) == list(plain)
