@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import statistics
 import subprocess
@@ -146,6 +147,7 @@ async def pages(db: Database, n: int) -> dict[str, tuple[float, float]]:
         assert await login(sup, base, "8001") == 302
         assert await login(op, base, "1001") == 302
         assert await login(unit, base, UNIT_USER, UNIT_PASSWORD) == 302
+        gc.freeze()  # as `hotline serve` does once the console is made
         for name, http, path in (("/tickets", sup, "/tickets"), ("/duty", op, "/duty"),
                                  ("/duty/handover", op, "/duty/handover"),
                                  ("/unit", unit, "/unit"), ("/tickets (unit)", unit, "/tickets"),
