@@ -14,7 +14,7 @@ Measures, on the production console (real HTTP, real stores):
   <= 500 MB).
 The baseline, measured in the same run on the same data: the same pages and figures without
 the indexes migrations 0013 (tickets by owner and by assignee) and 0020 (a unit's tickets by
-stage and due time, reminders by unit and by owner) add.
+stage and due time, reminders by unit and by owner, a caller's calls in order) add.
 
     .venv/bin/python -m bench.backoffice [--calls 300000] [--tickets 100000] [--pages 40]
                                          [--runs 3] [--ledger-runs 1]
@@ -62,7 +62,8 @@ INDEXES = (("ix_tickets_owner", "tickets", "owner"),  # migration 0013
            ("ix_tickets_assignee", "tickets", "assignee"),
            ("ix_tickets_unit_stage_due", "tickets", "unit, stage, due_at"),  # 0020
            ("ix_ticket_reminders_unit_at", "ticket_reminders", "unit, at"),
-           ("ix_ticket_reminders_owner_at", "ticket_reminders", "owner, at"))
+           ("ix_ticket_reminders_owner_at", "ticket_reminders", "owner, at"),
+           ("ix_calls_caller_arrived_at", "calls", "caller, arrived_at"))
 
 
 async def fill(db: Database, calls: int, tickets: int) -> None:

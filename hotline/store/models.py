@@ -46,6 +46,8 @@ class Base(DeclarativeBase):
 
 class Call(Base):
     __tablename__ = "calls"
+    # a caller's calls in order (first-contact resolution's repeat call; migration 0020)
+    __table_args__ = (Index("ix_calls_caller_arrived_at", "caller", "arrived_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel_id: Mapped[str] = mapped_column(String(128), unique=True, index=True)
