@@ -1,6 +1,7 @@
 """A month's appraisal and attendance over the stores (hotline/domain/appraisal.py scores
-them): the calls are read a chunk at a time, the tickets of the month by keyset, the duty
-log as it is. The console's /appraisal, `hotline duty appraisal` and the ledger share it."""
+them): the calls and tickets of the month are counted in SQL, the operators' transcripts
+read a chunk at a time, the duty log as it is. The console's /appraisal, `hotline duty
+appraisal` and the ledger share it."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, literal_column, select
 
 from hotline.domain.appraisal import (
     Appraisal,
@@ -27,6 +28,8 @@ from hotline.reports.appraisal_calls import call_figures
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
 from hotline.store.models import Operator, Ticket
+
+ORDINAL: Any = literal_column("1")  # GROUP BY 1: the JSON path is a bound parameter
 
 
 @dataclass(frozen=True)
@@ -63,19 +66,21 @@ async def month_appraisal(db: Database, since: datetime, until: datetime, zone: 
     await call_figures(db, months, since, until, rules.fcr_window)
     async with db.unit() as s:
         # the follow-up satisfaction of the tickets closed in the month, by their owner
-        for owner, rating in await s.execute(select(Ticket.owner, Ticket.satisfaction).where(
+        for owner, rating, n in await s.execute(select(
+                Ticket.owner, Ticket.satisfaction, func.count()).where(
                 Ticket.closed_at >= since, Ticket.closed_at < until,
-                Ticket.satisfaction.is_not(None))):
+                Ticket.satisfaction.is_not(None)).group_by(Ticket.owner, Ticket.satisfaction)):
             if owner in months and rating is not None:
-                months[owner].ticket_ratings.append(int(rating))
+                months[owner].ticket_ratings += [int(rating)] * int(n)
         # the complaints against an operator raised in the month (被投诉人: job or name)
-        for (fields,) in await s.execute(select(Ticket.fields).where(
+        respondent = Ticket.fields["respondent_name"].as_string()
+        for who, n in await s.execute(select(respondent, func.count()).where(
                 Ticket.kind == "complaint", Ticket.created_at >= since,
-                Ticket.created_at < until)):
-            who = str((fields or {}).get("respondent_name", "")).strip()
-            job = who if who in months else names.get(who)
+                Ticket.created_at < until, respondent.is_not(None)).group_by(ORDINAL)):
+            name = str(who).strip()
+            job = name if name in months else names.get(name)
             if job:
-                months[job].complaints_against += 1
+                months[job].complaints_against += int(n)
     async for chunk in calls.operator_transcripts(since, until):
         for job, n in (await asyncio.to_thread(_count_flags, chunk)).items():
             if job in months:

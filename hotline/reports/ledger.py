@@ -34,7 +34,7 @@ from hotline.reports.appraisal import MonthAppraisal, month_appraisal
 from hotline.reports.appraisal_sheets import write_sheets
 from hotline.reports.loop_sheets import LoopSheets
 from hotline.reports.stats import PeriodStats
-from hotline.reports.unit_stats import EVENT_KINDS
+from hotline.reports.xlsx_rows import fast_sheet
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
 from hotline.store.loop_repo import LoopRepository
@@ -80,9 +80,10 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 class LedgerBook:
     """The workbook in openpyxl's write-only mode: rows go to temporary files as they come, so
-    a month of any size takes the same memory. Sheets are written in order (calls, tickets,
-    complaints, inspections, follow-ups, units, appraisal, attendance, statistics); every
-    method does CPU work and is called off the event loop."""
+    a month of any size takes the same memory; plain rows are written fast (xlsx_rows.py).
+    Sheets are written in order (calls, tickets, complaints, inspections, follow-ups, units,
+    appraisal, attendance, statistics); every method does CPU work and is called off the
+    event loop."""
 
     def __init__(self, tz: ZoneInfo) -> None:
         self.tz = tz
@@ -99,7 +100,7 @@ class LedgerBook:
         self.appraisal: MonthAppraisal | None = None  # its sheets after the units'
 
     def _sheet(self, title: str, header: tuple[str, ...]) -> Any:
-        ws = self.wb.create_sheet(title)
+        ws = fast_sheet(self.wb, title)
         ws.freeze_panes = "A2"
         bold = Font(bold=True)
         ws.append([_cell(ws, h, bold) for h in header])
@@ -186,19 +187,21 @@ async def write_ledger(calls: CallRepository, tickets: TicketRepository, month: 
         if loop is not None:  # the loop's sheets: follow-ups, then the units' figures
             async for visits in loop.follow_ups_between(start, end):
                 await ready.put(functools.partial(book.loop.add_follow_ups, visits))
-            async for events in loop.events_between(start, end, EVENT_KINDS):
-                await ready.put(functools.partial(book.loop.add_events, events))
+            book.loop.units = await loop.unit_stats(start, end)
         await ready.put(None)
 
     async def write() -> None:
         while (step := await ready.get()) is not None:
             await asyncio.to_thread(step)
 
+    async def appraise(rules: AppraisalRules) -> None:
+        book.appraisal = await month_appraisal(calls.db, start, end, tz, rules, now=now)
+
     async with asyncio.TaskGroup() as tg:
         tg.create_task(read())
         tg.create_task(write())
-    if appraisal is not None:  # the operators' appraisal and attendance sheets (004 篇5)
-        book.appraisal = await month_appraisal(calls.db, start, end, tz, appraisal, now=now)
+        if appraisal is not None:  # the appraisal and attendance sheets (004 篇5), counted
+            tg.create_task(appraise(appraisal))  # meanwhile (mostly the database's work)
     await asyncio.to_thread(book.save, month, out)
     return book.stats.calls, book.stats.tickets
 

@@ -1,7 +1,8 @@
 """The ledger's sheets of the loop with the handling units: the complaint register
 (投诉登记, 003 附录A's fields), the follow-up visits (回访) and the per-unit figures
-(承办单位). Rows are appended as the chunks come (write-only sheets), through the ledger's
-own row writer, so a cell beginning with = + - @ is text."""
+(承办单位, as LoopRepository.unit_stats counts them in SQL). Rows are appended as the
+chunks come (write-only sheets), through the ledger's own row writer, so a cell beginning
+with = + - @ is text."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ class LoopSheets:
         self.sheet, self.row, self.tz = sheet, row, tz
         self.complaints: Any = None
         self.follow_ups: Any = None
-        self.units = UnitStats()
+        self.units = UnitStats()  # the month's figures, counted in SQL (LoopRepository)
 
     def open_complaints(self) -> None:
         if self.complaints is None:
@@ -55,11 +56,6 @@ class LoopSheets:
             self.row(self.follow_ups, (
                 f.ticket_id, _local(f.at, self.tz), f.by, f.owner, f.unit, f.method,
                 "是" if f.reached else "否", f.grade, f.satisfaction, f.opinion))
-            self.units.add_follow_up(f.unit, f.reached, f.satisfaction)
-
-    def add_events(self, rows: list[Any]) -> None:
-        for e in rows:
-            self.units.add_event(e.kind, e.data or {})
 
     def finish(self) -> None:
         """The sheets not written yet (an empty month has them too), then the units'."""

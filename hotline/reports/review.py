@@ -1,6 +1,7 @@
-"""The supervisor console's statistics and inspection list over the stores: the records are
-read a chunk at a time (keyset queries, never a period held whole) and the CPU work on each
-chunk is small or done on a worker thread, so a year of calls does not hold up live calls."""
+"""The supervisor console's statistics and inspection list over the stores: the statistics
+are SQL aggregates (hotline/reports/stats_sql.py); the inspection reads the transcripts a
+chunk at a time (keyset queries, never a period held whole) and flags them on a worker
+thread, so a year of calls does not hold up live calls."""
 
 from __future__ import annotations
 
@@ -11,26 +12,16 @@ from zoneinfo import ZoneInfo
 
 from hotline.domain.etiquette import flag
 from hotline.knowledge.told import told_counts
-from hotline.reports.stats import ConsoleStats
+from hotline.reports.stats_sql import period_figures
 from hotline.store.calls_repo import CallRepository
-from hotline.store.models import Call
-from hotline.store.tickets_repo import TicketRepository
 
-# What the statistics read of each record (not the summary or the caller's details).
-STATS_COLUMNS = (Call.arrived_at, Call.answered_at, Call.ended_at, Call.rings,
-                 Call.answered_by, Call.disposition, Call.category, Call.satisfaction)
 MAX_FINDINGS = 1000  # the inspection page lists at most this many (the oldest first)
 
 
-async def console_stats(calls: CallRepository, tickets: TicketRepository, since: datetime,
-                        until: datetime, zone: ZoneInfo) -> dict[str, Any]:
-    acc = ConsoleStats(zone)
-    async for chunk in calls.chunks_between(since, until, *STATS_COLUMNS):
-        for c in chunk:
-            acc.add_call(c)
-    async for found in tickets.chunks_created(since, until):
-        for t in found:
-            acc.period.add_ticket(t, until)
+async def console_stats(calls: CallRepository, since: datetime, until: datetime,
+                        zone: ZoneInfo) -> dict[str, Any]:
+    """The period's figures (SQL aggregates: a year of calls is never read here)."""
+    acc = await period_figures(calls.db, since, until, zone)
     acc.told_calls, acc.told_items = await told_counts(calls.db, since, until)
     return acc.figures()
 

@@ -95,7 +95,9 @@ def period_stats(calls: Iterable[Any], tickets: Iterable[Any], now: datetime) ->
 @dataclass
 class ConsoleStats:
     """The supervisor console's figures on top of the ledger's: calls per hour and per day,
-    handling time, first-contact resolution and satisfaction by operator."""
+    handling time, first-contact resolution and satisfaction by operator. The console fills
+    it with SQL aggregates (hotline/reports/stats_sql.py); ``add_call`` is the same a row at
+    a time."""
 
     zone: ZoneInfo
     period: PeriodStats = field(default_factory=PeriodStats)
@@ -104,7 +106,8 @@ class ConsoleStats:
     handle_s: float = 0.0
     handled: int = 0
     resolved_first: int = 0
-    ratings: dict[str, list[int]] = field(default_factory=dict)
+    rating_sums: Counter[str] = field(default_factory=Counter)  # by operator
+    rating_counts: Counter[str] = field(default_factory=Counter)
     told_calls: int = 0  # calls on which the operator marked items 已一次性告知
     told_items: int = 0
 
@@ -117,7 +120,8 @@ class ConsoleStats:
             self.handle_s += (c.ended_at - c.answered_at).total_seconds()
             self.handled += 1
         if c.satisfaction is not None and c.answered_by:
-            self.ratings.setdefault(c.answered_by, []).append(c.satisfaction)
+            self.rating_sums[c.answered_by] += c.satisfaction
+            self.rating_counts[c.answered_by] += 1
         self.resolved_first += c.disposition in ("resolved", "referred")
 
     def figures(self) -> dict[str, Any]:
@@ -133,8 +137,8 @@ class ConsoleStats:
             "first_contact_resolution": (self.resolved_first / s.answered) if s.answered
             else None,
             "satisfaction_mean": s.satisfaction_mean,
-            "satisfaction_by_operator": {k: round(sum(v) / len(v), 2)
-                                         for k, v in self.ratings.items()},
+            "satisfaction_by_operator": {k: round(self.rating_sums[k] / n, 2)
+                                         for k, n in self.rating_counts.items()},
             "complaints": s.tickets_by_kind.get("complaint", 0),
             "tickets": s.tickets, "overdue_tickets": s.overdue,
             "dispositions": dict(s.dispositions), "categories": dict(s.categories),

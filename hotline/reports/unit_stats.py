@@ -50,29 +50,32 @@ class UnitStats:
     def _of(self, unit: str) -> UnitFigures:
         return self.units.setdefault(unit, UnitFigures())
 
-    def add_event(self, kind: str, data: Mapping[str, Any]) -> None:
+    def add_event(self, kind: str, data: Mapping[str, Any], n: int = 1) -> None:
+        """An event of the loop (``n`` alike: the SQL aggregate's count)."""
         unit = str(data.get("unit") or "")
         if not unit:
             return
         f = self._of(unit)
+        on_time = 0 if data.get("late") else n
         if kind in ASSIGNING:
-            f.assigned += 1
+            f.assigned += n
         elif kind == "signed":
-            f.signed += 1
-            f.signed_on_time += not data.get("late")
+            f.signed += n
+            f.signed_on_time += on_time
         elif kind == "returned":
-            f.returned += 1
+            f.returned += n
         elif kind == "replied" and "main" not in data:
-            f.replied += 1
-            f.replied_on_time += not data.get("late")
+            f.replied += n
+            f.replied_on_time += on_time
 
-    def add_follow_up(self, unit: str, reached: bool, satisfaction: int | None) -> None:
+    def add_follow_up(self, unit: str, reached: bool, satisfaction: int | None,
+                      n: int = 1) -> None:
         if not unit or not reached or satisfaction is None:
             return
         f = self._of(unit)
-        f.followed_up += 1
-        f.satisfied += satisfaction >= SATISFIED_FROM
-        f.satisfaction_sum += satisfaction
+        f.followed_up += n
+        f.satisfied += n if satisfaction >= SATISFIED_FROM else 0
+        f.satisfaction_sum += satisfaction * n
 
     def rows(self) -> list[tuple[Any, ...]]:
         out = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.store.models import Base
@@ -39,7 +39,9 @@ class Reminder(Base):
     """催办: one per overdue step (``sign:R`` or ``reply:R``) of a ticket."""
 
     __tablename__ = "ticket_reminders"
-    __table_args__ = (UniqueConstraint("ticket_id", "step"),)
+    __table_args__ = (UniqueConstraint("ticket_id", "step"),  # newest first, of a unit or
+                      Index("ix_ticket_reminders_unit_at", "unit", "at"),  # an owner (0020)
+                      Index("ix_ticket_reminders_owner_at", "owner", "at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"),

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -36,6 +46,8 @@ class Base(DeclarativeBase):
 
 class Call(Base):
     __tablename__ = "calls"
+    # a caller's calls in order (first-contact resolution's repeat call; migration 0020)
+    __table_args__ = (Index("ix_calls_caller_arrived_at", "caller", "arrived_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel_id: Mapped[str] = mapped_column(String(128), unique=True, index=True)
@@ -161,6 +173,8 @@ class Ticket(Base):
     is assigned or referred to a department; ``assignee`` is who works on it now."""
 
     __tablename__ = "tickets"
+    # a unit's tickets by stage in due order (the unit's dashboard; migration 0020)
+    __table_args__ = (Index("ix_tickets_unit_stage_due", "unit", "stage", "due_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     call_id: Mapped[int | None] = mapped_column(

@@ -34,7 +34,7 @@ def _period(request: web.Request) -> tuple[datetime, datetime, str]:
 async def stats_data(request: web.Request) -> dict[str, Any]:
     since, until, label = _period(request)
     services = request.app[SERVICES]
-    figures = await console_stats(services.calls, services.tickets, since, until, tz(request))
+    figures = await console_stats(services.calls, since, until, tz(request))
     return {"period": label, "since": since.isoformat(), "until": until.isoformat()} | figures
 
 

@@ -14,8 +14,6 @@ import yaml
 from openpyxl import Workbook
 
 from hotline.domain.calls import NewCall
-from hotline.domain.tickets import DEFAULT_DAYS
-from hotline.domain.workdays import WorkCalendar
 from hotline.knowledge.importer import import_file
 from hotline.knowledge.items import ItemProblems, parse_item
 from hotline.knowledge.search import search
@@ -25,7 +23,6 @@ from hotline.paths import project_dir
 from hotline.reports.review import console_stats
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
-from hotline.store.tickets_repo import TicketRepository
 
 SAMPLE = project_dir("knowledge") / "sample.yaml"
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
@@ -161,8 +158,7 @@ async def test_told_goes_on_the_record_and_into_the_statistics(db: Database) -> 
         {"id": "ga-hukou-qianru", "title": "户口迁入（投靠落户）", "version": 1},
         {"id": "ga-juzhuzheng", "title": "居住证办理", "version": 1}]}
     zone = ZoneInfo("Asia/Shanghai")
-    tickets = TicketRepository(db, WorkCalendar(zone), dict(DEFAULT_DAYS))
-    figures = await console_stats(calls, tickets, NOW - timedelta(days=1),
+    figures = await console_stats(calls, NOW - timedelta(days=1),
                                   NOW + timedelta(days=1), zone)
     assert (figures["told_calls"], figures["told_items"]) == (2, 3)
     assert ("一次性告知来电 calls told all at once", 2) in figures["rows"]

@@ -10,15 +10,12 @@ from zoneinfo import ZoneInfo
 
 from hotline.domain.calls import NewCall
 from hotline.domain.etiquette import flag
-from hotline.domain.tickets import DEFAULT_DAYS
-from hotline.domain.workdays import WorkCalendar
 from hotline.live.hub import Happening
 from hotline.observability.metrics import HotlineMetrics
 from hotline.reports.review import console_stats, inspection
 from hotline.reports.stats import period_stats
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
-from hotline.store.tickets_repo import TicketRepository
 
 
 def test_forbidden_phrases_are_flagged_with_the_polite_alternative() -> None:
@@ -105,10 +102,9 @@ async def test_the_consoles_figures_and_inspection_read_the_period_in_chunks(db:
     outside = await calls.open_call(NewCall("r-x", "13900000009", "12345",
                                             t0 - timedelta(days=3)))
     await calls.add_event(outside, "transcript", {"speaker": "operator", "text": "等着吧"})
-    tickets = TicketRepository(db, WorkCalendar(ZoneInfo("Asia/Shanghai")), dict(DEFAULT_DAYS))
     since, until = t0 - timedelta(hours=1), t0 + timedelta(hours=1)
     with patch("hotline.store.chunks.CHUNK", 3):
-        figures = await console_stats(calls, tickets, since, until, ZoneInfo("Asia/Shanghai"))
+        figures = await console_stats(calls, since, until, ZoneInfo("Asia/Shanghai"))
         findings, more = await inspection(calls, since, until)
         few, cut = await inspection(calls, since, until, limit=4)
     assert figures["calls"] == 7 and figures["answered"] == 7
