@@ -4,7 +4,7 @@ keepers' edits, and the 一次性告知 mark on a call's record."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from hotline.knowledge.items import Item
@@ -38,8 +38,13 @@ class KnowledgeService:
     async def versions(self, item_id: str) -> list[Version]:
         return await self.store.versions(item_id)
 
-    async def listing(self, unit: str = "") -> list[Item]:
-        return await self.store.listing(unit)
+    async def listing(self, unit: str = "", offset: int = 0, limit: int = 100,
+                      review_before: date | None = None) -> tuple[list[Item], bool]:
+        return await self.store.listing(unit, offset, limit, review_before)
+
+    async def overdue_count(self, today: date, unit: str = "") -> int:
+        """How many items (of one unit) are past their review date."""
+        return await self.store.count_listed(unit, review_before=today)
 
     async def units(self) -> list[str]:
         return await self.store.units()

@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import Select, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -170,13 +170,29 @@ class KnowledgeStore:
             return [Version(r.version, r.saved_at, r.saved_by, r.source,
                             item_from_data(r.data, r.version)) for r in rows]
 
-    async def listing(self, unit: str = "", limit: int = 500) -> list[Item]:
+    async def listing(self, unit: str = "", offset: int = 0, limit: int = 100,
+                      review_before: date | None = None) -> tuple[list[Item], bool]:
+        """A page of the items by unit and title (of one unit; only those whose review date
+        is before ``review_before``), and whether more follow."""
         async with self.db.unit() as s:
-            q = select(KnowledgeItem).order_by(KnowledgeItem.unit, KnowledgeItem.title)
-            if unit:
-                q = q.where(KnowledgeItem.unit == unit)
-            return [item_from_data(r.data, r.version)
-                    for r in (await s.scalars(q.limit(limit))).all()]
+            q = self._listed(select(KnowledgeItem), unit, review_before).order_by(
+                KnowledgeItem.unit, KnowledgeItem.title, KnowledgeItem.id)
+            rows = (await s.scalars(q.offset(offset).limit(limit + 1))).all()
+            return [item_from_data(r.data, r.version) for r in rows[:limit]], len(rows) > limit
+
+    async def count_listed(self, unit: str = "", review_before: date | None = None) -> int:
+        async with self.db.unit() as s:
+            q = self._listed(select(func.count()).select_from(KnowledgeItem), unit,
+                             review_before)
+            return int(await s.scalar(q) or 0)
+
+    @staticmethod
+    def _listed(q: Select[Any], unit: str, review_before: date | None) -> Select[Any]:
+        if unit:
+            q = q.where(KnowledgeItem.unit == unit)
+        if review_before is not None:  # ISO dates compare as text
+            q = q.where(KnowledgeItem.review < review_before.isoformat())
+        return q
 
     async def units(self) -> list[str]:
         async with self.db.unit() as s:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -59,20 +60,43 @@ async def api_item(request: web.Request) -> web.Response:
     return json_ok(item_json(await _item(request), _today(request)))
 
 
+KNOWLEDGE_PAGE = 100  # items a page of the listing
+
+
 @routes.get("/knowledge")
 async def listing(request: web.Request) -> web.Response:
+    """The items a page at a time (of one unit; only those past their review date with
+    ``overdue=1``), or a search's best 20; the count past review is of all the items."""
     session = require(request, *READERS)
     kb = request.app[SERVICES].knowledge
     unit = request.query.get("unit", "")[:80]
     q = request.query.get("q", "")[:200]
+    only_overdue = request.query.get("overdue", "") == "1"
+    try:
+        number = int(request.query.get("page", "1"))
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise web.HTTPBadRequest(text="page: a whole number from 1")
     today = _today(request)
+    more = False
     if q.strip():
         hits = (await kb.search(q, 20, unit)).hits
         items = [await kb.item(h.id) for h in hits]
     else:
-        items = await kb.listing(unit)
+        items, more = await kb.listing(unit, (number - 1) * KNOWLEDGE_PAGE, KNOWLEDGE_PAGE,
+                                       today if only_overdue else None)
+
+    def link(n: int, overdue: bool = only_overdue) -> str:
+        return "/knowledge?" + urlencode({**({"unit": unit} if unit else {}),
+                                          **({"overdue": "1"} if overdue else {}),
+                                          "page": n})
+
     return page(request, "knowledge.html", items=items, today=today, units=await kb.units(),
-                chosen_unit=unit, q=q, overdue=sum(i.overdue(today) for i in items),
+                chosen_unit=unit, q=q, overdue=await kb.overdue_count(today, unit),
+                only_overdue=only_overdue, overdue_url=link(1, overdue=True),
+                page_number=number, next_url=link(number + 1) if more else "",
+                previous_url=link(number - 1) if number > 1 and not q.strip() else "",
                 keeper=session.role in SUPERVISING)
 
 

@@ -4,7 +4,9 @@ field, an item past its review date is flagged, the told mark needs the record."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from hotline.domain.calls import NewCall
@@ -70,5 +72,46 @@ async def test_readers_keepers_and_the_told_mark(tmp_path: Path) -> None:
             async with op.post(f"{base}/calls/{call}/told", data={"item": "no-such"},
                                headers={"X-CSRF-Token": op_token}) as r:
                 assert r.status == 400
+    finally:
+        await db.close()
+
+
+async def test_the_listing_pages_and_counts_every_item_past_review(tmp_path: Path) -> None:
+    """200 items, a page of 100 at a time; those past review are counted over all the items
+    (not only the page shown) and can be listed alone; a bad page number names the field."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'kb.db'}")
+    await db.upgrade()
+    await add_users(db)
+    store = KnowledgeStore(db)
+    parsed = [parse_item(r, "t")[0] for r in raw_items()]
+    items = [i for i in parsed if i is not None]
+    # every 9th item (across every page) is past review
+    items = [replace(i, effective=date(2019, 1, 1), review=date(2020, 1, 1)) if n % 9 == 0
+             else i for n, i in enumerate(items)]
+    await store.save(items, "t", "sample", datetime.now(UTC))
+    today = datetime.now(UTC).date()
+    overdue = sorted(i.id for i in items if i.review < today)
+    assert len(items) == 200 and 22 <= len(overdue) < 100
+    services = console_services(db, knowledge=KnowledgeService(store, CallRepository(db)))
+    try:
+        async with console(services) as (base, _), client() as op:
+            assert await login(op, base, "1001") == 302
+            shown: list[str] = []
+            for number, more in ((1, True), (2, False)):
+                async with op.get(f"{base}/knowledge", params={"page": str(number)}) as r:
+                    text = await r.text()
+                assert r.status == 200
+                assert f"{len(overdue)} 项已过复核日期" in text
+                assert ('id="next-page"' in text) is more
+                rows = re.findall(r'<a href="/knowledge/([^"]+)">', text)
+                assert len(rows) == 100
+                shown += rows
+            assert sorted(shown) == sorted(i.id for i in items)
+            async with op.get(f"{base}/knowledge", params={"overdue": "1"}) as r:
+                text = await r.text()
+            assert sorted(re.findall(r'<a href="/knowledge/([^"]+)">', text)) == overdue
+            assert 'id="next-page"' not in text and 'id="overdue-only"' not in text
+            async with op.get(f"{base}/knowledge", params={"page": "0"}) as r:
+                assert r.status == 400 and "page: a whole number from 1" in await r.text()
     finally:
         await db.close()
