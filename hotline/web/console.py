@@ -271,13 +271,18 @@ def board_filters(request: web.Request) -> tuple[dict[str, str], int]:
     if f["status"] not in BOARD_STATUSES:
         raise web.HTTPBadRequest(text=f"status: one of all, {', '.join(TicketStatus)} "
                                       "(none: every ticket not closed)")
+    return f, page_number(request)
+
+
+def page_number(request: web.Request) -> int:
+    """The ``page`` asked for, from 1; 400 naming the field otherwise."""
     try:
         number = int(request.query.get("page", "1"))
     except ValueError:
         number = 0
     if number < 1:
         raise web.HTTPBadRequest(text="page: a whole number from 1")
-    return f, number
+    return number
 
 
 def board_link(f: dict[str, str], number: int) -> str:

@@ -16,7 +16,15 @@ from hotline.knowledge.items import DATE_FIELDS, LABELS, LIST_FIELDS, TEXT_FIELD
 from hotline.knowledge.store import Version
 from hotline.store.users_repo import Role
 from hotline.web.auth import USERS, require
-from hotline.web.console import SUPERVISING, json_ok, local, page, tz, visible_call
+from hotline.web.console import (
+    SUPERVISING,
+    json_ok,
+    local,
+    page,
+    page_number,
+    tz,
+    visible_call,
+)
 from hotline.web.keys import SERVICES
 
 routes = web.RouteTableDef()
@@ -72,12 +80,7 @@ async def listing(request: web.Request) -> web.Response:
     unit = request.query.get("unit", "")[:80]
     q = request.query.get("q", "")[:200]
     only_overdue = request.query.get("overdue", "") == "1"
-    try:
-        number = int(request.query.get("page", "1"))
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise web.HTTPBadRequest(text="page: a whole number from 1")
+    number = page_number(request)
     today = _today(request)
     more = False
     if q.strip():
