@@ -72,7 +72,7 @@ class PersonalDataService:
         deleted, failed = await self._delete_recordings(closed_before(cut.recordings),
                                                         "retention")
         transcripts = await self.data.drop_transcripts(closed_before(cut.transcripts))
-        calls, tickets = await self.data.anonymise(closed_before(cut.callers))
+        calls, tickets = await self.data.anonymise(closed_before(cut.callers), now, "retention")
         report = {"recordings_deleted": deleted, "recordings_left": failed,
                   "transcripts_deleted": transcripts, "calls_anonymised": calls,
                   "tickets_anonymised": tickets,
@@ -118,7 +118,8 @@ class PersonalDataService:
         transcripts = await self.data.drop_transcripts(scope)
         # a recording left (no PBX reachable) keeps the number on its record, so that
         # the erasure can be run again and find it
-        calls, tickets = await self.data.anonymise(scope) if not failed else (0, 0)
+        calls, tickets = await self.data.anonymise(scope, self.clock.now(), "erasure") \
+            if not failed else (0, 0)
         report = {"complete": not failed, "recordings_deleted": deleted, "recordings_left": failed,
                   "transcripts_deleted": transcripts, "calls_anonymised": calls,
                   "tickets_anonymised": tickets}

@@ -16,7 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from hotline.domain.calls import caller_forms, caller_number
 from hotline.domain.tickets import COMPLAINT_FIELDS, TicketStatus
 from hotline.store.database import Database
-from hotline.store.models import Call, CallbackAttempt, CallEvent, Ticket
+from hotline.store.models import Call, CallbackAttempt, CallEvent, Ticket, TicketEvent
 
 BATCH = 500
 # The complaint form's fields about the complainant (the rest is the matter).
@@ -111,8 +111,11 @@ class PersonalData:
                                             if k in t.fields}}
         return int(dropped.rowcount or 0) + len(taken) + len(tickets)  # type: ignore[attr-defined]
 
-    async def anonymise(self, scope: Scope) -> tuple[int, int]:
-        """Blank the caller's details on the calls and tickets in scope: (calls, tickets)."""
+    async def anonymise(self, scope: Scope, now: datetime, why: str) -> tuple[int, int]:
+        """Blank the caller's details on the calls and tickets in scope: (calls, tickets).
+        Each ticket changed gets a ``personal_data_erased`` event (``why``: retention or
+        erasure), so that whoever takes the tickets changed since a time (the API's and the
+        export's ``since``) is told to blank their copy too."""
         async with self.db.unit() as s:
             # the tickets first: a caller's scope finds them through the calls' numbers
             tickets = (await s.scalars(select(Ticket).where(scope.tickets))).all()
@@ -121,6 +124,9 @@ class PersonalData:
                 fields = {k: v for k, v in t.fields.items() if k not in PERSONAL_FIELDS}
                 if t.caller_name or t.callback_number or fields != t.fields:
                     t.caller_name, t.callback_number, t.fields = "", "", fields
+                    s.add(TicketEvent(ticket_id=t.id, at=now, by="system",
+                                      kind="personal_data_erased", from_status=None,
+                                      to_status=None, data={"why": why}))
                     changed += 1
             await s.flush()
             # the numbers the operators called back (hotline/callbacks), before the calls'

@@ -308,7 +308,7 @@ async def test_a_persons_erasure_blanks_the_numbers_called_back(db: Database) ->
     await store.finish(attempt_id, Outcome.NO_ANSWER, datetime.now(UTC))
     scope = of_caller("+8613900000001")
     assert scope is not None
-    await PersonalData(db).anonymise(scope)
+    await PersonalData(db).anonymise(scope, datetime.now(UTC), "erasure")
     assert (await store.attempt(attempt_id)).number == ""
     assert (await CallbackService(store, Clock(), 7).current()).entries == []
 

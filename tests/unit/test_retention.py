@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from hotline.cli import main
 from hotline.domain.calls import NewCall
+from hotline.domain.loop.limits import Limits
 from hotline.domain.retention import Retention, parse_retention
 from hotline.domain.tickets import DEFAULT_DAYS, Move, NewTicket, TicketKind, TicketStatus
 from hotline.domain.workdays import WorkCalendar
@@ -25,6 +26,7 @@ from hotline.errors import TelephonyError
 from hotline.retention import PersonalDataService, PrivacyError
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
+from hotline.store.loop_repo import LoopRepository
 from hotline.store.models import AuditEntry, CallEvent
 from hotline.store.personal_data import PersonalData
 from hotline.store.tickets_repo import TicketRepository
@@ -146,6 +148,15 @@ async def test_the_sweep_removes_what_retention_no_longer_keeps(db: Database) ->
             callback.callback_number) == ("回电", "", "", "")
     reread = await calls.get(ids["old"])
     assert [e.data["transcript"] for e in reread.events if e.kind == "callback_taken"] == [""]
+    # the erasure is on each ticket's history: whoever takes the tickets changed since a
+    # time (the API, the export) is told, and blanks their copy
+    erased = [(e.kind, e.at, e.by, e.data) for e in ticket.events
+              if e.kind == "personal_data_erased"]
+    assert erased == [("personal_data_erased", NOW, "system", {"why": "retention"})]
+    loop = LoopRepository(db, Limits(WorkCalendar(SH)))
+    # (closed 410 days ago: only the erasure makes them changed since yesterday)
+    _, changed = await loop.page(offset=0, limit=10, since=NOW - timedelta(days=1))
+    assert {ids["message"], ids["callback"]} <= {t.id for t in changed}
     [entry] = await audit(db)
     assert (entry.actor, entry.action, entry.detail["calls_anonymised"]) == (
         "system", "retention_sweep", 1)
