@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +19,9 @@ from hotline.domain.seats import DutyState
 from hotline.monitor.service import MonitorRefused, Monitors
 from hotline.monitor.session import MONITOR_PREFIX, MonitorSession
 from tests.fake_ari import PASSWORD, USER, FakeAri, Req
-from tests.harness import FAST, Harness, running
+from tests.harness import Harness, running
 
 SEATS = [("1001", None, DutyState.ON_DUTY)]
-# The seat answers in 50 ms; a second of ring (FAST's) was once not enough on a loaded CI (a
-# late answer is hung up and the attendant serves): these tests are about monitoring.
-TALKING = replace(FAST, seat_ring_s=8.0)
 
 
 @dataclass
@@ -64,7 +61,7 @@ async def until(cond: Callable[[], bool], timeout_s: float = 3.0, what: str = ""
 async def talking(fake: FakeAri, tmp_path: Path) -> AsyncIterator[World]:
     """A caller talking to operator 1001; a supervisor (8001) whose phone answers."""
     fake.seats = {"PJSIP/1001": "answer", "PJSIP/8001": "answer"}
-    async with running(fake, tmp_path, TALKING, seats=SEATS) as h:
+    async with running(fake, tmp_path, seats=SEATS) as h:
         caller = await fake.incoming_call()
         try:
             await until(lambda: any(caller in m and len(m) == 2 for m in fake.bridges.values()),
