@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from hotline.domain.dialled import DialFailure
 from hotline.domain.duty import uncovered_posts
 from hotline.duty.web import DUTY_NAMES
 from hotline.errors import NotFoundError, StoreError
@@ -23,8 +24,10 @@ EMERGENCY_OUTCOMES = {"dialling": "正在转接", "bridged": "已接通",
                       "no_answer": "未接通，已告知直拨", "not_dialled": "未配置线路",
                       "no_line_here": "已告知直拨"}
 # why an emergency line was not reached (domain/dialled.py), with the PBX's cause if any
-DIAL_FAILURES = {"unanswered": "无人接听", "busy": "占线或拒接", "unreachable": "线路不通",
-                 "not_originated": "呼叫未能发起", "hung_up": "接通后挂断"}
+DIAL_FAILURES: dict[str, str] = {
+    DialFailure.UNANSWERED: "无人接听", DialFailure.BUSY: "占线或拒接",
+    DialFailure.UNREACHABLE: "线路不通", DialFailure.NOT_ORIGINATED: "呼叫未能发起",
+    DialFailure.HUNG_UP: "接通后挂断"}
 
 
 def emergency_outcome(data: dict[str, Any]) -> str:
