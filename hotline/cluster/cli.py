@@ -18,7 +18,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         raise SandboxError("hotline sandbox cluster up|down|status|kill NODE")
     if action == "up":
         try:
-            status = asyncio.run(cluster.up(args.nodes))
+            status = asyncio.run(cluster.up(args.nodes, args.rtp_ports))
         except ValueError as exc:
             raise SandboxError(str(exc)) from None
         names = ", ".join(f"{n['name']} (SIP {n['sip']}, console {n['console_url']})"

@@ -26,7 +26,15 @@ from typing import Any
 import aiohttp
 
 from hotline.cluster import database, proxy
-from hotline.cluster.topology import BIND, PROXY_PORT, NodePlan, ProxyTimers, node_named, plan
+from hotline.cluster.topology import (
+    BIND,
+    PROXY_PORT,
+    RTP_SPAN,
+    NodePlan,
+    ProxyTimers,
+    node_named,
+    plan,
+)
 from hotline.config import Settings, networks, replace
 from hotline.errors import SandboxError
 from hotline.sandbox import state_file
@@ -41,6 +49,7 @@ class ClusterState:
     db_url: str
     own_db: bool
     proxy_pid: int = 0
+    rtp_span: int = RTP_SPAN
     controllers: dict[str, int] = field(default_factory=dict)
 
 
@@ -81,18 +90,19 @@ class Cluster:
                        trunk_match=BIND, seat_proxy=self.proxy_address)
 
     # -- up -------------------------------------------------------------------------------
-    async def up(self, nodes: int) -> dict[str, Any]:
+    async def up(self, nodes: int, rtp_span: int = RTP_SPAN) -> dict[str, Any]:
+        """``rtp_span``: each node's RTP ports, which size its calls at once (maxcalls)."""
         started = time.monotonic()
+        nodes_plan = plan(nodes, rtp_span)
         old = self.load_state()
-        if old and old.nodes != nodes:
+        if old and (old.nodes, old.rtp_span) != (nodes, rtp_span):
             await asyncio.to_thread(self.down)
             old = None
-        nodes_plan = plan(nodes)
         own_db = not self.settings.db_url.startswith("postgresql")
         db_url = (await asyncio.to_thread(database.ensure, self.pg_dir) if own_db
                   else self.settings.db_url)
         state = ClusterState(nodes=nodes, db_url=db_url, own_db=own_db,
-                             proxy_pid=old.proxy_pid if old else 0,
+                             proxy_pid=old.proxy_pid if old else 0, rtp_span=rtp_span,
                              controllers=dict(old.controllers) if old else {})
         self._save(state)
         db = Database(db_url)
@@ -198,7 +208,7 @@ class Cluster:
         if state is None:
             return {"proxy": self.proxy_address, "running": False, "nodes": []}
         rows = []
-        for node in plan(state.nodes):
+        for node in plan(state.nodes, state.rtp_span):
             box = Sandbox(self.node_settings(node, state.db_url))
             asterisk = (await box.status()).get("running", False)
             controller = _serve_alive(state.controllers.get(node.name, 0),
@@ -215,7 +225,7 @@ class Cluster:
         state = self.load_state()
         if state is None:
             raise SandboxError("the cluster was never started here")
-        node = node_named(name, state.nodes)
+        node = node_named(name, state.nodes, state.rtp_span)
         box = Sandbox(self.node_settings(node, state.db_url))
         box_state = box.load_state()
         if box_state is None or not box._pid_alive(box_state.pid):
@@ -232,7 +242,7 @@ class Cluster:
         state = self.load_state()
         if state is None:
             return False
-        for node in plan(state.nodes):
+        for node in plan(state.nodes, state.rtp_span):
             _stop_serve(state.controllers.get(node.name, 0), self.node_home(node))
             Sandbox(self.node_settings(node, state.db_url)).down()
         proxy.stop(state.proxy_pid, self.cfg)

@@ -1,7 +1,8 @@
 """Where each part of a development cluster listens (loopback only): pure, no I/O.
 
-Node i (1-based) gets ARI/HTTP 8487+i, PJSIP UDP 5459+i, RTP 11000+200(i-1) to +199 (33
-calls), its console 8579+i; the proxy listens on 5190. Clear of the demo sandbox
+Node i (1-based) gets ARI/HTTP 8487+i, PJSIP UDP 5459+i, RTP 11000+S(i-1) to +S-1 (S, the
+span, 200 ports by default: 33 calls; `cluster up --rtp-ports S` for a bench), its console
+8579+i; the proxy listens on 5190. Clear of the demo sandbox
 (8088/5060), the test sandbox (8188/5160), the second test node (8288/5260) and
 bench/load's (8388/5360, RTP to 10999).
 """
@@ -16,6 +17,7 @@ HTTP_BASE = 8487
 SIP_BASE = 5459
 RTP_BASE = 11000
 RTP_SPAN = 200
+RTP_TOP = 32767  # below Linux's ephemeral ports (32768-60999), which outgoing sockets take
 CONSOLE_BASE = 8579
 PG_PORT = 5489
 MAX_NODES = 8
@@ -24,6 +26,7 @@ MAX_NODES = 8
 @dataclass(frozen=True)
 class NodePlan:
     index: int  # 1-based
+    rtp_span: int = RTP_SPAN  # RTP ports (6 a call: hotline/sandbox/sizing.py)
 
     @property
     def name(self) -> str:
@@ -39,11 +42,11 @@ class NodePlan:
 
     @property
     def rtp_start(self) -> int:
-        return RTP_BASE + RTP_SPAN * (self.index - 1)
+        return RTP_BASE + self.rtp_span * (self.index - 1)
 
     @property
     def rtp_end(self) -> int:
-        return self.rtp_start + RTP_SPAN - 1
+        return self.rtp_start + self.rtp_span - 1
 
     @property
     def console_port(self) -> int:
@@ -62,17 +65,21 @@ class NodePlan:
         return f"http://{BIND}:{self.console_port}"
 
 
-def plan(nodes: int) -> list[NodePlan]:
+def plan(nodes: int, rtp_span: int = RTP_SPAN) -> list[NodePlan]:
     if not 1 <= nodes <= MAX_NODES:
         raise ValueError(f"--nodes {nodes}: between 1 and {MAX_NODES}")
-    return [NodePlan(i) for i in range(1, nodes + 1)]
+    widest = (RTP_TOP + 1 - RTP_BASE) // nodes
+    if not 12 <= rtp_span <= widest or rtp_span % 2:
+        raise ValueError(f"--rtp-ports {rtp_span}: an even number from 12 to {widest} for "
+                         f"{nodes} nodes (node RTP ranges from {RTP_BASE} up to {RTP_TOP})")
+    return [NodePlan(i, rtp_span) for i in range(1, nodes + 1)]
 
 
-def node_named(name: str, nodes: int) -> NodePlan:
-    for node in plan(nodes):
+def node_named(name: str, nodes: int, rtp_span: int = RTP_SPAN) -> NodePlan:
+    for node in plan(nodes, rtp_span):
         if node.name == name:
             return node
-    names = ", ".join(n.name for n in plan(nodes))
+    names = ", ".join(n.name for n in plan(nodes, rtp_span))
     raise ValueError(f"no node {name!r} in this cluster (nodes: {names})")
 
 

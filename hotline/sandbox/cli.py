@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 
+from hotline.cluster.topology import RTP_SPAN
 from hotline.config import Settings
 from hotline.sandbox.instance import Sandbox
 
@@ -17,6 +18,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="cluster: up | down | status | kill NODE")
     p.add_argument("node", nargs="?", help="cluster kill: the node (node-1, node-2…)")
     p.add_argument("--nodes", type=int, default=2, help="cluster up: how many nodes")
+    p.add_argument("--rtp-ports", type=int, default=RTP_SPAN,
+                   help="cluster up: each node's RTP ports (6 a call; they size maxcalls)")
     p.add_argument("--json", action="store_true", help="status as JSON")
     p.add_argument("--secrets", action="store_true",
                    help="status includes the ARI password (kept out unless asked)")

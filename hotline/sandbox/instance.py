@@ -190,7 +190,7 @@ class Sandbox:
             "TRUNK_MATCH": ",".join(networks(s.trunk_match)),
             "OPERATOR_NETWORKS": ",".join(networks(s.operator_networks)),
             "ARI_PERMIT": f"{BIND}/32",  # the controller runs beside the sandbox
-            "NODE_CALLS": str(size.calls), "MAX_CHANNELS": str(size.channels),
+            "NODE_CALLS": str(size.calls),
             "HTTP_SESSIONS": str(size.http_sessions), "ARI_CONNECTIONS": str(ARI_CONNECTIONS),
             "RUN_AS": (f"runuser = {rootfs.RUN_USER}\nrungroup = {rootfs.RUN_USER}" if owner else
                        "; the chroot has no asterisk user: Asterisk runs as root"),
