@@ -60,7 +60,7 @@ class Services:
     recorder: AriRecorder
     pbx: PbxAccess
     provisioner: SeatProvisioner
-    roster: SeatRoster  # who is talking on this node (the wallboard)
+    roster: SeatRoster  # who is talking (the wallboard: every node's, with claims)
     hub: LiveHub  # what happens on this node's calls (the desk, the wallboard)
     requests: CallRequests  # the console's requests to this node's calls (warm transfer)
     try_page: bool  # /try: dial the hotline from the browser (sandbox and demo)
