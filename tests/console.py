@@ -62,7 +62,7 @@ def console_services(db: Database, security: ConsoleSecurity | None = None,
         unit_name="12345便民服务热线", timezone="Asia/Shanghai",
         pbx=SimpleNamespace(sip_ws_origin=""), appraisal=AppraisalRules(),
         **({"operators": OperatorRepository(db), "attendant_post": "9000",
-            "callbacks": None} | more))
+            "callbacks": None, "revocations": None} | more))
 
 
 async def add_users(db: Database) -> None:

@@ -4,12 +4,27 @@ The flow ``open``s a call's inbox when the record is written and awaits ``next(c
 while caller and operator talk; the console ``submit``s. A request for a call that is not
 live on this node is refused at once (False), so the console can say so instead of waiting;
 one made before the conversation starts is taken up when it does.
+
+The console ``ask``s with the node that holds the call (the record's ``node``): here, this
+is ``submit``; with several nodes on PostgreSQL, ``PgCallRequests``
+(hotline/live/pg_requests.py) carries a request for another node's call to that node and
+its answer back.
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 from dataclasses import dataclass
+
+
+class Answer(enum.StrEnum):
+    """What became of a request: taken up by the call's flow; refused (the call is not in a
+    conversation, or already has requests waiting); or no answer from the node holding it."""
+
+    ACCEPTED = "accepted"
+    REFUSED = "refused"
+    NO_ANSWER = "no_answer"
 
 
 @dataclass(frozen=True)
@@ -45,6 +60,10 @@ class CallRequests:
             return False
         box.put_nowait(request)
         return True
+
+    async def ask(self, call_id: int, node: str, request: TransferRequest) -> Answer:
+        """Submit to the call wherever it runs (one node: here, whatever ``node`` says)."""
+        return Answer.ACCEPTED if self.submit(call_id, request) else Answer.REFUSED
 
     def forget(self, call_id: int) -> None:
         self._waiting.pop(call_id, None)

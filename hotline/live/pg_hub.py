@@ -9,25 +9,23 @@ Happenings travel as explicit JSON (``to_wire``/``from_wire``). NOTIFY carries a
 bytes: a larger happening goes without its data, marked ``truncated`` (a console then
 reloads the record, which holds everything). Sending never holds the call flow up: the
 outbox is bounded and its oldest message is dropped when full; while the database is away
-the sender and the listener reconnect with backoff (a supervised task).
+the sender and the listener reconnect with backoff (a supervised task). The connection is
+the node's ``NotifyBus`` (notify.py), which carries its other channels too.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
-from typing import Any
-
-import asyncpg  # type: ignore[import-untyped]
 
 from hotline.live.hub import Happening, LiveHub
+from hotline.live.notify import MAX_PAYLOAD, NotifyBus, asyncpg_dsn
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "hotline_live"
-MAX_PAYLOAD = 7999  # NOTIFY's limit is 8000 bytes
+__all__ = ["CHANNEL", "MAX_PAYLOAD", "PgLiveHub", "asyncpg_dsn", "from_wire", "to_wire"]
 
 
 def to_wire(node: str, h: Happening) -> str:
@@ -54,34 +52,28 @@ def from_wire(text: str) -> tuple[str, Happening]:
         raise ValueError(f"not a happening: {exc}") from None
 
 
-def asyncpg_dsn(url: str) -> str:
-    """SQLAlchemy's postgresql+asyncpg://… as asyncpg takes it."""
-    return "postgresql://" + url.split("://", 1)[1]
-
-
 class PgLiveHub(LiveHub):
+    """``bus``: the node's NOTIFY connection, shared with its other channels (one of its
+    own when not given); ``run`` runs it."""
+
     def __init__(self, db_url: str, node: str, queue_size: int = 256,
-                 outbox_size: int = 1024) -> None:
+                 outbox_size: int = 1024, bus: NotifyBus | None = None) -> None:
         super().__init__(queue_size)
-        self.dsn = asyncpg_dsn(db_url)
+        self.bus = bus or NotifyBus(db_url, outbox_size)
         self.node = node
-        self.outbox: asyncio.Queue[str] = asyncio.Queue(outbox_size)
-        self.sent = 0
         self.received = 0
-        self.unsent = 0  # dropped from a full outbox
-        self.listening = asyncio.Event()
+        self.bus.on(CHANNEL, self._heard)
+
+    @property
+    def listening(self) -> asyncio.Event:
+        return self.bus.listening
 
     def publish(self, happening: Happening) -> None:
         super().publish(happening)
-        if happening.origin:
-            return
-        if self.outbox.full():
-            with contextlib.suppress(asyncio.QueueEmpty):
-                self.outbox.get_nowait()
-            self.unsent += 1
-        self.outbox.put_nowait(to_wire(self.node, happening))
+        if not happening.origin:
+            self.bus.send(CHANNEL, to_wire(self.node, happening))
 
-    def _heard(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+    def _heard(self, payload: str) -> None:
         try:
             node, happening = from_wire(payload)
         except ValueError as exc:
@@ -94,29 +86,4 @@ class PgLiveHub(LiveHub):
 
     async def run(self, retry_s: float = 1.0) -> None:
         """Listen and send, for ever; reconnects after the database is lost."""
-        while True:
-            try:
-                await self._connected()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                self.listening.clear()
-                log.warning("live hub: database lost (%s); again in %.0f s", exc, retry_s)
-                await asyncio.sleep(retry_s)
-
-    async def _connected(self) -> None:
-        conn = await asyncpg.connect(self.dsn, timeout=10)
-        try:
-            await conn.add_listener(CHANNEL, self._heard)
-            self.listening.set()
-            while True:
-                payload = await self.outbox.get()
-                try:
-                    await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
-                except BaseException:
-                    with contextlib.suppress(asyncio.QueueFull):
-                        self.outbox.put_nowait(payload)  # sent after the reconnect
-                    raise
-                self.sent += 1
-        finally:
-            self.listening.clear()
-            with contextlib.suppress(Exception):
-                await asyncio.shield(conn.close(timeout=2))
+        await self.bus.run(retry_s)

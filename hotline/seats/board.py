@@ -3,7 +3,8 @@
 Duty states live in the database, so the console and `hotline operators duty` change them
 for every controller at once. Who is talking right now is this controller's own knowledge;
 with several nodes on one database (``claims``), a seat is also claimed there, atomically,
-before it rings, so two nodes never offer one seat at once.
+before it rings, so two nodes never offer one seat at once, and ``talking`` reads every
+node's claims (the wallboard).
 """
 
 from __future__ import annotations
@@ -75,6 +76,17 @@ class SeatRoster:
                 await self.claims.release(job_number)
             except StoreError as exc:  # the lease lapses on its own
                 log.warning("cannot release seat %s's claim: %s", job_number, exc)
+
+    async def talking(self) -> set[str]:
+        """The seats talking now: this node's; with claims, every node's (this node's alone
+        while the database is away, said in the log)."""
+        if self.claims is None:
+            return set(self.busy)
+        try:
+            return await self.claims.talking() | self.busy
+        except StoreError as exc:
+            log.warning("cannot read the other nodes' seat claims: %s", exc)
+            return set(self.busy)
 
     async def record_call(self, job_number: str, at: datetime) -> None:
         try:

@@ -94,6 +94,15 @@ class SeatClaims:
                 SeatClaim.lease_until >= now)))
             return set(rows)
 
+    async def talking(self) -> set[str]:
+        """Every seat any node holds now (its lease running), in one query: who is talking
+        across the nodes (the wallboard)."""
+        now = self.clock.now()
+        async with self.db.unit() as s:
+            rows = await s.scalars(select(SeatClaim.job_number).where(
+                SeatClaim.claimed_by.is_not(None), SeatClaim.lease_until >= now))
+            return set(rows)
+
 
 async def keep_leases(claims: SeatClaims, held: set[str], sleep: float | None = None) -> None:
     """The supervised task: renew this node's leases every third of the lease, for ever.

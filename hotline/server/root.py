@@ -36,7 +36,10 @@ from hotline.errors import ConfigError, SpeechModelError, StoreError
 from hotline.inspection import web as inspection_web
 from hotline.inspection.setup import inspection_service
 from hotline.live.hub import LiveHub
+from hotline.live.notify import NotifyBus
 from hotline.live.pg_hub import PgLiveHub
+from hotline.live.pg_requests import PgCallRequests
+from hotline.live.pg_revocations import PgRevocations
 from hotline.live.publishing_store import PublishingCallStore
 from hotline.monitor.service import Monitors
 from hotline.observability.metrics import HotlineMetrics
@@ -173,10 +176,11 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
     recorder = AriRecorder(rest, settings.ari_app)
     provisioner = seat_provisioner(rest, pbx, settings)
     claims = claims_for(db, settings.node, SystemClock(), settings.seat_lease_s)
-    # several nodes on one PostgreSQL: the live hub over LISTEN/NOTIFY; one node: in-process
-    hub = (PgLiveHub(settings.effective_db_url, settings.node) if claims is not None
-           else LiveHub())
-    requests = CallRequests()
+    # several nodes on one PostgreSQL: the live hub, the transfer requests and the session
+    # revocations over LISTEN/NOTIFY (one connection, the bus); one node: in-process
+    bus = NotifyBus(settings.effective_db_url) if claims is not None else None
+    hub = PgLiveHub(settings.effective_db_url, settings.node, bus=bus) if bus else LiveHub()
+    requests = PgCallRequests(bus, settings.node) if bus else CallRequests()
     roster = SeatRoster(operators, claims=claims)
     metrics = HotlineMetrics()
     directory.on_lookup_ms = metrics.lookup_ms
@@ -236,6 +240,7 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
                         timezone=settings.timezone, recorder=recorder,
                         shutdown_timeout_s=settings.shutdown_timeout_s, pbx=pbx,
                         provisioner=provisioner, roster=roster, hub=hub, requests=requests,
+                        bus=bus, revocations=PgRevocations(bus, settings.node) if bus else None,
                         metrics=metrics, metrics_token=settings.metrics_token,
                         reconciler=reconciler, journal=journal,
                         unattended_sweep_s=max(1.0, settings.unattended_sweep_s),
@@ -268,9 +273,9 @@ async def _telephony_ctx(app: web.Application) -> AsyncIterator[None]:
         except StoreError as exc:
             log.warning("cannot release this node's old seat claims: %s", exc)
         start("seat-leases", lambda: keep_leases(claims, services.roster.busy))
-    hub = services.hub
-    if isinstance(hub, PgLiveHub):
-        start("live-hub", hub.run)
+    bus = services.bus
+    if bus is not None:
+        start("notify-bus", bus.run)
     start("controller", services.controller.run)
     start("ari-events", services.stream.run)
     start("metrics", lambda: services.metrics.watch(services.hub))
@@ -293,7 +298,7 @@ async def _telephony_ctx(app: web.Application) -> AsyncIterator[None]:
     await services.controller.stop(services.shutdown_timeout_s)
     await services.supervisor.stop("ari-events", "directory", "controller",
                                    *(["seat-leases"] if claims is not None else []),
-                                   *(["live-hub"] if isinstance(hub, PgLiveHub) else []))
+                                   *(["notify-bus"] if bus is not None else []))
     if services.speech is not None:
         await services.speech.close()
     await services.rest.close()
@@ -332,7 +337,8 @@ def console_app(services: Services, clock: Clock | None = None) -> web.Applicati
     app.on_response_prepare.append(security_headers)
     app[SERVICES] = services
     app[SECURITY] = services.console
-    app[SESSIONS] = Sessions(services.sessions, clock, services.console.sessions)
+    app[SESSIONS] = Sessions(services.sessions, clock, services.console.sessions,
+                             services.revocations)
     app[LIMITER] = RateLimit(clock)
     app[USERS] = services.users
     app[TEMPLATES] = templates()

@@ -17,6 +17,7 @@ from hotline.inspection.service import InspectionService
 from hotline.knowledge.service import KnowledgeService
 from hotline.knowledge.store import KnowledgeStore
 from hotline.live.hub import LiveHub
+from hotline.live.notify import NotifyBus
 from hotline.monitor.service import Monitors
 from hotline.observability.metrics import HotlineMetrics
 from hotline.retention import PersonalDataService
@@ -35,6 +36,7 @@ from hotline.store.sessions_repo import SessionRepository
 from hotline.store.tickets_repo import TicketRepository
 from hotline.store.users_repo import UserRepository
 from hotline.web.access import ConsoleSecurity
+from hotline.web.sessions import Revocations
 
 
 @dataclass
@@ -60,9 +62,9 @@ class Services:
     recorder: AriRecorder
     pbx: PbxAccess
     provisioner: SeatProvisioner
-    roster: SeatRoster  # who is talking on this node (the wallboard)
+    roster: SeatRoster  # who is talking (the wallboard: every node's, with claims)
     hub: LiveHub  # what happens on this node's calls (the desk, the wallboard)
-    requests: CallRequests  # the console's requests to this node's calls (warm transfer)
+    requests: CallRequests  # the console's requests to the calls, wherever they run
     try_page: bool  # /try: dial the hotline from the browser (sandbox and demo)
     metrics: HotlineMetrics
     reconciler: Reconciler
@@ -82,6 +84,8 @@ class Services:
     monitors: Monitors | None = None  # the supervisors' listen/whisper/barge sessions
     appraisal: AppraisalRules = field(default_factory=AppraisalRules)  # 004 篇5 weights
     callbacks: CallbackService | None = None  # the missed-call list, the outbound calls
+    bus: NotifyBus | None = None  # LISTEN/NOTIFY between nodes (None: one node)
+    revocations: Revocations | None = None  # sessions ended here, told to the other nodes
     knowledge: KnowledgeService = field(init=False)  # 一次性告知: the desk's knowledge base
 
     def __post_init__(self) -> None:

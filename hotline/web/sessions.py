@@ -6,11 +6,22 @@ derived from the token too, so a copy of the database lets nobody in. A session 
 role and disabled flag are read again from the database at least every ``recheck_s`` (30 s):
 the only state a node keeps is that short cache and the list of its own open WebSockets.
 
-Revoking (logout, a password change, a disable, a removal) deletes the rows, so every node
-refuses the session within ``recheck_s``; on this node it is refused at once and its open
-WebSockets are closed at once. Each open WebSocket also checks its session against the
-database every ``socket_check_s``, which closes it on the other nodes (and after a change made
-with `hotline users` from the command line).
+Revoking (logout, a password change, a disable, a removal) deletes the rows; on this node the
+session is refused at once and its open WebSockets are closed at once. With several nodes on
+PostgreSQL (``revocations``: hotline/live/pg_revocations.py) the node then announces the
+user's name over NOTIFY, and every other node drops that user's cached sessions (their next
+request reads them again, and a deleted one is refused) and reads the sessions of that
+user's open WebSockets again, closing those that are gone: at once, not within
+``recheck_s``. A change that is not announced (`hotline users` from the command line) is
+honoured within ``recheck_s``; each open WebSocket also checks its session against the
+database every ``socket_check_s``.
+
+The user's name travels, not the token's hash: the hash is the session's key (its row, the
+cache, the sockets), so it stays on the node that holds it and never goes on the wire; the
+name says no more than the audit log does. The cost is that one user's other sessions on the
+other nodes are read once more. A read of the database that overlapped a revocation heard
+from another node (``_revoked``, a count of them, moved) is used for that request but not
+cached, so a row read just before its deletion is not kept for ``recheck_s``.
 """
 
 from __future__ import annotations
@@ -18,10 +29,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Any, Protocol
 
 from aiohttp import WSCloseCode, web
 
@@ -30,6 +43,7 @@ from hotline.ports import Clock
 from hotline.store.sessions_repo import SessionRecord, SessionRepository
 from hotline.store.users_repo import Role
 
+log = logging.getLogger(__name__)
 CACHE_MAX = 20_000  # sessions remembered at once on a node (more are read again, not lost)
 
 
@@ -55,6 +69,14 @@ class Session:
     key: str  # the token's hash: the database row, the cache and the sockets
 
 
+class Revocations(Protocol):
+    """Tells the other nodes whose sessions ended here, and hears theirs."""
+
+    def announce(self, user: str) -> None: ...
+
+    def listen(self, heard: Callable[[str], Coroutine[Any, Any, None]]) -> None: ...
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
 
@@ -65,10 +87,15 @@ def csrf_of(token: str) -> str:
 
 class Sessions:
     def __init__(self, repo: SessionRepository, clock: Clock,
-                 policy: SessionPolicy | None = None) -> None:
+                 policy: SessionPolicy | None = None,
+                 revocations: Revocations | None = None) -> None:
         self.repo = repo
         self.clock = clock
         self.policy = policy or SessionPolicy()
+        self.revocations = revocations
+        self._revoked = 0  # other nodes' revocations heard (a read overlapping one: uncached)
+        if revocations is not None:
+            revocations.listen(self.revoked_elsewhere)
         self._cache: dict[str, tuple[float, SessionRecord]] = {}  # key -> (read at, row)
         self._sockets: dict[str, set[web.WebSocketResponse]] = {}  # key -> open sockets
         self._owners: dict[str, str] = {}  # key -> user, for the keys with open sockets
@@ -90,19 +117,22 @@ class Sessions:
         key = token_hash(token)
         record = None if fresh else self._cached(key)
         if record is None or self._expired(record):
+            revoked = self._revoked
             record = await self.repo.get(key)
             if record is None:
                 self._forget(key)
                 return None
-            self._cache[key] = (self.clock.monotonic(), record)
-            self._bound_cache()
+            if revoked == self._revoked:
+                self._cache[key] = (self.clock.monotonic(), record)
+                self._bound_cache()
         if self._expired(record) or record.disabled:
             await self.drop(token)
             return None
         now = self.clock.now()
         if (now - record.last_seen_at).total_seconds() >= self.policy.touch_s:
             await self.repo.touch(key, now)
-            self._cache[key] = (self._cache[key][0], replace(record, last_seen_at=now))
+            if key in self._cache:
+                self._cache[key] = (self._cache[key][0], replace(record, last_seen_at=now))
         try:
             role = Role(record.role)
         except ValueError:
@@ -134,18 +164,47 @@ class Sessions:
         if not token:
             return
         key = token_hash(token)
+        user = await self._user_of(key) if self.revocations is not None else None
         await self.repo.drop(key)
         self._forget(key)
         await self._close(key)
+        if user is not None and self.revocations is not None:
+            self.revocations.announce(user)
+
+    async def _user_of(self, key: str) -> str | None:
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit[1].user
+        if key in self._owners:
+            return self._owners[key]
+        record = await self.repo.get(key)
+        return record.user if record is not None else None
 
     async def revoked_user(self, user: str) -> None:
         """After the user's rows were deleted (users_repo): forget them here and close their
-        sockets on this node now (other nodes: within recheck_s and socket_check_s)."""
+        sockets on this node now; the other nodes are told (``revocations``)."""
         keys = {k for k, (_, r) in self._cache.items() if r.user == user}
         keys |= {k for k, owner in self._owners.items() if owner == user}
         for key in keys:
             self._forget(key)
             await self._close(key)
+        if self.revocations is not None:
+            self.revocations.announce(user)
+
+    async def revoked_elsewhere(self, user: str) -> None:
+        """Another node ended sessions of ``user``: forget theirs here, and close their
+        sockets here whose session the database no longer has (or has disabled)."""
+        self._revoked += 1
+        for key in [k for k, (_, r) in self._cache.items() if r.user == user]:
+            self._forget(key)
+        for key in [k for k, owner in self._owners.items() if owner == user]:
+            try:
+                record = await self.repo.get(key)
+            except StoreError as exc:  # the socket's own check closes it (socket_check_s)
+                log.warning("cannot check %s's open sessions: %s", user, exc)
+                return
+            if record is None or record.disabled or self._expired(record):
+                await self._close(key)
 
     def _forget(self, key: str) -> None:
         self._cache.pop(key, None)

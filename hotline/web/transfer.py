@@ -1,12 +1,16 @@
 """Warm transfer of the call in hand (003: brief the receiver before handing over): to a
 colleague's seat, whose desk pops the written summary up, or to a department from the
-directory, which hears the spoken brief. The operator keeps the caller until they answer."""
+directory, which hears the spoken brief. The operator keeps the caller until they answer.
+
+The call may run on another node than this console: the request goes to the node that holds
+it (``CallRequests.ask``, hotline/live/pg_requests.py) and its answer comes back within a
+second, or the operator is told that node did not answer."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from hotline.calls.commands import TransferRequest
+from hotline.calls.commands import Answer, TransferRequest
 from hotline.domain.seats import validate_job_number
 from hotline.errors import NotFoundError
 from hotline.web.auth import USERS, session_of
@@ -48,7 +52,12 @@ async def transfer(request: web.Request) -> web.Response:
             raise web.HTTPBadRequest(text=f"entry: {entry_id!r} does not accept transfers")
         req = TransferRequest(session.user, entry.transfer_to, summary,
                               organisation=entry.name)
-    if not services.requests.submit(call.id, req):
-        raise web.HTTPConflict(text="the call is not in a conversation on this node")
+    answer = await services.requests.ask(call.id, call.node, req)
+    if answer == Answer.NO_ANSWER:
+        raise web.HTTPGatewayTimeout(
+            text=f"node {call.node}, which holds the call, did not answer; the transfer was "
+                 "not asked for (try again, or hand over by phone)")
+    if answer == Answer.REFUSED:
+        raise web.HTTPConflict(text="the call is not in a conversation")
     await request.app[USERS].audit(session.user, "transfer", str(call.id), {"to": req.to})
     return json_ok({"call": call.id, "to": req.to, "state": "ringing"})

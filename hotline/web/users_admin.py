@@ -1,7 +1,8 @@
 """The admins' users page (/users): set a password, disable or enable, remove. Each change is
 audited and ends the user's sessions on every node, and their open live feeds on this one at
-once (the other nodes' within the sessions' check interval). Admins only; CSRF as every form.
-An admin cannot disable or remove their own account (someone must be left to undo it)."""
+once (the other nodes' at once too when they share PostgreSQL: hotline/web/sessions.py).
+Admins only; CSRF as every form. An admin cannot disable or remove their own account
+(someone must be left to undo it)."""
 
 from __future__ import annotations
 

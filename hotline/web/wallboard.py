@@ -51,7 +51,7 @@ async def wallboard_data(request: web.Request) -> dict[str, Any]:
     open_calls = await services.calls.open_calls()
     midnight = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
     calls, answered, within = await services.calls.answer_counts(midnight.astimezone(UTC), now)
-    busy = services.roster.busy
+    busy = await services.roster.talking()  # every node's seats, with claims
     holders = await services.calls.holders([c.id for c in open_calls if c.answered_at])
     operators = await services.operators.all()
     return {

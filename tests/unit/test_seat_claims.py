@@ -1,6 +1,7 @@
 """Seat claims on the real databases (SQLite, and PostgreSQL when scripts/test.sh gives one),
 with a virtual clock: one node at a time holds a seat; a lapsed lease frees it; renewing
-keeps it; a node's restart drops its own claims; the roster passes a claimed seat over."""
+keeps it; a node's restart drops its own claims; the roster passes a claimed seat over; the
+wallboard shows every node's talking seats."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from hotline.seats.board import SeatRoster
 from hotline.seats.claims import SeatClaims, claims_for, keep_leases
 from hotline.store.database import Database
 from hotline.store.operators_repo import OperatorRepository
-from tests.console import VirtualClock
+from tests.console import VirtualClock, add_users, client, console, console_services, login
 
 PG_URL = os.environ.get("HOTLINE_TEST_PG_URL", "")
 
@@ -97,3 +98,42 @@ async def test_claims_only_where_nodes_share_a_database(tmp_path: Path) -> None:
             assert isinstance(claims_for(pg, "node-a", VirtualClock(), 30), SeatClaims)
         finally:
             await pg.close()
+
+
+async def test_the_talking_seats_are_every_nodes_live_claims(db: Database) -> None:
+    clock = VirtualClock()
+    a, b = (SeatClaims(db, name, clock, lease_s=30) for name in ("node-a", "node-b"))
+    assert await a.talking() == set()
+    assert await a.claim("1001") and await b.claim("1002") and await b.claim("1003")
+    await b.release("1003")
+    assert await a.talking() == await b.talking() == {"1001", "1002"}
+    clock.advance(20)
+    assert await a.renew({"1001"}) == 1
+    clock.advance(11)  # node-b died: its lease on 1002 lapsed
+    assert await b.talking() == {"1001"}
+
+
+async def test_the_wallboard_on_one_node_shows_the_other_nodes_talking_seats(
+        db: Database) -> None:
+    await add_users(db)
+    operators = OperatorRepository(db)
+    for job, name in (("1001", "张三"), ("1002", "李四"), ("1003", "王五")):
+        await operators.add(job, name, "digest")
+    clock = VirtualClock()
+    there = SeatRoster(operators, claims=SeatClaims(db, "node-a", clock))
+    here = SeatRoster(operators, claims=SeatClaims(db, "node-b", clock))
+    assert await there.take("1001") and await here.take("1002")
+    async with console(console_services(db, roster=here)) as (base, _), client() as http:
+        assert await login(http, base, "8001") == 302
+        async with http.get(f"{base}/api/wallboard") as r:
+            assert r.status == 200
+            states = {op["job_number"]: op["state"] for op in (await r.json())["operators"]}
+    assert states == {"1001": "talking", "1002": "talking", "1003": "off"}
+
+
+async def test_one_node_without_claims_knows_its_own_talking_seats(db: Database) -> None:
+    roster = SeatRoster(OperatorRepository(db))
+    assert await roster.take("1001")
+    assert await roster.talking() == {"1001"}
+    await roster.release("1001")
+    assert await roster.talking() == set()
