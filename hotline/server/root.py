@@ -213,11 +213,13 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
             await reconciler.after_connect(present, connected_at)
 
     dialer = OutboundDialer(telephony, settings.outbound_trunk, settings.public_number,
-                            SystemClock()) if settings.outbound_trunk else None
+                            SystemClock(), seat_proxy=settings.seat_proxy
+                            ) if settings.outbound_trunk else None
     callbacks = CallbackService(CallbackStore(db), SystemClock(),
                                 settings.callback_window_days, dialer, roster)
     users = UserRepository(db)
-    monitors = controller.monitors = Monitors(rest, settings.ari_app, users)
+    monitors = controller.monitors = Monitors(rest, settings.ari_app, users,
+                                              seat_proxy=settings.seat_proxy)
     privacy = PersonalDataService(PersonalData(db), users, recorder, SystemClock(),
                                   parse_retention(settings.retention_days))
     stream = EventStream(ari_url, user, password, settings.ari_app, Dispatcher(controller),
@@ -235,7 +237,8 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
                         sessions=SessionRepository(db), console=console_security(settings),
                         timezone=settings.timezone, recorder=recorder,
                         shutdown_timeout_s=settings.shutdown_timeout_s, pbx=pbx,
-                        provisioner=provisioner, roster=roster, hub=hub, requests=requests,
+                        provisioner=provisioner, roster=roster,
+                        hub=hub, requests=requests,
                         metrics=metrics, metrics_token=settings.metrics_token,
                         reconciler=reconciler, journal=journal,
                         unattended_sweep_s=max(1.0, settings.unattended_sweep_s),
