@@ -44,6 +44,18 @@ class Seat:
         return self.backup_of is None
 
 
+@dataclass(frozen=True)
+class SeatConfig:
+    """What a seat's PJSIP objects in Asterisk are made of (hotline/seats/provision.py): a
+    change to any of it must reach every node's Asterisk; the rest of a seat (its name, its
+    duty, its post) is read from the database when a call needs it."""
+
+    job_number: str
+    sip_digest: str
+    contact: str = ""
+    phone: str = SIP_PHONE
+
+
 def seat_dial(job_number: str, proxy: str) -> str:
     """What a node dials to ring a seat's phone (an operator's for a call, a transfer or a
     callback; a supervisor's to listen in): its own endpoint, or, in a cluster whose phones

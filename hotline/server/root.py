@@ -46,6 +46,7 @@ from hotline.retention import PersonalDataService
 from hotline.seats.board import SeatRoster
 from hotline.seats.claims import claims_for, keep_leases
 from hotline.seats.provision import SeatProvisioner
+from hotline.seats.sync import SeatSync
 from hotline.server.flow_settings import attendant_settings, flow_settings
 from hotline.server.pbx_access import PbxAccess, resolve_pbx
 from hotline.server.services import Services
@@ -172,6 +173,7 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
     vocabulary = Vocabularies()
     recorder = AriRecorder(rest, settings.ari_app)
     provisioner = seat_provisioner(rest, pbx, settings)
+    seat_sync = SeatSync(operators, provisioner)
     claims = claims_for(db, settings.node, SystemClock(), settings.seat_lease_s)
     # several nodes on one PostgreSQL: the live hub over LISTEN/NOTIFY; one node: in-process
     hub = (PgLiveHub(settings.effective_db_url, settings.node) if claims is not None
@@ -204,9 +206,9 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
         the records of what happened while this controller was away."""
         connected_at = datetime.now(UTC)
         try:
-            pushed = await provisioner.push_all(await operators.all())
-            log.info("%d operator seats provisioned", pushed)
-        except StoreError as exc:
+            pushed = await seat_sync.push_all()
+            log.info("%d operator seats provisioned", len(pushed.pushed))
+        except StoreError as exc:  # the seat-sync task pushes them once it reads them
             log.error("cannot read the operator seats: %s", exc)
         present = await controller.resync()
         if present is not None:
@@ -237,7 +239,7 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
                         sessions=SessionRepository(db), console=console_security(settings),
                         timezone=settings.timezone, recorder=recorder,
                         shutdown_timeout_s=settings.shutdown_timeout_s, pbx=pbx,
-                        provisioner=provisioner, roster=roster,
+                        provisioner=provisioner, seat_sync=seat_sync, roster=roster,
                         hub=hub, requests=requests,
                         metrics=metrics, metrics_token=settings.metrics_token,
                         reconciler=reconciler, journal=journal,
@@ -276,6 +278,8 @@ async def _telephony_ctx(app: web.Application) -> AsyncIterator[None]:
         start("live-hub", hub.run)
     start("controller", services.controller.run)
     start("ari-events", services.stream.run)
+    # seats added, changed or removed on any node, into this node's Asterisk
+    start("seat-sync", lambda: services.seat_sync.keep_in_step(services.stream.connected))
     start("metrics", lambda: services.metrics.watch(services.hub))
     start("journal", lambda: services.journal.keep_replaying(services.journal_replay_s))
     start("reconcile-sweep", lambda: services.reconciler.keep_sweeping(
@@ -287,7 +291,7 @@ async def _telephony_ctx(app: web.Application) -> AsyncIterator[None]:
         start("retention", lambda: privacy.keep_sweeping(services.retention_sweep_s))
     yield
     await services.supervisor.stop("metrics", "vocabulary", "reconcile-sweep", "journal",
-                                   "reminders",
+                                   "reminders", "seat-sync",
                                    *(["retention"] if services.privacy is not None else []))
     if services.callbacks is not None:  # outbound calls in progress are hung up
         await services.callbacks.stop()
