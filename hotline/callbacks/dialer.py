@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from hotline.calls.dialing import hang_up_quietly, talk_until_one_leaves
 from hotline.domain.callbacks import Outcome
 from hotline.domain.dialled import NotReached
+from hotline.domain.seats import seat_dial
 from hotline.errors import CallerGone, LegGone, TelephonyError
 from hotline.ports import CallLeg, Clock, Telephony
 
@@ -31,10 +32,11 @@ class Result:
 
 
 class OutboundDialer:
-    def __init__(self, telephony: Telephony, trunk: str, caller_id: str, clock: Clock,
-                 seat_ring_s: float = 20.0, ring_s: float = 40.0) -> None:
+    def __init__(self, telephony: Telephony, trunk: str, caller_id: str, clock: Clock, *,
+                 seat_proxy: str, seat_ring_s: float = 20.0, ring_s: float = 40.0) -> None:
         self.telephony = telephony
         self.trunk = trunk
+        self.seat_proxy = seat_proxy  # HOTLINE_SEAT_PROXY: the operator's phone is rung by it
         self.caller_id = caller_id  # what the person sees: the hotline's number
         self.clock = clock
         self.seat_ring_s = seat_ring_s
@@ -42,8 +44,8 @@ class OutboundDialer:
 
     async def call(self, job_number: str, number: str) -> Result:
         try:
-            seat = await self.telephony.dial(f"PJSIP/{job_number}", self.seat_ring_s,
-                                             caller_id=number)
+            seat = await self.telephony.dial(seat_dial(job_number, self.seat_proxy),
+                                             self.seat_ring_s, caller_id=number)
         except TelephonyError:
             return Result(Outcome.FAILED)
         if isinstance(seat, NotReached):

@@ -29,8 +29,9 @@ class Answer(enum.StrEnum):
 
 @dataclass(frozen=True)
 class TransferRequest:
-    """Hand the caller to ``endpoint``: a colleague's seat (``seat`` is their job number) or a
-    department (``organisation`` is read to them), with the operator's written summary."""
+    """Hand the caller to a colleague's seat (``seat`` is their job number; the node that
+    rings it makes its dial string, domain.seats.seat_dial) or to a department at
+    ``endpoint`` (``organisation`` is read to them), with the operator's written summary."""
 
     by: str
     endpoint: str

@@ -40,18 +40,29 @@ class Seat:
     last_call_at: datetime | None = None
 
     @property
-    def endpoint(self) -> str:
-        return f"PJSIP/{self.job_number}"
-
-    @property
     def is_a_post(self) -> bool:
         return self.backup_of is None
 
 
-def seat_dial(job_number: str, proxy: str = "") -> str:
-    """What a node dials to ring a seat: its own endpoint, or, in a cluster whose phones
-    register at the SIP proxy (``proxy`` host:port), the seat's endpoint sent to the proxy,
-    which finds where the phone registered."""
+@dataclass(frozen=True)
+class SeatConfig:
+    """What a seat's PJSIP objects in Asterisk are made of (hotline/seats/provision.py): a
+    change to any of it must reach every node's Asterisk; the rest of a seat (its name, its
+    duty, its post) is read from the database when a call needs it."""
+
+    job_number: str
+    sip_digest: str
+    contact: str = ""
+    phone: str = SIP_PHONE
+
+
+def seat_dial(job_number: str, proxy: str) -> str:
+    """What a node dials to ring a seat's phone (an operator's for a call, a transfer or a
+    callback; a supervisor's to listen in): its own endpoint, or, in a cluster whose phones
+    register at the SIP proxy (``proxy`` host:port, HOTLINE_SEAT_PROXY), the seat's endpoint
+    sent to the proxy, which finds where the phone registered. The one place a seat's dial
+    string is made: a node that dialled ``PJSIP/<job>`` itself would reach a phone registered
+    through the proxy only if its REGISTER had been relayed to that node."""
     if not proxy:
         return f"PJSIP/{job_number}"
     return f"PJSIP/{job_number}/sip:{job_number}@{proxy}"

@@ -12,6 +12,7 @@ from typing import Any
 
 from hotline.ari.rest import AriRest
 from hotline.domain.monitoring import Mode
+from hotline.domain.seats import seat_dial
 from hotline.errors import TelephonyError
 from hotline.monitor.session import MONITOR_PREFIX, Audit, MonitorSession, MonitorTarget
 
@@ -23,8 +24,10 @@ class MonitorRefused(Exception):
 
 
 class Monitors:
-    def __init__(self, rest: AriRest, app: str, audit: Audit, ring_s: float = 30.0) -> None:
+    def __init__(self, rest: AriRest, app: str, audit: Audit, *, seat_proxy: str,
+                 ring_s: float = 30.0) -> None:
         self.rest, self.app, self.audit, self.ring_s = rest, app, audit, ring_s
+        self.seat_proxy = seat_proxy  # HOTLINE_SEAT_PROXY: the supervisor's phone is rung by it
         self.sessions: dict[str, MonitorSession] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
@@ -43,12 +46,14 @@ class Monitors:
                     return MonitorTarget(call_id, caller_channel, others[0], str(bridge["id"]))
         raise MonitorRefused("the call is not talking to an operator now")
 
-    async def start(self, by: str, endpoint: str, call_id: int, caller_channel: str,
+    async def start(self, by: str, seat: str, call_id: int, caller_channel: str,
                     mode: Mode) -> MonitorSession:
+        """``by`` monitors the call on the phone of ``seat`` (their job number)."""
         if any(s.by == by and s.machine.live for s in self.sessions.values()):
             raise MonitorRefused("you are monitoring a call already: stop it first")
         session = MonitorSession(self.rest, self.app, await self.target(call_id, caller_channel),
-                                 by, endpoint, mode, self.audit, self.ring_s)
+                                 by, seat_dial(seat, self.seat_proxy), mode, self.audit,
+                                 self.ring_s)
         self.sessions[session.id] = session
         task = asyncio.create_task(session.run(), name=f"monitor-{session.id}")
         self._tasks[session.id] = task

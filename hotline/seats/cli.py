@@ -67,20 +67,23 @@ def operator_json(op: Operator) -> dict[str, object]:
 
 async def _push(settings: Settings, action: Callable[[SeatProvisioner], Awaitable[None]]
                 ) -> str:
-    """Apply the change to a running Asterisk; a stopped one gets it when `serve` connects."""
+    """Apply the change to this machine's Asterisk at once. Every running `hotline serve`
+    (this node's and the others', on the same database) pushes it into its own Asterisk
+    within seconds too, or when it connects (hotline/seats/sync.py)."""
     from hotline.server.pbx_access import resolve_pbx
     from hotline.server.root import seat_provisioner
 
+    later = "`hotline serve` pushes it within seconds, or when it connects"
     try:
         pbx = resolve_pbx(settings)
     except ConfigError:
-        return "no Asterisk configured; `hotline serve` pushes the seat when it connects"
+        return f"no Asterisk configured here; {later}"
     async with AriRest(pbx.ari_url, pbx.ari_user, pbx.ari_password) as rest:
         try:
             await action(seat_provisioner(rest, pbx, settings))
         except TelephonyError as exc:
-            return f"Asterisk not updated ({exc}); `hotline serve` pushes it when it connects"
-    return "Asterisk updated"
+            return f"Asterisk not updated ({exc}); {later}"
+    return "Asterisk updated (any other node's by its `hotline serve`, within seconds)"
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

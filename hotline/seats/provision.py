@@ -17,11 +17,14 @@ from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from hotline.ari.rest import AriRest
-from hotline.domain.seats import BROWSER_PHONE
+from hotline.domain.seats import BROWSER_PHONE, SeatConfig
 from hotline.errors import AriNotFound, TelephonyError
 from hotline.store.models import Operator
 
 log = logging.getLogger(__name__)
+
+# a seat as the database gives it: the whole row, or only what its PJSIP objects are made of
+SeatRow = Operator | SeatConfig
 
 PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
@@ -59,7 +62,7 @@ class SeatProvisioner:
         return cls(rest, realm, rtp_timeout_s, "127.0.0.1" if loopback else "", dtls,
                    networks, nat)
 
-    def endpoint_fields(self, op: Operator) -> dict[str, str]:
+    def endpoint_fields(self, op: SeatRow) -> dict[str, str]:
         fields = {
             "context": "operators", "disallow": "all", "allow": "ulaw,alaw,g722,opus",
             "auth": op.job_number, "aors": op.job_number, "direct_media": "no",
@@ -85,7 +88,7 @@ class SeatProvisioner:
                 fields["dtls_auto_generate_cert"] = "yes"
         return fields
 
-    async def push(self, op: Operator) -> None:
+    async def push(self, op: SeatRow) -> None:
         """Create or replace the seat's auth, AOR and endpoint."""
         await self.rest.put_dynamic_config("res_pjsip", "auth", op.job_number, {
             "auth_type": "md5", "username": op.job_number, "realm": self.realm,
@@ -111,13 +114,3 @@ class SeatProvisioner:
         for object_type in ("endpoint", "aor", "auth"):
             with contextlib.suppress(AriNotFound):
                 await self.rest.delete_dynamic_config("res_pjsip", object_type, job_number)
-
-    async def push_all(self, operators: list[Operator]) -> int:
-        pushed = 0
-        for op in operators:
-            try:
-                await self.push(op)
-                pushed += 1
-            except TelephonyError as exc:
-                log.error("could not provision seat %s: %s", op.job_number, exc)
-        return pushed

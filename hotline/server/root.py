@@ -49,6 +49,7 @@ from hotline.retention import PersonalDataService
 from hotline.seats.board import SeatRoster
 from hotline.seats.claims import claims_for, keep_leases
 from hotline.seats.provision import SeatProvisioner
+from hotline.seats.sync import SeatSync
 from hotline.server.flow_settings import attendant_settings, flow_settings
 from hotline.server.pbx_access import PbxAccess, resolve_pbx
 from hotline.server.services import Services
@@ -175,6 +176,7 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
     vocabulary = Vocabularies()
     recorder = AriRecorder(rest, settings.ari_app)
     provisioner = seat_provisioner(rest, pbx, settings)
+    seat_sync = SeatSync(operators, provisioner)
     claims = claims_for(db, settings.node, SystemClock(), settings.seat_lease_s)
     # several nodes on one PostgreSQL: the live hub, the transfer requests and the session
     # revocations over LISTEN/NOTIFY (one connection, the bus); one node: in-process
@@ -208,20 +210,22 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
         the records of what happened while this controller was away."""
         connected_at = datetime.now(UTC)
         try:
-            pushed = await provisioner.push_all(await operators.all())
-            log.info("%d operator seats provisioned", pushed)
-        except StoreError as exc:
+            pushed = await seat_sync.push_all()
+            log.info("%d operator seats provisioned", len(pushed.pushed))
+        except StoreError as exc:  # the seat-sync task pushes them once it reads them
             log.error("cannot read the operator seats: %s", exc)
         present = await controller.resync()
         if present is not None:
             await reconciler.after_connect(present, connected_at)
 
     dialer = OutboundDialer(telephony, settings.outbound_trunk, settings.public_number,
-                            SystemClock()) if settings.outbound_trunk else None
+                            SystemClock(), seat_proxy=settings.seat_proxy
+                            ) if settings.outbound_trunk else None
     callbacks = CallbackService(CallbackStore(db), SystemClock(),
                                 settings.callback_window_days, dialer, roster)
     users = UserRepository(db)
-    monitors = controller.monitors = Monitors(rest, settings.ari_app, users)
+    monitors = controller.monitors = Monitors(rest, settings.ari_app, users,
+                                              seat_proxy=settings.seat_proxy)
     privacy = PersonalDataService(PersonalData(db), users, recorder, SystemClock(),
                                   parse_retention(settings.retention_days))
     stream = EventStream(ari_url, user, password, settings.ari_app, Dispatcher(controller),
@@ -239,7 +243,8 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
                         sessions=SessionRepository(db), console=console_security(settings),
                         timezone=settings.timezone, recorder=recorder,
                         shutdown_timeout_s=settings.shutdown_timeout_s, pbx=pbx,
-                        provisioner=provisioner, roster=roster, hub=hub, requests=requests,
+                        provisioner=provisioner, seat_sync=seat_sync, roster=roster,
+                        hub=hub, requests=requests,
                         bus=bus, revocations=PgRevocations(bus, settings.node) if bus else None,
                         metrics=metrics, metrics_token=settings.metrics_token,
                         reconciler=reconciler, journal=journal,
@@ -278,6 +283,8 @@ async def _telephony_ctx(app: web.Application) -> AsyncIterator[None]:
         start("notify-bus", bus.run)
     start("controller", services.controller.run)
     start("ari-events", services.stream.run)
+    # seats added, changed or removed on any node, into this node's Asterisk
+    start("seat-sync", lambda: services.seat_sync.keep_in_step(services.stream.connected))
     start("metrics", lambda: services.metrics.watch(services.hub))
     start("journal", lambda: services.journal.keep_replaying(services.journal_replay_s))
     start("reconcile-sweep", lambda: services.reconciler.keep_sweeping(
@@ -289,7 +296,7 @@ async def _telephony_ctx(app: web.Application) -> AsyncIterator[None]:
         start("retention", lambda: privacy.keep_sweeping(services.retention_sweep_s))
     yield
     await services.supervisor.stop("metrics", "vocabulary", "reconcile-sweep", "journal",
-                                   "reminders",
+                                   "reminders", "seat-sync",
                                    *(["retention"] if services.privacy is not None else []))
     if services.callbacks is not None:  # outbound calls in progress are hung up
         await services.callbacks.stop()

@@ -23,6 +23,7 @@ from hotline.observability.metrics import HotlineMetrics
 from hotline.retention import PersonalDataService
 from hotline.seats.board import SeatRoster
 from hotline.seats.provision import SeatProvisioner
+from hotline.seats.sync import SeatSync
 from hotline.server.pbx_access import PbxAccess
 from hotline.server.supervisor import Supervisor
 from hotline.speech.recognizer import StreamingRecognizer
@@ -62,6 +63,7 @@ class Services:
     recorder: AriRecorder
     pbx: PbxAccess
     provisioner: SeatProvisioner
+    seat_sync: SeatSync  # this node's Asterisk kept in step with the seats in the database
     roster: SeatRoster  # who is talking (the wallboard: every node's, with claims)
     hub: LiveHub  # what happens on this node's calls (the desk, the wallboard)
     requests: CallRequests  # the console's requests to the calls, wherever they run

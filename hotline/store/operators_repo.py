@@ -7,7 +7,14 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select, update
 
 from hotline.domain.duty import DutyChange
-from hotline.domain.seats import PHONES, SIP_PHONE, DutyState, Seat, validate_job_number
+from hotline.domain.seats import (
+    PHONES,
+    SIP_PHONE,
+    DutyState,
+    Seat,
+    SeatConfig,
+    validate_job_number,
+)
 from hotline.errors import NotFoundError, StoreError
 from hotline.store.database import Database
 from hotline.store.models import DutyLogEntry, Operator
@@ -65,6 +72,16 @@ class OperatorRepository:
                 func.coalesce(Operator.backup_of, Operator.job_number), Operator.position,
                 Operator.job_number))
             return list(rows.all())
+
+    async def configs(self) -> list[SeatConfig]:
+        """Every seat's PJSIP configuration alone (four short columns): what each node polls
+        to keep its Asterisk in step (hotline/seats/sync.py)."""
+        async with self.db.unit() as s:
+            rows = await s.execute(select(Operator.job_number, Operator.sip_digest,
+                                          Operator.contact, Operator.phone)
+                                   .order_by(Operator.job_number))
+            return [SeatConfig(job, digest, contact or "", phone or SIP_PHONE)
+                    for job, digest, contact, phone in rows.all()]
 
     async def seats(self) -> list[Seat]:
         return [to_seat(r) for r in await self.all()]

@@ -60,7 +60,7 @@ async def start(request: web.Request) -> web.Response:
         raise web.HTTPBadRequest(text=f"{session.user} has no seat to listen on: add one "
                                       "with `hotline operators add`") from None
     try:
-        started = await monitors.start(session.user, f"PJSIP/{seat.job_number}", call.id,
+        started = await monitors.start(session.user, seat.job_number, call.id,
                                        call.channel_id, mode)
     except MonitorRefused as exc:
         await request.app[USERS].audit(session.user, "monitor_refused", str(call.id),

@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from hotline.domain.seats import BROWSER_PHONE, PHONES
-from hotline.errors import NotFoundError, StoreError, TelephonyError
+from hotline.errors import NotFoundError, StoreError
 from hotline.server.pbx_access import PbxAccess
 from hotline.store.models import Operator
 from hotline.store.users_repo import Role
@@ -38,13 +38,16 @@ async def set_phone(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     try:
         await services.operators.set_phone(session.user, phone)
-        op = await services.operators.get(session.user)
     except (NotFoundError, StoreError):
         raise web.HTTPBadRequest(text=f"{session.user} has no operator seat") from None
-    try:
-        await services.provisioner.push(op)
-    except TelephonyError as exc:  # pushed again when the controller reconnects
+    try:  # into this node's Asterisk now (the other nodes' seat-sync tasks follow within
+        # seconds): through the sync, so that this node's task does not push it again
+        changes = await services.seat_sync.catch_up()
+    except StoreError as exc:
         raise web.HTTPServiceUnavailable(text=f"Asterisk not updated: {exc}") from None
+    if session.user in changes.failed:  # (logged; tried again at the task's next look)
+        raise web.HTTPServiceUnavailable(text="Asterisk not updated: it did not take the "
+                                              "seat; tried again within seconds")
     await request.app[USERS].audit(session.user, "phone", session.user, {"phone": phone})
     raise web.HTTPFound("/desk")
 

@@ -45,7 +45,7 @@ async def transfer(request: web.Request) -> web.Response:
             raise web.HTTPBadRequest(text=f"seat: no operator {seat!r}") from None
         if seat == session.user:
             raise web.HTTPBadRequest(text="seat: the call is already yours")
-        req = TransferRequest(session.user, f"PJSIP/{seat}", summary, seat=seat)
+        req = TransferRequest(session.user, "", summary, seat=seat)  # rung by seat_dial
     else:
         entry = await services.directory.entry(entry_id)
         if entry is None or not entry.transfer_to:

@@ -7,7 +7,10 @@ Asterisks, each with its `hotline serve`, on one PostgreSQL.
 - an operator whose phone registered through the proxy is rung by either node, and the
   node's ACK and BYE reach the phone by the proxy (the dialog is record-routed there);
 - two calls arriving together at both nodes for one free seat, whose phone registered
-  through the proxy: only one node rings it, and that node's caller talks to the seat.
+  through the proxy: only one node rings it, and that node's caller talks to the seat;
+- an operator added on node-1 while the cluster runs reaches node-2's Asterisk by node-2's
+  own seat-sync task (no reconnect): the phone registers through the proxy and node-2 rings
+  it; a new password and the seat's removal reach node-2 the same way.
 """
 
 from __future__ import annotations
@@ -23,12 +26,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from hotline.ari.rest import AriRest
 from hotline.cluster.cluster import Cluster
-from hotline.cluster.topology import BIND, PROXY_PORT, plan
+from hotline.cluster.topology import BIND, PROXY_PORT, NodePlan, plan
+from hotline.errors import AriNotFound
 from hotline.sandbox.instance import Sandbox
-from hotline.seats.provision import SeatProvisioner
+from hotline.seats.sync import SEAT_SYNC_S
 from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
 from hotline.store.operators_repo import OperatorRepository
@@ -121,22 +126,68 @@ def hotline_cli(c: Cluster, url: str, node_index: int, *args: str) -> str:
 
 
 async def add_operator(c: Cluster, url: str, job: str) -> str:
-    """A seat on duty, known to both nodes' Asterisks; its SIP password."""
+    """A seat on duty, added on node-1 and known to both nodes' Asterisks; its SIP password.
+    `operators add` pushes it into node-1's Asterisk; each controller's seat-sync task
+    pushes it into its own (node-2's is the only way it gets there)."""
     out = hotline_cli(c, url, 0, "operators", "add", job, "--name", f"话务员{job}")
     password = out.split("password ", 1)[1].split()[0]
     hotline_cli(c, url, 0, "operators", "duty", job, "on")
-    # `operators add` pushed the seat into node-1's Asterisk; node-2's controller pushes
-    # every seat at its next (re)connect: do what it does, now
+    digest = await digest_of(url, job)
+    for node in (NODE_1, NODE_2):
+        await until_held(c, url, node, job, digest)
+    # node-1's task pushes the seat once more at its next look (the command's push was not
+    # its own): let that pass before a REGISTER may be relayed to node-1
+    await asyncio.sleep(SEAT_SYNC_S + 1)
+    return password
+
+
+async def digest_of(url: str, job: str) -> str:
     db = Database(url)
     try:
-        op = await OperatorRepository(db).get(job)
+        return (await OperatorRepository(db).get(job)).sip_digest
     finally:
         await db.close()
-    box = Sandbox(c.node_settings(NODE_2, url)).load_state()
+
+
+async def held_digest(c: Cluster, url: str, node: NodePlan, job: str) -> str | None:
+    """The seat's digest in ``node``'s Asterisk (ARI's dynamic configuration); None: no
+    such seat there."""
+    box = Sandbox(c.node_settings(node, url)).load_state()
     assert box is not None
     async with AriRest(box.ari_url, box.ari_user, box.ari_password) as rest:
-        await SeatProvisioner.for_ari(rest, box.ari_url, "hotline", 15).push(op)
-    return password
+        try:
+            auth = await rest.request("GET", f"/asterisk/config/dynamic/res_pjsip/auth/{job}")
+        except AriNotFound:
+            return None
+    return {f["attribute"]: f["value"] for f in auth}.get("md5_cred")
+
+
+async def until_held(c: Cluster, url: str, node: NodePlan, job: str, digest: str | None,
+                     timeout_s: float = SEAT_SYNC_S * 5) -> None:
+    """Until ``node``'s Asterisk holds the seat with ``digest`` (None: holds no such seat)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while (held := await held_digest(c, url, node, job)) != digest:
+        assert loop.time() < deadline, (
+            f"{node.name}'s Asterisk holds seat {job} with {held!r}, not {digest!r}:\n"
+            + "\n".join(serve_log(c, node).splitlines()[-20:]))
+        await asyncio.sleep(0.2)
+
+
+def serve_log(c: Cluster, node: NodePlan) -> str:
+    log = c.node_home(node) / "serve.log"
+    return log.read_text(errors="replace") if log.exists() else "(no serve log)"
+
+
+async def ari_reconnects(node: NodePlan) -> float:
+    """How often ``node``'s controller reconnected to its Asterisk (its /metrics)."""
+    import aiohttp
+
+    async with aiohttp.ClientSession() as http, http.get(f"{node.console_url}/metrics") as r:
+        assert r.status == 200  # loopback: no token needed
+        families = {m.name: m for m in text_string_to_metric_families(await r.text())}
+    [sample] = families["hotline_ari_reconnects"].samples
+    return sample.value
 
 
 async def register(job: str, password: str, port: int) -> None:
@@ -235,3 +286,34 @@ async def test_one_free_seat_two_calls_at_both_nodes_at_once_only_one_rings_it(
         assert answered.node == offered[0][0]
     finally:
         hotline_cli(c, url, 0, "operators", "duty", "1102", "off", "--confirm")
+
+
+async def test_an_operator_added_while_the_cluster_runs_is_rung_by_node_2_without_a_reconnect(
+        cluster: tuple[Cluster, str], tmp_path: Path) -> None:
+    c, url = cluster
+    reconnects = [await ari_reconnects(node) for node in (NODE_1, NODE_2)]
+    password = await add_operator(c, url, "1103")  # on node-1; node-2 learns it by itself
+    port = free_udp_port()
+    await register("1103", password, port)
+    removed = False
+    try:
+        since = since_now()
+        async with sipp_seat("seat_answer", port=port, timeout_s=40) as (_, seat_done):
+            caller = await sipp(NODE_2.sip_port, hold_ms=9000, timeout_s=40,
+                                caller="13900000071")
+            assert caller.successful == 1, caller.output[-2000:]
+            seat = await asyncio.wait_for(seat_done, 20)
+        assert seat.successful == 1, f"{seat.output[-1500:]}\n--- proxy:\n{proxy_log(c)}"
+        [row] = await records(url, "13900000071", 1, since)
+        assert (row.node, row.answered_by) == (NODE_2.name, "1103")
+        # a new password, then the seat's removal, on node-1: node-2 follows by itself
+        hotline_cli(c, url, 0, "operators", "passwd", "1103")
+        await until_held(c, url, NODE_2, "1103", await digest_of(url, "1103"))
+        hotline_cli(c, url, 0, "operators", "duty", "1103", "off", "--confirm")
+        hotline_cli(c, url, 0, "operators", "remove", "1103")
+        removed = True
+        await until_held(c, url, NODE_2, "1103", None)
+        assert [await ari_reconnects(node) for node in (NODE_1, NODE_2)] == reconnects
+    finally:
+        if not removed:
+            hotline_cli(c, url, 0, "operators", "duty", "1103", "off", "--confirm")

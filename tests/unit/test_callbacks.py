@@ -191,8 +191,8 @@ async def missed_call(calls: CallRepository, channel: str, caller: str, arrived:
 
 async def service_on(db: Database, telephony: FakeTelephony | None,
                      roster: SeatRoster | None = None) -> CallbackService:
-    dialer = OutboundDialer(telephony, "PJSIP/{number}@outbound", "12345", Clock(),
-                            seat_ring_s=1, ring_s=1) if telephony else None  # type: ignore[arg-type]
+    dialer = OutboundDialer(telephony, "PJSIP/{number}@outbound", "12345", Clock(),  # type: ignore[arg-type]
+                            seat_proxy="", seat_ring_s=1, ring_s=1) if telephony else None
     return CallbackService(CallbackStore(db), Clock(), 7, dialer, roster)
 
 
@@ -260,6 +260,21 @@ async def test_an_attempt_that_does_not_reach_keeps_the_entry(
     assert (await service.attempt(attempt_id)).outcome == outcome
     [listed] = (await service.current()).entries
     assert listed.id == entry and [a.outcome for a in listed.attempts] == [outcome]
+
+
+@pytest.mark.parametrize(("proxy", "seat"), [
+    ("", "PJSIP/1001"),
+    ("127.0.0.1:5190", "PJSIP/1001/sip:1001@127.0.0.1:5190")])
+async def test_the_operators_phone_is_rung_through_the_seat_proxy_when_there_is_one(
+        proxy: str, seat: str) -> None:
+    """In a cluster (HOTLINE_SEAT_PROXY) the phone registered at the proxy, maybe through
+    another node: the operator's own phone is rung by the proxy, as for a call."""
+    telephony = FakeTelephony([seat, "PJSIP/13900000001@outbound"])
+    dialer = OutboundDialer(telephony, "PJSIP/{number}@outbound", "12345", Clock(),  # type: ignore[arg-type]
+                            seat_proxy=proxy, seat_ring_s=1, ring_s=1)
+    assert (await dialer.call("1001", "13900000001")).outcome == Outcome.REACHED
+    assert telephony.dialled == [(seat, "13900000001"),
+                                 ("PJSIP/13900000001@outbound", "12345")]
 
 
 async def test_a_call_from_a_ticket_goes_on_the_ticket(db: Database) -> None:

@@ -31,7 +31,7 @@ async def world(db: Database) -> tuple[Any, int]:
                               disposition="abandoned")
     telephony = FakeTelephony(["PJSIP/1001", f"PJSIP/{NUMBER}@outbound"])
     dialer = OutboundDialer(telephony, "PJSIP/{number}@outbound", "12345",  # type: ignore[arg-type]
-                            Clock(), seat_ring_s=1, ring_s=1)
+                            Clock(), seat_proxy="", seat_ring_s=1, ring_s=1)
     callbacks = CallbackService(CallbackStore(db), Clock(), 7, dialer, SeatRoster(operators))
     return console_services(db, operators=operators, callbacks=callbacks), entry
 

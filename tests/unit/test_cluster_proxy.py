@@ -15,6 +15,7 @@ from hotline.cluster import proxy
 from hotline.cluster.topology import ProxyTimers, plan
 from hotline.config import Settings
 from hotline.errors import SandboxError
+from hotline.sandbox.sizing import node_size
 
 TIMERS = ProxyTimers.for_ring(1.0, 4.0, 3)
 
@@ -117,3 +118,18 @@ def test_render_refuses_no_operator_network(tmp_path: Path) -> None:
 def test_render_refuses_no_node(tmp_path: Path) -> None:
     with pytest.raises(SandboxError, match="at least one node"):
         proxy.render([], TIMERS, tmp_path, "12345", "127.0.0.1", "127.0.0.1", modules="/m/")
+
+
+def test_each_node_gets_its_own_rtp_range_of_the_span_asked() -> None:
+    nodes = plan(3, rtp_span=1200)
+    assert [(n.rtp_start, n.rtp_end) for n in nodes] == [
+        (11000, 12199), (12200, 13399), (13400, 14599)]
+    assert node_size(nodes[0].rtp_start, nodes[0].rtp_end).calls == 200  # maxcalls
+    assert [(n.rtp_start, n.rtp_end) for n in plan(2)] == [(11000, 11199), (11200, 11399)]
+
+
+@pytest.mark.parametrize("span", [0, 10, 201, 12_000])
+def test_an_rtp_span_that_is_odd_tiny_or_reaches_the_ephemeral_ports_is_refused(
+        span: int) -> None:
+    with pytest.raises(ValueError, match="--rtp-ports"):
+        plan(2, rtp_span=span)

@@ -15,7 +15,7 @@ import pytest
 
 from hotline.ari.rest import AriRest
 from hotline.domain.monitoring import Mode, MonitorState
-from hotline.domain.seats import DutyState
+from hotline.domain.seats import DutyState, seat_dial
 from hotline.monitor.service import MonitorRefused, Monitors
 from hotline.monitor.session import MONITOR_PREFIX, MonitorSession
 from tests.fake_ari import PASSWORD, USER, FakeAri, Req
@@ -58,9 +58,10 @@ async def until(cond: Callable[[], bool], timeout_s: float = 3.0, what: str = ""
 
 
 @contextlib.asynccontextmanager
-async def talking(fake: FakeAri, tmp_path: Path) -> AsyncIterator[World]:
-    """A caller talking to operator 1001; a supervisor (8001) whose phone answers."""
-    fake.seats = {"PJSIP/1001": "answer", "PJSIP/8001": "answer"}
+async def talking(fake: FakeAri, tmp_path: Path, seat_proxy: str = "") -> AsyncIterator[World]:
+    """A caller talking to operator 1001; a supervisor (8001) whose phone answers (rung
+    through the SIP proxy at ``seat_proxy``, if any)."""
+    fake.seats = {"PJSIP/1001": "answer", seat_dial("8001", seat_proxy): "answer"}
     async with running(fake, tmp_path, seats=SEATS) as h:
         caller = await fake.incoming_call()
         try:
@@ -76,7 +77,7 @@ async def talking(fake: FakeAri, tmp_path: Path) -> AsyncIterator[World]:
         audit = Audit()
         rest = AriRest(f"http://127.0.0.1:{fake.server.port}/ari", USER,  # type: ignore[union-attr]
                        PASSWORD)
-        monitors = Monitors(rest, "hotline", audit, ring_s=1.0)
+        monitors = Monitors(rest, "hotline", audit, seat_proxy=seat_proxy, ring_s=1.0)
         h.controller.monitors = monitors
         try:
             yield World(fake, h, monitors, audit, caller, operator, bridge, row.id)
@@ -86,7 +87,7 @@ async def talking(fake: FakeAri, tmp_path: Path) -> AsyncIterator[World]:
 
 
 async def started(w: World, mode: Mode = Mode.LISTEN) -> MonitorSession:
-    session = await w.monitors.start("8001", "PJSIP/8001", w.call_id, w.caller, mode)
+    session = await w.monitors.start("8001", "8001", w.call_id, w.caller, mode)
     await until(lambda: session.machine.state in (MonitorState.ACTIVE, MonitorState.ENDED),
                 what="the session active")
     return session
@@ -131,6 +132,23 @@ async def test_listen_snoops_both_ways_on_the_operator_and_bridges_the_superviso
     assert start[:3] == ("8001", "monitor_start", str(w.call_id))
     assert start[3]["mode"] == "listen"
     assert end[3]["ended_by"] == "stop" and end[3]["modes"] == ["listen"]
+
+
+@pytest.mark.parametrize(("proxy", "phone"), [
+    ("", "PJSIP/8001"),
+    ("127.0.0.1:5190", "PJSIP/8001/sip:8001@127.0.0.1:5190")])
+async def test_the_supervisors_phone_is_rung_through_the_seat_proxy_when_there_is_one(
+        fake_ari: FakeAri, tmp_path: Path, proxy: str, phone: str) -> None:
+    """In a cluster (HOTLINE_SEAT_PROXY) the supervisor's phone registered at the proxy,
+    maybe through another node: the node rings it by the proxy, as it rings a seat."""
+    async with talking(fake_ari, tmp_path, seat_proxy=proxy) as w:
+        session = await started(w)
+        assert session.machine.state is MonitorState.ACTIVE
+        [dial] = [r for r in fake_ari.calls_to("/ari/channels")
+                  if r.params.get("appArgs") == "monitor"]
+        assert dial.params["endpoint"] == phone
+        w.monitors.of(session.id, "8001").stop()
+        await ended(w, session)
 
 
 async def test_switching_listen_whisper_barge_and_back(fake_ari: FakeAri,
@@ -182,7 +200,7 @@ async def test_an_unanswered_supervisor_phone_ends_the_session(fake_ari: FakeAri
                                                                tmp_path: Path) -> None:
     async with talking(fake_ari, tmp_path) as w:
         fake_ari.seats["PJSIP/8001"] = "no_answer"
-        session = await w.monitors.start("8001", "PJSIP/8001", w.call_id, w.caller,
+        session = await w.monitors.start("8001", "8001", w.call_id, w.caller,
                                          Mode.LISTEN)
         await ended(w, session)
     assert w.audit.actions() == ["monitor_end"]  # never started: no start, but the attempt
@@ -194,9 +212,9 @@ async def test_one_session_per_supervisor_and_only_a_call_in_a_conversation(
     async with talking(fake_ari, tmp_path) as w:
         session = await started(w)
         with pytest.raises(MonitorRefused, match="already"):
-            await w.monitors.start("8001", "PJSIP/8001", w.call_id, w.caller, Mode.BARGE)
+            await w.monitors.start("8001", "8001", w.call_id, w.caller, Mode.BARGE)
         with pytest.raises(MonitorRefused, match="not talking"):
-            await w.monitors.start("8002", "PJSIP/8002", 999, "no-such-channel", Mode.LISTEN)
+            await w.monitors.start("8002", "8002", 999, "no-such-channel", Mode.LISTEN)
         with pytest.raises(KeyError):
             w.monitors.of(session.id, "8002")  # another supervisor's session is not theirs
         session.stop()

@@ -303,7 +303,7 @@ async def test_warm_transfer_to_a_colleague_with_a_written_summary(
             [a_chan] = fake_ari.seat_channels("PJSIP/1001")
             assert not h.requests.submit(row.id + 1, TransferRequest("1001", "PJSIP/1", "x"))
             assert h.requests.submit(row.id, TransferRequest(
-                "1001", "PJSIP/1002", "市民咨询医保转移，已核实身份", seat="1002"))
+                "1001", "", "市民咨询医保转移，已核实身份", seat="1002"))
             await _until(lambda: bool(fake_ari.seat_channels("PJSIP/1002")))
             [b_chan] = fake_ari.seat_channels("PJSIP/1002")
             await _until(lambda: fake_ari.in_bridge(b_chan))
@@ -319,6 +319,33 @@ async def test_warm_transfer_to_a_colleague_with_a_written_summary(
     assert [e.kind for e in record.events if e.kind.startswith("transfer")] == [
         "transfer_offered", "transferred"]
     assert row.owner == "1001" and row.answered_by == "1001"  # 首问负责制
+
+
+async def test_seats_are_rung_through_the_seat_proxy_when_there_is_one(
+        fake_ari: FakeAri, tmp_path: Path) -> None:
+    """A cluster (HOTLINE_SEAT_PROXY): the phones registered at the proxy, so a call's seat
+    and a colleague taking a warm transfer are each rung by the proxy, never as the node's
+    own endpoint."""
+    via = "127.0.0.1:5190"
+    a, b = f"PJSIP/1001/sip:1001@{via}", f"PJSIP/1002/sip:1002@{via}"
+    fake_ari.seats = {a: "answer", b: "answer"}
+    async with running(fake_ari, tmp_path, replace(SEATED, seat_proxy=via),
+                       attendant=SEATED_ATTENDANT,
+                       seats=[("1001", None, ON), ("1002", "1001", ON)]) as h:
+        cid = await fake_ari.incoming_call()
+        await _until(lambda: fake_ari.in_bridge(cid))
+        [a_chan] = fake_ari.seat_channels(a)
+        await _until(lambda: fake_ari.in_bridge(a_chan))
+        row = await h.record_for(cid, ended=False)
+        assert h.requests.submit(row.id, TransferRequest("1001", "", "市民咨询", seat="1002"))
+        await _until(lambda: bool(fake_ari.seat_channels(b)))
+        [b_chan] = fake_ari.seat_channels(b)
+        await _until(lambda: fake_ari.in_bridge(b_chan))
+        await fake_ari.caller_hangs_up(cid)
+        row = await h.record_for(cid)
+    rung = [r.params.get("endpoint", "") for r in fake_ari.calls_to("/ari/channels")]
+    assert [e for e in rung if e.startswith("PJSIP/")] == [a, b]
+    assert row.answered_by == "1001"
 
 
 async def test_transfer_nobody_answers_and_the_operator_keeps_the_caller(

@@ -48,6 +48,7 @@ async def hotline(fake: FakeAri, tmp: Path) -> AsyncIterator[tuple[Services, Cal
     services.supervisor = Supervisor(SystemClock(), backoff_initial_s=0.3, backoff_max_s=0.6)
     services.directory_refresh_s = services.journal_replay_s = 0.05
     services.unattended_sweep_s = 0.05
+    services.seat_sync.every_s = 0.05
     server = TestServer(make_app(services), host="127.0.0.1")
     await server.start_server()
     async with ClientSession() as http:
@@ -150,6 +151,20 @@ async def test_the_sweep_comes_back(fake_ari: FakeAri, tmp_path: Path,
 
         monkeypatch.setattr(services.rest, "list_channels", failing)
         await _kill_and_revive(health, "reconcile-sweep", fault)
+
+
+async def test_the_seat_sync_comes_back(fake_ari: FakeAri, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    async with hotline(fake_ari, tmp_path) as (services, health):
+        fault = Broken(RuntimeError("seat sync bug"))
+        catch_up = services.seat_sync.catch_up
+
+        async def failing(*args: Any, **kw: Any) -> Any:
+            fault.check()
+            return await catch_up(*args, **kw)
+
+        monkeypatch.setattr(services.seat_sync, "catch_up", failing)
+        await _kill_and_revive(health, "seat-sync", fault)
 
 
 async def test_the_directory_rebuild_comes_back(fake_ari: FakeAri, tmp_path: Path,
