@@ -21,20 +21,25 @@ caller sees it; three rings is 11 s. One run:
 Each node gets ``--rtp-ports`` RTP ports (maxcalls = ports / 6), wide by default so that
 the engines, not the configuration, set the limit phase 3 finds.
 
-    .venv/bin/python -m bench.capacity [--burst 100] [--levels 25,50,75,100,125,150]
+    .venv/bin/python -m bench.capacity [--burst 100] [--levels 50,100,150,200,225]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import statistics
 import subprocess
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench.load import TICK
 from hotline.ari.rest import AriRest
@@ -82,6 +87,45 @@ def bench_env(speech: bool) -> dict[str, str]:
     if speech and model.is_dir():
         env["HOTLINE_ASR_MODEL"] = str(model)
     return env
+
+
+@dataclass(frozen=True)
+class Speech:
+    """The recogniser's counters on a node (its /metrics): utterances decoded to a final
+    text, and how long ended utterances waited for a free worker."""
+
+    finals: float = 0.0
+    final_s: float = 0.0
+    waits: float = 0.0
+    wait_s: float = 0.0
+
+    def __sub__(self, other: Speech) -> Speech:
+        return Speech(self.finals - other.finals, self.final_s - other.final_s,
+                      self.waits - other.waits, self.wait_s - other.wait_s)
+
+    def line(self, calls: int) -> str:
+        wait = self.wait_s / self.waits if self.waits else 0.0
+        return (f"   speech: {self.finals:.0f} utterances decoded to text for {calls} speaking "
+                f"callers; {self.waits:.0f} waited for a recogniser worker, "
+                f"{wait:.1f} s on average")
+
+
+async def speech_counters(console_url: str) -> Speech:
+    wanted = {"hotline_asr_final_seconds": ("finals", "final_s"),
+              "hotline_asr_queue_wait_seconds": ("waits", "wait_s")}
+    values: dict[str, float] = {}
+    with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
+        async with aiohttp.ClientSession() as http, http.get(
+                f"{console_url}/metrics", timeout=aiohttp.ClientTimeout(total=5)) as r:
+            for family in text_string_to_metric_families(await r.text()):
+                if family.name in wanted:
+                    count, total = wanted[family.name]
+                    for sample in family.samples:
+                        if sample.name.endswith("_count"):
+                            values[count] = sample.value
+                        elif sample.name.endswith("_sum"):
+                            values[total] = sample.value
+    return Speech(**values)
 
 
 class Node:
@@ -133,18 +177,19 @@ def render_baseline(node: Node) -> None:
 
 
 async def burst(work: Path, name: str, node: Node, *, calls: int, within_s: float,
-                hold_ms: int, caller: str, number: str = "12345") -> tuple[Callers, float,
-                                                                            float]:
-    """(the callers, controller CPU s, Asterisk CPU s) for calls placed within
-    ``within_s`` straight to the node, until they have all ended."""
+                hold_ms: int, caller: str, number: str = "12345") -> tuple[
+                    Callers, float, float, Speech]:
+    """(the callers, controller CPU s, Asterisk CPU s, the recogniser's work) for calls
+    placed within ``within_s`` straight to the node, until they have all ended."""
     controller = node.cluster.load_state().controllers[node.plan.name]  # type: ignore[union-attr]
     asterisk = node.asterisk_pid()
-    before = cpu_s(controller), cpu_s(asterisk)
+    before = cpu_s(controller), cpu_s(asterisk), await speech_counters(node.plan.console_url)
     r = await callers(work / name, calls=calls, rate=calls / within_s, hold_ms=hold_ms,
                       caller=caller, port=node.plan.sip_port, scenario=SCENARIO,
                       number=number, timeout_s=60 + hold_ms // 1000)
     await node.drained()
-    return r, cpu_s(controller) - before[0], cpu_s(asterisk) - before[1]
+    speech = await speech_counters(node.plan.console_url) - before[2]
+    return r, cpu_s(controller) - before[0], cpu_s(asterisk) - before[1], speech
 
 
 async def main(args: argparse.Namespace) -> int:
@@ -166,13 +211,13 @@ async def main(args: argparse.Namespace) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)
             n = args.burst
-            base, _, base_ast = await burst(work, "base", node_1, calls=n, within_s=2,
+            base, _, base_ast, _ = await burst(work, "base", node_1, calls=n, within_s=2,
                                             hold_ms=args.hold_ms, caller="13900000100",
                                             number="12398")
             print(figures(f"1. node-1, dialplan only (baseline), {n} within 2 s", base, n))
             print(f"   Asterisk CPU {1000 * base_ast / n:.0f} ms a call")
             since = datetime.now(UTC)
-            full, ctl, ast = await burst(work, "full", node_1, calls=n, within_s=2,
+            full, ctl, ast, speech = await burst(work, "full", node_1, calls=n, within_s=2,
                                          hold_ms=args.hold_ms, caller="13900000101")
             print(figures(f"2. node-1, the full script, {n} within 2 s", full, n))
             if base.answer_ms and full.answer_ms:
@@ -187,14 +232,16 @@ async def main(args: argparse.Namespace) -> int:
             print(f"   records written: {len(written)} of {len(full.answer_ms)} answered")
             print(f"   CPU a call: controller {1000 * ctl / n:.0f} ms, Asterisk "
                   f"{1000 * ast / n:.0f} ms (baseline Asterisk {1000 * base_ast / n:.0f} ms)")
+            print(speech.line(n))
             capacity = 0
             for level in args.levels:
-                r, ctl, ast = await burst(work, f"level{level}", node_1, calls=level,
+                r, ctl, ast, speech = await burst(work, f"level{level}", node_1, calls=level,
                                           within_s=1, hold_ms=args.hold_ms,
                                           caller=f"1390000{level:04d}")
                 print(figures(f"3. node-1, {level} at once", r, level)
                       + f"; CPU a call: controller {1000 * ctl / level:.0f} ms, Asterisk "
                       f"{1000 * ast / level:.0f} ms")
+                print(speech.line(level))
                 if missed(r, level):
                     break
                 capacity = level
@@ -224,7 +271,7 @@ if __name__ == "__main__":
     parser.add_argument("--burst", type=int, default=100)
     parser.add_argument("--hold-ms", type=int, default=20_000)
     parser.add_argument("--levels", type=lambda v: [int(x) for x in v.split(",")],
-                        default=[25, 50, 75, 100, 125, 150])
+                        default=[50, 100, 150, 200, 225])
     parser.add_argument("--after", type=int, default=60,
                         help="phase 4: calls placed after the kill, 10 a second")
     parser.add_argument("--rtp-ports", type=int, default=1200)

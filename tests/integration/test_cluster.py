@@ -10,14 +10,17 @@ Asterisks, each with its `hotline serve`, on one PostgreSQL.
   through the proxy: only one node rings it, and that node's caller talks to the seat;
 - an operator added on node-1 while the cluster runs reaches node-2's Asterisk by node-2's
   own seat-sync task (no reconnect): the phone registers through the proxy and node-2 rings
-  it; a new password and the seat's removal reach node-2 the same way.
+  it; a new password and the seat's removal reach node-2 the same way;
+- an operator whose console is open on node-2 gets the pop-up of a call node-1 offers them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
+import secrets
 import subprocess
 import sys
 from collections import Counter
@@ -38,6 +41,7 @@ from hotline.store.calls_repo import CallRepository
 from hotline.store.database import Database
 from hotline.store.operators_repo import OperatorRepository
 from tests.cluster_run import callers, make_cluster, records, reset_schema
+from tests.console import client, login
 from tests.sipp import SCENARIOS, free_udp_port, sipp, sipp_seat
 
 THREE_RINGS_MS = 11_000
@@ -116,10 +120,10 @@ async def wait_connected(console_url: str, timeout_s: float = 30) -> None:
     raise AssertionError(f"{console_url} did not reconnect to its Asterisk")
 
 
-def hotline_cli(c: Cluster, url: str, node_index: int, *args: str) -> str:
+def hotline_cli(c: Cluster, url: str, node_index: int, *args: str, stdin: str = "") -> str:
     node = plan(2)[node_index]
     env = c._controller_env(node, url)
-    done = subprocess.run([sys.executable, "-m", "hotline", *args], env=env,
+    done = subprocess.run([sys.executable, "-m", "hotline", *args], env=env, input=stdin,
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     return done.stdout
@@ -317,3 +321,41 @@ async def test_an_operator_added_while_the_cluster_runs_is_rung_by_node_2_withou
     finally:
         if not removed:
             hotline_cli(c, url, 0, "operators", "duty", "1103", "off", "--confirm")
+
+
+async def test_an_operator_on_node_2s_console_gets_the_pop_up_of_a_call_node_1_offers_them(
+        cluster: tuple[Cluster, str], tmp_path: Path) -> None:
+    """The desk pop-up crosses nodes: the call runs on node-1, which offers it to the seat;
+    the operator's console is open on node-2 (the live hub over PostgreSQL NOTIFY)."""
+    c, url = cluster
+    password = await add_operator(c, url, "1104")
+    console_password = "Desk-" + secrets.token_urlsafe(12)
+    hotline_cli(c, url, 0, "users", "add", "1104", "--role", "operator", "--password-stdin",
+                stdin=console_password + "\n")
+    port = free_udp_port()
+    await register("1104", password, port)
+    try:
+        async with client() as http:
+            assert await login(http, NODE_2.console_url, "1104", console_password) in (302, 303)
+            async with http.ws_connect(f"{NODE_2.console_url}/desk/live") as ws:
+
+                async def pop_up() -> dict:
+                    async for msg in ws:
+                        m = json.loads(msg.data)
+                        if m.get("type") == "offered":
+                            return m
+                    raise AssertionError("node-2's desk socket closed before any pop-up")
+
+                popped = asyncio.create_task(asyncio.wait_for(pop_up(), 40))
+                since = since_now()
+                async with sipp_seat("seat_answer", port=port, timeout_s=40) as (_, seat_done):
+                    caller = await sipp(NODE_1.sip_port, hold_ms=8000, timeout_s=40,
+                                        caller="13900000071")
+                    assert caller.successful == 1, caller.output[-2000:]
+                    await asyncio.wait_for(seat_done, 20)
+                offered = await popped
+        [row] = await records(url, "13900000071", 1, since)
+        assert (row.node, row.answered_by) == (NODE_1.name, "1104")
+        assert offered["call"]["id"] == row.id  # node-1's call, on node-2's desk
+    finally:
+        hotline_cli(c, url, 0, "operators", "duty", "1104", "off", "--confirm")
