@@ -1,9 +1,11 @@
 """Capacity, measured on the cluster (`hotline sandbox cluster`, two nodes, own PostgreSQL).
 
-Every caller speaks (sipp's 7 s of G.711 speech as soon as it is answered: the speech tap
-and the recogniser have work) and holds for ``--hold-ms``; recording is on, and the speech
-taps are on with Whisper base when it is installed. Answer time is INVITE -> 200 OK as the
-caller sees it; three rings is 11 s. One run:
+Every caller asks for a number in Mandarin as soon as it is answered (espeak-ng's
+"帮我查一下人社局的电话", over the recording notice, as callers do) and holds for
+``--hold-ms``; recording is on, and the speech taps are on with Whisper base when it is
+installed. Answer time is INVITE -> 200 OK as the caller sees it; three rings is 11 s. Each
+phase also says how many callers' words were decoded to text and looked up before they
+hung up (the records), and the recogniser's queue (its /metrics). One run:
 
 1. node-1, the dialplan-only baseline: ``--burst`` calls within 2 s to 12398, which answers
    and plays the same prompts (the recording notice, the opening, the silent-line prompts,
@@ -50,11 +52,15 @@ from hotline.paths import cache_dir, project_dir
 from hotline.prompts.library import PromptLibrary
 from hotline.sandbox.instance import Sandbox, SandboxState
 from hotline.sandbox.sizing import node_size
+from hotline.store.database import Database
+from hotline.store.models import Call, CallEvent
 from tests.cluster_run import Callers, callers, make_cluster, records
+from tests.pcap_audio import silence, speak_alaw, write_pcap
+from tests.sipp import SCENARIOS
 
 HOME = cache_dir() / "capacity-home"
 THREE_RINGS_MS = 11_000
-SCENARIO = "speaking_call"
+REQUEST = "帮我查一下人社局的电话"
 # what the baseline plays: what the attendant says first to a caller it does not hear
 BASELINE_PHRASES = ("recording_notice", "opening", "silent_1", "silent_2", "silent_goodbye")
 
@@ -166,6 +172,35 @@ class Node:
         raise SystemExit(f"{self.plan.name} still holds {left} channels after {timeout_s} s")
 
 
+def speaking_scenario(work: Path) -> Path:
+    """The caller's scenario with its words: a second's pause, the request, silence."""
+    pcap = work / "request.pcap"
+    write_pcap(pcap, silence(1.0) + speak_alaw(REQUEST, "cmn", 150) + silence(1.0))
+    scenario = work / "speaking_call.xml"
+    scenario.write_text((SCENARIOS / "speaking_call.xml").read_text()
+                        .replace("@PCAP@", str(pcap)))
+    return scenario
+
+
+async def voice_served(db_url: str, caller: str, since: datetime) -> tuple[int, int]:
+    """(calls whose caller's words were decoded to text, calls that looked them up)."""
+    from sqlalchemy import func, select
+
+    db = Database(db_url)
+    try:
+        async with db.unit() as s:
+            rows = (await s.execute(
+                select(CallEvent.kind, func.count(func.distinct(CallEvent.call_id)))
+                .join(Call, Call.id == CallEvent.call_id)
+                .where(Call.caller == caller, Call.arrived_at >= since,
+                       CallEvent.kind.in_(("transcript", "lookup")))
+                .group_by(CallEvent.kind))).all()
+    finally:
+        await db.close()
+    found = dict(rows)
+    return found.get("transcript", 0), found.get("lookup", 0)
+
+
 def render_baseline(node: Node) -> None:
     """bench-script.wav in the node's prompts: the phrases the controller renders, joined."""
     settings = node.box.settings
@@ -177,7 +212,8 @@ def render_baseline(node: Node) -> None:
 
 
 async def burst(work: Path, name: str, node: Node, *, calls: int, within_s: float,
-                hold_ms: int, caller: str, number: str = "12345") -> tuple[
+                hold_ms: int, caller: str, scenario: Path,
+                number: str = "12345") -> tuple[
                     Callers, float, float, Speech]:
     """(the callers, controller CPU s, Asterisk CPU s, the recogniser's work) for calls
     placed within ``within_s`` straight to the node, until they have all ended."""
@@ -185,11 +221,16 @@ async def burst(work: Path, name: str, node: Node, *, calls: int, within_s: floa
     asterisk = node.asterisk_pid()
     before = cpu_s(controller), cpu_s(asterisk), await speech_counters(node.plan.console_url)
     r = await callers(work / name, calls=calls, rate=calls / within_s, hold_ms=hold_ms,
-                      caller=caller, port=node.plan.sip_port, scenario=SCENARIO,
+                      caller=caller, port=node.plan.sip_port, scenario=scenario,
                       number=number, timeout_s=60 + hold_ms // 1000)
     await node.drained()
     speech = await speech_counters(node.plan.console_url) - before[2]
     return r, cpu_s(controller) - before[0], cpu_s(asterisk) - before[1], speech
+
+
+def voice_line(served: tuple[int, int], calls: int) -> str:
+    return (f"   voice: {served[0]} of {calls} callers' words decoded to text, {served[1]} "
+            f"looked up, before they hung up")
 
 
 async def main(args: argparse.Namespace) -> int:
@@ -199,7 +240,7 @@ async def main(args: argparse.Namespace) -> int:
     per_node = node_size(node_1_plan.rtp_start, node_1_plan.rtp_end).calls
     print(f"bench/capacity: 2 nodes, {args.rtp_ports} RTP ports each (maxcalls {per_node}), "
           f"speech taps {'on (Whisper base)' if 'HOTLINE_ASR_MODEL' in env else 'off'}, "
-          f"recording on; callers speak 7 s and hold {args.hold_ms} ms; {os.cpu_count()} "
+          f"recording on; callers ask in Mandarin and hold {args.hold_ms} ms; {os.cpu_count()} "
           f"cores")
     await c.up(2, args.rtp_ports)
     ok = True
@@ -210,15 +251,17 @@ async def main(args: argparse.Namespace) -> int:
         render_baseline(node_1)
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)
+            talk = speaking_scenario(work)
             n = args.burst
             base, _, base_ast, _ = await burst(work, "base", node_1, calls=n, within_s=2,
                                             hold_ms=args.hold_ms, caller="13900000100",
-                                            number="12398")
+                                            scenario=talk, number="12398")
             print(figures(f"1. node-1, dialplan only (baseline), {n} within 2 s", base, n))
             print(f"   Asterisk CPU {1000 * base_ast / n:.0f} ms a call")
             since = datetime.now(UTC)
             full, ctl, ast, speech = await burst(work, "full", node_1, calls=n, within_s=2,
-                                         hold_ms=args.hold_ms, caller="13900000101")
+                                         hold_ms=args.hold_ms, caller="13900000101",
+                                         scenario=talk)
             print(figures(f"2. node-1, the full script, {n} within 2 s", full, n))
             if base.answer_ms and full.answer_ms:
                 # sipp times in whole ms: a baseline under 1 ms counts as 1 ms
@@ -233,15 +276,19 @@ async def main(args: argparse.Namespace) -> int:
             print(f"   CPU a call: controller {1000 * ctl / n:.0f} ms, Asterisk "
                   f"{1000 * ast / n:.0f} ms (baseline Asterisk {1000 * base_ast / n:.0f} ms)")
             print(speech.line(n))
+            print(voice_line(await voice_served(state.db_url, "13900000101", since), n))
             capacity = 0
             for level in args.levels:
+                since = datetime.now(UTC)
                 r, ctl, ast, speech = await burst(work, f"level{level}", node_1, calls=level,
-                                          within_s=1, hold_ms=args.hold_ms,
-                                          caller=f"1390000{level:04d}")
+                                                  within_s=1, hold_ms=args.hold_ms,
+                                                  caller=f"1390000{level:04d}", scenario=talk)
                 print(figures(f"3. node-1, {level} at once", r, level)
                       + f"; CPU a call: controller {1000 * ctl / level:.0f} ms, Asterisk "
                       f"{1000 * ast / level:.0f} ms")
                 print(speech.line(level))
+                print(voice_line(await voice_served(state.db_url, f"1390000{level:04d}",
+                                                    since), level))
                 if missed(r, level):
                     break
                 capacity = level
@@ -269,7 +316,7 @@ async def main(args: argparse.Namespace) -> int:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--burst", type=int, default=100)
-    parser.add_argument("--hold-ms", type=int, default=20_000)
+    parser.add_argument("--hold-ms", type=int, default=25_000)
     parser.add_argument("--levels", type=lambda v: [int(x) for x in v.split(",")],
                         default=[50, 100, 150, 200, 225])
     parser.add_argument("--after", type=int, default=60,

@@ -71,12 +71,14 @@ class Callers:
 
 
 async def callers(workdir: Path, *, calls: int, rate: float, hold_ms: int, caller: str,
-                  port: int = PROXY_PORT, scenario: str = "proxy_call",
+                  port: int = PROXY_PORT, scenario: str | Path = "proxy_call",
                   timeout_s: int = 90, number: str = "12345") -> Callers:
     """sipp callers (at ``rate`` a second, all at once allowed) to the public number at
-    ``port`` (the proxy); each call's answer time from sipp's -trace_rtt file."""
+    ``port`` (the proxy); each call's answer time from sipp's -trace_rtt file.
+    ``scenario``: one of tests/sipp by name, or a rendered scenario file."""
     await asyncio.to_thread(workdir.mkdir, parents=True, exist_ok=True)
-    cmd = ["sipp", f"127.0.0.1:{port}", "-sf", str(SCENARIOS / f"{scenario}.xml"),
+    path = scenario if isinstance(scenario, Path) else SCENARIOS / f"{scenario}.xml"
+    cmd = ["sipp", f"127.0.0.1:{port}", "-sf", str(path),
            "-s", number, "-i", "127.0.0.1", "-p", str(free_udp_port()),
            "-mp", str(free_udp_port()), "-m", str(calls), "-r", str(rate), "-l", str(calls),
            "-d", str(hold_ms), "-timeout", f"{timeout_s}s", "-timeout_error", "-nostdin",
@@ -86,7 +88,7 @@ async def callers(workdir: Path, *, calls: int, rate: float, hold_ms: int, calle
         cwd=str(workdir))
     out, _ = await asyncio.wait_for(proc.communicate(), timeout_s + 15)
     result = _result(proc.returncode or 0, out)
-    answer_ms = await asyncio.to_thread(_answer_times, workdir, scenario, proc.pid)
+    answer_ms = await asyncio.to_thread(_answer_times, workdir, path.stem, proc.pid)
     return Callers(result.successful, result.failed, answer_ms, result.output)
 
 

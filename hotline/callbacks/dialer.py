@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from hotline.calls.dialing import hang_up_quietly, talk_until_one_leaves
 from hotline.domain.callbacks import Outcome
-from hotline.domain.dialled import NotReached
+from hotline.domain.dialled import DialFailure, NotReached
 from hotline.domain.seats import seat_dial
 from hotline.errors import CallerGone, LegGone, TelephonyError
 from hotline.ports import CallLeg, Clock, Telephony
@@ -49,7 +49,8 @@ class OutboundDialer:
         except TelephonyError:
             return Result(Outcome.FAILED)
         if isinstance(seat, NotReached):
-            return Result(Outcome.SEAT_NO_ANSWER)
+            return Result(Outcome.FAILED if seat.why is DialFailure.NOT_ORIGINATED
+                          else Outcome.SEAT_NO_ANSWER)
         try:
             return await self._reach(seat, number)
         finally:
@@ -73,8 +74,9 @@ class OutboundDialer:
         if dialling.exception() is not None:
             return Result(Outcome.FAILED)
         person = dialling.result()
-        if isinstance(person, NotReached):
-            return Result(Outcome.NO_ANSWER)
+        if isinstance(person, NotReached):  # the PBX refused to place it: not their doing
+            return Result(Outcome.FAILED if person.why is DialFailure.NOT_ORIGINATED
+                          else Outcome.NO_ANSWER)
         with contextlib.suppress(TelephonyError, LegGone):
             await seat.ring_stop()
         started = self.clock.monotonic()

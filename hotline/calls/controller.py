@@ -197,14 +197,20 @@ class CallController:
 
     # -- resync after a reconnect -------------------------------------------------------------
     async def resync(self) -> set[str] | None:
-        """The channels in the application (adopted or held); None if ARI did not say."""
+        """The channels in the application (adopted or held); None if ARI did not say.
+
+        The calls in progress run while this awaits ARI: a leg one of them takes on while
+        the listing is on its way (a seat it rings) is not in the listing and is not ended
+        for that (only the legs held before the listing was asked for are judged by it); a
+        listed channel that came to be served while it was looked up is not started twice."""
+        held_before = set(self.legs)
         try:
             app = await self.rest.request("GET", f"/applications/{self.app}")
         except TelephonyError as exc:
             log.warning("resync failed: %s", exc)
             return None
         present = set(app.get("channel_ids", [])) if isinstance(app, dict) else set()
-        for channel_id in list(self.legs):
+        for channel_id in [c for c in self.legs if c in held_before]:
             if channel_id not in present:
                 log.info("channel %s vanished while disconnected", channel_id)
                 self._gone(channel_id)
@@ -218,6 +224,8 @@ class CallController:
                 channel = await self.rest.get_channel(channel_id)
             except TelephonyError:  # gone since the listing: its record is closed, not kept
                 present.discard(channel_id)
+                continue
+            if channel_id in self.legs:  # its StasisStart came meanwhile: already served
                 continue
             log.info("adopting channel %s found in the application", channel_id)
             if self.accepting and self._group is not None:

@@ -148,8 +148,10 @@ class FakeLeg:
 class FakeTelephony:
     """Answers the endpoints in ``answers`` (the leg hangs up after ``talk`` s if given)."""
 
-    def __init__(self, answers: Sequence[str], talk_s: float = 0.05) -> None:
+    def __init__(self, answers: Sequence[str], talk_s: float = 0.05,
+                 refused: Sequence[str] = ()) -> None:
         self.answers = set(answers)
+        self.refused = set(refused)  # endpoints the PBX will not place a call to
         self.talk_s = talk_s
         self.dialled: list[tuple[str, str]] = []
         self.bridged: list[list[str]] = []
@@ -158,6 +160,8 @@ class FakeTelephony:
                    caller_id: str = "") -> FakeLeg | NotReached:
         self.dialled.append((endpoint, caller_id))
         await asyncio.sleep(0.01)
+        if endpoint in self.refused:
+            return NotReached(DialFailure.NOT_ORIGINATED)
         if endpoint not in self.answers:
             return NotReached(DialFailure.UNANSWERED)
         leg = FakeLeg(endpoint)
@@ -260,6 +264,22 @@ async def test_an_attempt_that_does_not_reach_keeps_the_entry(
     assert (await service.attempt(attempt_id)).outcome == outcome
     [listed] = (await service.current()).entries
     assert listed.id == entry and [a.outcome for a in listed.attempts] == [outcome]
+
+
+@pytest.mark.parametrize(("refused", "outcome"), [
+    ("PJSIP/13900000001@outbound", Outcome.FAILED), ("PJSIP/1001", Outcome.FAILED)])
+async def test_a_call_the_pbx_refused_to_place_is_failed_not_unanswered(
+        db: Database, refused: str, outcome: Outcome) -> None:
+    """The trunk or the seat refused by Asterisk (originate failed): the PBX's fault, not
+    the person's nor the operator's, and the list says so."""
+    entry = await missed_call(CallRepository(db), "c1", "13900000001", datetime.now(UTC),
+                              disposition="abandoned")
+    service = await service_on(db, FakeTelephony(["PJSIP/1001"], refused=[refused]))
+    attempt_id = await service.place("1001", "", missed_id=entry)
+    await service.wait()
+    assert (await service.attempt(attempt_id)).outcome == outcome
+    [listed] = (await service.current()).entries
+    assert [a.outcome for a in listed.attempts] == [outcome]  # the entry is kept
 
 
 @pytest.mark.parametrize(("proxy", "seat"), [
