@@ -15,7 +15,9 @@ hung up (the records), and the recogniser's queue (its /metrics). One run:
    CPU per call;
 3. node-1, how many calls can be in the full script at once: levels of N calls placed
    within 1 s and held, until a level has a call refused or answered after three rings
-   (the node's maxcalls, from its RTP range, is printed beside it);
+   (the node's maxcalls, from its RTP range, is printed beside it); 3b, the same by voice:
+   until a level has a caller whose words were not decoded and looked up before they hung
+   up (the recogniser's limit);
 4. the cluster through the proxy, node-1's Asterisk killed (SIGKILL) while calls run: every
    call placed after the kill answered within three rings by node-2? p50/p99 (goal p99
    <= 3 s).
@@ -24,6 +26,7 @@ Each node gets ``--rtp-ports`` RTP ports (maxcalls = ports / 6), wide by default
 the engines, not the configuration, set the limit phase 3 finds.
 
     .venv/bin/python -m bench.capacity [--burst 100] [--levels 50,100,150,200,225]
+        [--voice-levels 1,2,4,8,16]
 """
 
 from __future__ import annotations
@@ -233,6 +236,30 @@ def voice_line(served: tuple[int, int], calls: int) -> str:
             f"looked up, before they hung up")
 
 
+async def levels(work: Path, node: Node, talk: Path, db_url: str, sizes: list[int],
+                 hold_ms: int, phase: str, voice: bool) -> int:
+    """Levels of N calls placed within 1 s, held, until one misses: a call not answered
+    within three rings, or (``voice``) a caller whose words were not decoded and looked up
+    before they hung up. The last level that missed nothing (0: none)."""
+    passed = 0
+    for level in sizes:
+        since = datetime.now(UTC)
+        caller = f"139{'1' if voice else '0'}000{level:04d}"
+        r, ctl, ast, speech = await burst(work, f"level{phase}-{level}", node, calls=level,
+                                          within_s=1, hold_ms=hold_ms, caller=caller,
+                                          scenario=talk)
+        print(figures(f"{phase}. node-1, {level} at once", r, level)
+              + f"; CPU a call: controller {1000 * ctl / level:.0f} ms, Asterisk "
+              f"{1000 * ast / level:.0f} ms")
+        print(speech.line(level))
+        decoded, looked_up = await voice_served(db_url, caller, since)
+        print(voice_line((decoded, looked_up), level))
+        if missed(r, level) or (voice and looked_up < level):
+            break
+        passed = level
+    return passed
+
+
 async def main(args: argparse.Namespace) -> int:
     env = bench_env(not args.no_speech)
     c = make_cluster(os.environ.get("HOTLINE_BENCH_PG_URL", ""), HOME, env)
@@ -277,23 +304,16 @@ async def main(args: argparse.Namespace) -> int:
                   f"{1000 * ast / n:.0f} ms (baseline Asterisk {1000 * base_ast / n:.0f} ms)")
             print(speech.line(n))
             print(voice_line(await voice_served(state.db_url, "13900000101", since), n))
-            capacity = 0
-            for level in args.levels:
-                since = datetime.now(UTC)
-                r, ctl, ast, speech = await burst(work, f"level{level}", node_1, calls=level,
-                                                  within_s=1, hold_ms=args.hold_ms,
-                                                  caller=f"1390000{level:04d}", scenario=talk)
-                print(figures(f"3. node-1, {level} at once", r, level)
-                      + f"; CPU a call: controller {1000 * ctl / level:.0f} ms, Asterisk "
-                      f"{1000 * ast / level:.0f} ms")
-                print(speech.line(level))
-                print(voice_line(await voice_served(state.db_url, f"1390000{level:04d}",
-                                                    since), level))
-                if missed(r, level):
-                    break
-                capacity = level
-            print(f"   one node carries at least {capacity} calls in the full script at once"
-                  f" (the next level missed, or none was tried; maxcalls {per_node})")
+            answered = await levels(work, node_1, talk, state.db_url, args.levels,
+                                    args.hold_ms, "3", voice=False)
+            print(f"   one node answers at least {answered} calls in the full script at once "
+                  f"within three rings (the next level missed, or none was tried; maxcalls "
+                  f"{per_node})")
+            served = await levels(work, node_1, talk, state.db_url, args.voice_levels,
+                                  args.hold_ms, "3b", voice=True)
+            print(f"   one node serves by voice at least {served} calls at once: every "
+                  f"caller's words decoded and looked up before they hung up (the next "
+                  f"level did not, or none was tried)")
             during = asyncio.create_task(callers(
                 work / "during", calls=30, rate=10, hold_ms=4000, caller="13900000102"))
             await asyncio.sleep(1.5)
@@ -319,6 +339,8 @@ if __name__ == "__main__":
     parser.add_argument("--hold-ms", type=int, default=25_000)
     parser.add_argument("--levels", type=lambda v: [int(x) for x in v.split(",")],
                         default=[50, 100, 150, 200, 225])
+    parser.add_argument("--voice-levels", type=lambda v: [int(x) for x in v.split(",")],
+                        default=[1, 2, 4, 8, 16])
     parser.add_argument("--after", type=int, default=60,
                         help="phase 4: calls placed after the kill, 10 a second")
     parser.add_argument("--rtp-ports", type=int, default=1200)
