@@ -2,9 +2,9 @@
 
 Node i (1-based) gets ARI/HTTP 8487+i, PJSIP UDP 5459+i, RTP 11000+S(i-1) to +S-1 (S, the
 span, 200 ports by default: 33 calls; `cluster up --rtp-ports S` for a bench), its console
-8579+i; the proxy listens on 5190. Clear of the demo sandbox
-(8088/5060), the test sandbox (8188/5160), the second test node (8288/5260) and
-bench/load's (8388/5360, RTP to 10999).
+8579+i; the proxy listens on 5190. Clear of the demo sandbox (8088/5060, RTP 10000-10199),
+the test sandbox (8188/5160, RTP 10200-10399), the second test node (8288/5260, RTP
+13600-13699) and bench/load's (8388/5360, RTP 10400-10999).
 """
 
 from __future__ import annotations

@@ -18,7 +18,10 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import text
+
 from hotline.live.notify import NotifyBus
+from hotline.store.database import Database
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,22 @@ def from_wire(text: str) -> Revocation:
     if not isinstance(node, str) or not isinstance(user, str) or not user:
         raise ValueError("node or user missing")
     return Revocation(node, user)
+
+
+CLI_ORIGIN = "cli"  # not a node's name: every node, the command's own too, takes it up
+
+
+async def announce_from_cli(db: Database, user: str) -> bool:
+    """`hotline users passwd|disable|remove` ended ``user``'s sessions (the rows are gone):
+    tell every running node at once, as a console's logout does. PostgreSQL only (a SQLite
+    node is one process, which reads the rows again within recheck_s); False if not sent."""
+    if db.engine.dialect.name != "postgresql":
+        return False
+    async with db.engine.begin() as conn:  # sent when this commits
+        await conn.execute(text("SELECT pg_notify(:channel, :payload)"),
+                           {"channel": CHANNEL,
+                            "payload": to_wire(Revocation(CLI_ORIGIN, user))})
+    return True
 
 
 class PgRevocations:

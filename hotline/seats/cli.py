@@ -65,7 +65,7 @@ def operator_json(op: Operator) -> dict[str, object]:
             "last_call_at": op.last_call_at.isoformat() if op.last_call_at else None}
 
 
-async def _push(settings: Settings, action: Callable[[SeatProvisioner], Awaitable[None]]
+async def _push(settings: Settings, action: Callable[[SeatProvisioner], Awaitable[object]]
                 ) -> str:
     """Apply the change to this machine's Asterisk at once. Every running `hotline serve`
     (this node's and the others', on the same database) pushes it into its own Asterisk

@@ -4,6 +4,15 @@ configuration (/asterisk/config/dynamic/res_pjsip/...), with no reload.
 Each seat is three sorcery objects named by the job number: an endpoint (context
 ``operators``), an AOR (one contact; a static one for desk phones) and an MD5 digest auth.
 A seat whose phone is the console's softphone gets a WebRTC endpoint (``webrtc=yes``).
+
+Pushing is idempotent: the endpoint carries a fingerprint of everything pushed for the seat
+in its ``voicemail_extension`` (``hotline-<hash>``: the hotline gives seats no mailboxes, so
+Asterisk never sends them MWI, where the field would be used; it is one Asterisk returns as
+given, which ``set_var`` is not), and a push whose fingerprint the endpoint already has
+changes nothing. A seat is pushed by whoever changes it (the CLI, the console) and again by
+every node's seat-sync (hotline/seats/sync.py); re-creating the AOR and endpoint each time
+would drop, for an instant, a phone that had just registered (a browser softphone was
+refused its call that way).
 """
 
 from __future__ import annotations
@@ -11,10 +20,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import ipaddress
+import json
 import logging
 import secrets
 from dataclasses import dataclass
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 from hotline.ari.rest import AriRest
 from hotline.domain.seats import BROWSER_PHONE, SeatConfig
@@ -26,6 +36,7 @@ log = logging.getLogger(__name__)
 # a seat as the database gives it: the whole row, or only what its PJSIP objects are made of
 SeatRow = Operator | SeatConfig
 
+FINGERPRINT = "voicemail_extension"  # the endpoint's record of what was pushed for the seat
 PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
@@ -88,16 +99,40 @@ class SeatProvisioner:
                 fields["dtls_auto_generate_cert"] = "yes"
         return fields
 
-    async def push(self, op: SeatRow) -> None:
-        """Create or replace the seat's auth, AOR and endpoint."""
-        await self.rest.put_dynamic_config("res_pjsip", "auth", op.job_number, {
-            "auth_type": "md5", "username": op.job_number, "realm": self.realm,
-            "md5_cred": op.sip_digest})
+    def objects(self, op: SeatRow) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+        """The seat's auth, AOR and endpoint fields, the endpoint marked with their
+        fingerprint."""
+        auth = {"auth_type": "md5", "username": op.job_number, "realm": self.realm,
+                "md5_cred": op.sip_digest}
         aor = {"max_contacts": "1", "remove_existing": "yes", "qualify_frequency": "0"}
         if op.contact:
             aor["contact"] = op.contact
+        endpoint = self.endpoint_fields(op)
+        whole = json.dumps([auth, aor, endpoint], sort_keys=True).encode()
+        endpoint[FINGERPRINT] = f"hotline-{hashlib.sha256(whole).hexdigest()[:20]}"
+        return auth, aor, endpoint
+
+    async def push(self, op: SeatRow) -> bool:
+        """Create or replace the seat's auth, AOR and endpoint, unless Asterisk already
+        holds exactly these (False: nothing was pushed)."""
+        auth, aor, endpoint = self.objects(op)
+        if await self._holds(op.job_number, endpoint[FINGERPRINT]):
+            return False
+        await self.rest.put_dynamic_config("res_pjsip", "auth", op.job_number, auth)
         await self._replace("aor", op.job_number, aor)
-        await self._replace("endpoint", op.job_number, self.endpoint_fields(op))
+        await self._replace("endpoint", op.job_number, endpoint)
+        return True
+
+    async def _holds(self, job_number: str, mark: str) -> bool:
+        try:
+            held = await self.rest.request(
+                "GET", f"/asterisk/config/dynamic/res_pjsip/endpoint/{quote(job_number)}")
+        except TelephonyError:  # none yet (404), or in doubt: push
+            return False
+        if not isinstance(held, list):
+            return False
+        return any(isinstance(f, dict) and f.get("attribute") == FINGERPRINT
+                   and f.get("value") == mark for f in held)
 
     async def _replace(self, object_type: str, object_id: str, fields: dict[str, str]) -> None:
         # PUT on an existing object only adds fields; delete first so a change (a removed

@@ -84,9 +84,13 @@ class StreamingRecognizer:
             await self._let_go(attached)
 
     async def _let_go(self, attached: _Attached) -> None:
-        await attached.stream.stop()
-        with contextlib.suppress(TelephonyError):
-            await self.tap.close(attached.tap)
+        """The tap first: closing it lets go of its socket before anything is awaited, so a
+        call cancelled here (a shutdown that ran out of time) leaves no socket behind."""
+        try:
+            with contextlib.suppress(TelephonyError):
+                await self.tap.close(attached.tap)
+        finally:
+            await attached.stream.stop()
 
     def faint(self, leg: CallLeg, min_ms: float = 300) -> bool:
         """Since the last ask, the caller was heard only faintly (too quiet for speech)."""

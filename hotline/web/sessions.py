@@ -12,9 +12,10 @@ PostgreSQL (``revocations``: hotline/live/pg_revocations.py) the node then annou
 user's name over NOTIFY, and every other node drops that user's cached sessions (their next
 request reads them again, and a deleted one is refused) and reads the sessions of that
 user's open WebSockets again, closing those that are gone: at once, not within
-``recheck_s``. A change that is not announced (`hotline users` from the command line) is
-honoured within ``recheck_s``; each open WebSocket also checks its session against the
-database every ``socket_check_s``.
+``recheck_s``. `hotline users passwd|disable|remove` announces the same from the command
+line (hotline/live/pg_revocations.py, ``announce_from_cli``). A change that is not announced
+(a lone SQLite node) is honoured within ``recheck_s``; each open WebSocket also checks its
+session against the database every ``socket_check_s``.
 
 The user's name travels, not the token's hash: the hash is the session's key (its row, the
 cache, the sockets), so it stays on the node that holds it and never goes on the wire; the

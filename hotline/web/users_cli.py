@@ -1,6 +1,8 @@
 """`hotline users add|passwd|disable|enable|remove|list`. passwd, disable and remove end the
-user's console sessions on every node (the rows go; a running console closes their live feeds
-within its WebSocket check, 15 s). Passwords are read from stdin, never from arguments."""
+user's console sessions on every node: the rows go, and with PostgreSQL every running node is
+told at once (hotline/live/pg_revocations.py), so it refuses the sessions and closes their
+live feeds then, as after a logout on the console (a SQLite node reads the rows again within
+its recheck, 30 s). Passwords are read from stdin, never from arguments."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from hotline.config import Settings
+from hotline.live.pg_revocations import announce_from_cli
 from hotline.store.database import Database
 from hotline.store.users_repo import Role, UserError, UserRepository
 
@@ -49,12 +52,17 @@ def _password() -> str:
     return password
 
 
-def _run(settings: Settings, action: Callable[[UserRepository], Awaitable[Any]]) -> Any:
+def _run(settings: Settings, action: Callable[[UserRepository], Awaitable[Any]],
+         revokes: str = "") -> Any:
+    """``revokes``: the user whose sessions the action ends, announced to the nodes."""
     async def go() -> Any:
         db = Database(settings.effective_db_url)
         try:
             await db.upgrade()
-            return await action(UserRepository(db))
+            done = await action(UserRepository(db))
+            if revokes:
+                await announce_from_cli(db, revokes)
+            return done
         finally:
             await db.close()
 
@@ -71,13 +79,15 @@ def _add(args: argparse.Namespace, settings: Settings) -> int:
 
 def _passwd(args: argparse.Namespace, settings: Settings) -> int:
     password = _password()
-    _run(settings, lambda users: users.set_password(args.id, password, by=ACTOR))
+    _run(settings, lambda users: users.set_password(args.id, password, by=ACTOR),
+         revokes=args.id)
     print(f"user {args.id}: password changed, their sessions ended")
     return 0
 
 
 def _disable(args: argparse.Namespace, settings: Settings) -> int:
-    _run(settings, lambda users: users.set_disabled(args.id, True, by=ACTOR))
+    _run(settings, lambda users: users.set_disabled(args.id, True, by=ACTOR),
+         revokes=args.id)
     print(f"user {args.id} disabled, their sessions ended")
     return 0
 
@@ -89,7 +99,7 @@ def _enable(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _remove(args: argparse.Namespace, settings: Settings) -> int:
-    _run(settings, lambda users: users.remove(args.id, by=ACTOR))
+    _run(settings, lambda users: users.remove(args.id, by=ACTOR), revokes=args.id)
     print(f"user {args.id} removed, their sessions ended")
     return 0
 

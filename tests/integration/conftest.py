@@ -26,7 +26,8 @@ from hotline.store.database import Database
 # restarts it when the rendered dialplan differs).
 TEST_HOME = cache_dir() / "test-home"
 PORTS = {"HOTLINE_SANDBOX_HTTP_PORT": "8188", "HOTLINE_SANDBOX_SIP_PORT": "5160",
-         "HOTLINE_SANDBOX_RTP_START": "10200", "HOTLINE_SANDBOX_RTP_END": "10299"}
+         "HOTLINE_SANDBOX_RTP_START": "10200", "HOTLINE_SANDBOX_RTP_END": "10399"}
+# (200 RTP ports: maxcalls 33, hotline/sandbox/sizing.py; test_database_outage holds 20 calls)
 
 
 def integration_settings(**changes: object) -> Settings:

@@ -68,7 +68,7 @@ def test_services_bind_loopback_only(sandbox: SandboxState) -> None:
     for line in lines:
         local = line.split()[4]
         port = int(local.rsplit(":", 1)[1])
-        if line.startswith("tcp") or port == sandbox.sip_port or 10200 <= port <= 10299:
+        if line.startswith("tcp") or port == sandbox.sip_port or 10200 <= port <= 10399:
             assert local.startswith("127.0.0.1:"), line
 
 

@@ -12,7 +12,9 @@ from pathlib import Path
 from hotline.ari.rest import AriRest
 from hotline.config import Settings, replace
 from hotline.domain.seats import DutyState
+from hotline.seats.provision import FINGERPRINT
 from hotline.server.pbx_access import resolve_pbx
+from hotline.server.root import seat_provisioner
 from hotline.store.database import Database
 from hotline.store.models import Call
 from hotline.store.operators_repo import OperatorRepository
@@ -82,6 +84,18 @@ async def test_operators_add_pushes_an_endpoint_with_a_one_time_password(
     assert web["dtls_cert_file"] == pbx.dtls_cert and web["use_avpf"] == "true"
     auth_fields = {f["attribute"]: f["value"] for f in auth}
     assert password not in str(auth_fields) and len(auth_fields["md5_cred"]) == 32
+    # pushed again (a node's seat-sync after the command's push): Asterisk already holds it,
+    # so nothing is re-created under a phone that may have registered meanwhile
+    db = Database(settings.effective_db_url)
+    try:
+        seat = await OperatorRepository(db).get("1301")
+    finally:
+        await db.close()
+    async with AriRest(pbx.ari_url, pbx.ari_user, pbx.ari_password) as rest:
+        provisioner = seat_provisioner(rest, pbx, settings)
+        mark = provisioner.objects(seat)[2][FINGERPRINT]
+        assert fields[FINGERPRINT] == mark, fields
+        assert await provisioner.push(seat) is False
     bad = hotline_cli(settings, "operators", "add", "1302", "--name", "李四",
                       "--backup-of", "9999")
     assert bad.returncode == 2 and "no such operator" in bad.stderr

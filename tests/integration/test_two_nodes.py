@@ -15,7 +15,7 @@ from tests.sipp import sipp
 
 NODE_B_HOME = TEST_HOME.with_name("test-home-b")
 NODE_B_PORTS = {"HOTLINE_SANDBOX_HTTP_PORT": "8288", "HOTLINE_SANDBOX_SIP_PORT": "5260",
-                "HOTLINE_SANDBOX_RTP_START": "10300", "HOTLINE_SANDBOX_RTP_END": "10399"}
+                "HOTLINE_SANDBOX_RTP_START": "13600", "HOTLINE_SANDBOX_RTP_END": "13699"}
 
 
 def node_b_settings(base: Settings) -> Settings:

@@ -38,7 +38,8 @@ from tests.console import add_users, client, console, console_services, csrf, lo
 from tests.nodes import pg_url, running
 
 NO_PBX = {"ari_url": "http://127.0.0.1:9/ari", "ari_user": "u", "ari_password": "p"}  # unused
-BRIEF = TransferRequest("1001", "PJSIP/1002", "来电人问社保转移，已查到经办窗口", seat="1002")
+# to a colleague's seat: no endpoint, the node that rings it dials it (seat_dial)
+BRIEF = TransferRequest("1001", "", "来电人问社保转移，已查到经办窗口", seat="1002")
 
 
 def test_the_wire_form_round_trips_and_refuses_what_is_not_a_message() -> None:

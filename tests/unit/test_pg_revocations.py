@@ -7,7 +7,10 @@ on node-b; the wire carries the user's name only, and a malformed message is ign
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import aiohttp
@@ -124,3 +127,31 @@ async def test_a_password_changed_on_node_a_ends_the_users_sessions_on_node_b(
         assert await closed_within(ws, 2)
         assert await status_of(op, f"{base_b}/tickets") == 302
         assert await login(op, base_b, "1001", "new-password-1") == 302
+
+
+async def test_a_password_changed_from_the_command_line_ends_the_sessions_on_every_node_at_once(
+        pg: Database, tmp_path: Path) -> None:
+    """`hotline users passwd` is another process, on no node: every node takes its
+    announcement up, the one it ran beside too (the sessions' clock never moves)."""
+    bus_a, bus_b, services_a, services_b = await two_nodes(pg)
+    clock = VirtualClock()
+    async with running(bus_a, bus_b), console(services_a, clock) as (base_a, _), \
+            console(services_b, clock) as (base_b, _), client() as on_a, client() as on_b:
+        assert await login(on_a, base_a, "1001") == 302
+        assert await login(on_b, base_b, "1001") == 302
+        sockets = [await on_a.ws_connect(f"{base_a}/desk/live"),
+                   await on_b.ws_connect(f"{base_b}/desk/live")]
+        assert await status_of(on_b, f"{base_b}/tickets") == 200  # cached on node-b
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+        env.update(HOTLINE_DB_URL=pg_url(), HOTLINE_HOME=str(tmp_path))
+        cli = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "hotline", "users", "passwd", "1001", "--password-stdin",
+            env=env, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE)
+        _, err = await cli.communicate(b"new-password-2\n")
+        assert cli.returncode == 0, err.decode(errors="replace")[-2000:]
+        for ws in sockets:  # socket_check_s is 15 s and recheck_s 30 s: the NOTIFY did it
+            assert await closed_within(ws, 2)
+        assert await status_of(on_a, f"{base_a}/tickets") == 302
+        assert await status_of(on_b, f"{base_b}/tickets") == 302
+        assert await login(on_b, base_b, "1001", "new-password-2") == 302

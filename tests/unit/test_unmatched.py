@@ -160,7 +160,7 @@ async def console_url(tmp_path: Path) -> AsyncIterator[str]:
     app = console_app(SimpleNamespace(  # type: ignore[arg-type]
         calls=calls, users=users, sessions=SessionRepository(db), console=ConsoleSecurity(),
         unit_name="12345便民服务热线", timezone="Asia/Shanghai",
-        pbx=SimpleNamespace(sip_ws_origin="")))
+        pbx=SimpleNamespace(sip_ws_origin=""), revocations=None))
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     try:
