@@ -53,8 +53,8 @@ async def ask_contact(c: AttendantCall) -> Contact:
         own = yes_no((await hear(c, Expect.YES_NO)).text) is True
     if not own:
         await c.d.say("ask_callback_number")
-        keyed = await c.d.digit(c.settings.digits_wait_s, max_digits=15)
-        if not keyed:  # spoken digits, then
+        keyed = await c.d.digit(c.settings.digits_wait_s, max_digits=15, or_words=True)
+        if not keyed:  # said instead (or nothing): heard like any answer, an emergency too
             keyed = digits_of((await hear(c, Expect.DIGITS)).text)
         number = keyed or c.caller
     await c.record.note("contact", {"name": name, "title": title,

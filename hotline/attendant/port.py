@@ -80,7 +80,12 @@ class Dialogue(Protocol):
         """How long ago the words the last hear returned ended (the caller stopped
         speaking, or their line arrived); None if not known."""
         ...
-    async def digit(self, timeout_s: float, max_digits: int = 1) -> str: ...
+    async def digit(self, timeout_s: float, max_digits: int = 1, *,
+                    or_words: bool = False) -> str:
+        """Keys until ``max_digits``, # or ``timeout_s``. ``or_words``: the caller may say
+        it instead; words other than a number being said end the wait at once, a number
+        said ends at its pause, and either goes to the step's next hear ('' here)."""
+        ...
     async def take_down(self, max_s: float) -> Words:
         """After the tone: the caller's words until they stop, press # or ``max_s``."""
         ...

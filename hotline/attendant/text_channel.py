@@ -91,7 +91,10 @@ class TextDialogue:
     def since_words_ms(self) -> float | None:
         return None if self.line_came is None else (time.perf_counter() - self.line_came) * 1000
 
-    async def digit(self, timeout_s: float, max_digits: int = 1) -> str:
+    async def digit(self, timeout_s: float, max_digits: int = 1, *,
+                    or_words: bool = False) -> str:
+        # one line answers either way (``or_words`` or not): words with no digit go to the
+        # step's next hear
         got = await self._answer(Expect.DIGITS.value)
         said = str(got.get("digit", "") or got.get("text", ""))
         digits = "".join(ch for ch in said if ch.isdigit() or ch in "*#")

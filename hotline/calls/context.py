@@ -21,6 +21,7 @@ class FlowSettings:
     transfer_ring_s: float = 20.0  # how long a transfer target (department, colleague) rings
     listen_s: float = 8.0  # how long an answer to a question may take
     message_silence_s: float = 3.0  # a pause this long ends the words taken down
+    digits_pause_s: float = 2.0  # a callback number said in groups: a pause this long ends it
     keep_alive_s: float = 3.0  # words still being recognised this long: the keep-alive phrase
     node: str = ""
     seat_proxy: str = ""  # the cluster's SIP proxy: seats are rung through it

@@ -1,6 +1,12 @@
 """The attendant's Dialogue port over the phone: phrases are played to the caller's channel,
 words are heard by the recogniser (or, without one, only noticed by talk detection), digits
-come as DTMF, and words taken down are recorded by Asterisk after a tone."""
+come as DTMF, and words taken down are recorded by Asterisk after a tone.
+
+Where the caller may say the digits instead of keying them (``or_words``), the recogniser
+listens while the keys are awaited: words other than a number (an emergency above all) end
+the wait at once; a number said in groups ends at its pause. What was said goes to the
+step's next hear, so the script checks it like any answer (attendant/answers.py).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ import time
 from hotline.attendant.port import Expect, Heard, Words
 from hotline.calls.context import FlowSettings
 from hotline.ports import CallLeg, CallStore, Prompts, Recognizer
-from hotline.speech.normalise import normalise
+from hotline.speech.normalise import normalise, number_said
 from hotline.speech.vocabulary import Vocabulary
 
 POLL_S = 0.05  # how often a listen looks whether the caller's words are still decoding
@@ -31,6 +37,7 @@ class PhoneDialogue:
         self.vocabulary = vocabulary or Vocabulary()
         self.hearing = False  # set once the recogniser is attached to the caller
         self._takes = 0
+        self._said = ""  # words said while keys were awaited, for the step's next hear
 
     @property
     def understands(self) -> bool:
@@ -45,6 +52,9 @@ class PhoneDialogue:
         return interrupted
 
     async def hear(self, expect: Expect) -> Heard:
+        if self._said:  # said instead of keyed: already heard, answered at once
+            text, self._said = self._said, ""
+            return Heard(text, spoke=True)
         window = self.s.silence_prompt_s if expect is Expect.FREE else self.s.listen_s
         if not self.understands:
             return Heard(spoke=await self.leg.wait_speech(window))
@@ -100,8 +110,59 @@ class PhoneDialogue:
                 "keep_alive_cut": keeping is not None and keeping.cancelled()})
         return text
 
-    async def digit(self, timeout_s: float, max_digits: int = 1) -> str:
-        return await self.leg.collect_dtmf(timeout_s, max_digits)
+    async def digit(self, timeout_s: float, max_digits: int = 1, *,
+                    or_words: bool = False) -> str:
+        if not (or_words and self.understands):
+            return await self.leg.collect_dtmf(timeout_s, max_digits)
+        keys = asyncio.ensure_future(self.leg.collect_dtmf(timeout_s, max_digits))
+        try:
+            said = await self._said_instead(keys, timeout_s)
+        finally:
+            if not keys.done():
+                keys.cancel()
+            await asyncio.gather(keys, return_exceptions=True)
+        if said is None:
+            return keys.result()  # the keys (or CallerGone)
+        self._said = said
+        return ""
+
+    async def _said_instead(self, keys: asyncio.Future[str], timeout_s: float) -> str | None:
+        """The caller's words while ``keys`` are awaited: at once when they say more than a
+        number (着火了), the number's digits at the pause after it; None when keys came first
+        or the wait ended with no number said."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        hint = self.vocabulary.hint(Expect.DIGITS)
+        pieces: list[str] = []
+        digits = ""  # of a number being said: its pause ends the wait, not the keys'
+        while True:
+            if keys.done() and (keys.exception() or keys.result()):
+                return None  # keyed (or the caller is gone)
+            if keys.done() and not digits:
+                return None  # # or the wait's end: nothing but talk around a number
+            window = self.s.digits_pause_s if digits else deadline - loop.time()
+            if window <= 0:  # the wait is over: the keys end it in a moment
+                await asyncio.wait({keys})
+                continue
+            listening = asyncio.ensure_future(self._listen(window, hint))
+            waiting: set[asyncio.Future[str]] = {listening} if keys.done() else {keys, listening}
+            try:
+                await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                if not listening.done():
+                    listening.cancel()
+                    await asyncio.gather(listening, return_exceptions=True)
+            if listening.cancelled():
+                continue  # the keys ended: keyed, or empty (# or the wait's end)
+            text = normalise(listening.result())
+            said = number_said(text)
+            if said is None:  # more than a number: the step hears it now
+                return normalise(" ".join([*pieces, text]))
+            if text:
+                pieces.append(text)
+                digits += said
+            elif digits:  # the pause after the number
+                return digits
 
     async def take_down(self, max_s: float) -> Words:
         self._takes += 1

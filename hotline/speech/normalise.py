@@ -30,6 +30,9 @@ _DIGIT_WORDS = {"零": "0", "〇": "0", "○": "0", "洞": "0", "幺": "1", "一
                 "五": "5", "伍": "5", "六": "6", "陆": "6", "七": "7", "柒": "7", "拐": "7",
                 "八": "8", "捌": "8", "九": "9", "玖": "9", "勾": "9"}
 _SPOKEN_RUN = re.compile(f"[{''.join(_DIGIT_WORDS)}]{{4,}}")  # 4+: a number, not a name
+# what callers say around a number they give ("嗯 稍等 我的手机号码是…")
+_NUMBER_TALK = re.compile("我的|手机|电话|号码|号|是|嗯|啊|呃|额|哦|好的|好|稍等|等等|等|"
+                          "我看看|我看|我找|一下|那个")
 _DROP = re.compile(r"[\s\W_]+", re.UNICODE)  # punctuation, spaces, symbols
 _HAN = "\u3400-\u9fff\uf900-\ufaff0-9"
 _JOINED = re.compile(f"(?<=[{_HAN}]) | (?=[{_HAN}])")  # no space beside a Han character or digit
@@ -49,6 +52,15 @@ def digits_of(text: str) -> str:
     folded = unicodedata.normalize("NFKC", text)
     return "".join(_DIGIT_WORDS.get(ch, ch) for ch in folded
                    if ch.isdigit() or ch in _DIGIT_WORDS)
+
+
+def number_said(text: str) -> str | None:
+    """The digits of words that say nothing but (part of) a number and the talk around one:
+    "我的电话是幺三八" -> "138", "稍等一下" -> ""; None for words that say more (三楼着火了)."""
+    rest = _NUMBER_TALK.sub("", unicodedata.normalize("NFKC", text))
+    if all(ch.isdigit() or ch in _DIGIT_WORDS or ch.isspace() for ch in rest):
+        return digits_of(rest)
+    return None
 
 
 def normalise(text: str, *, digits: bool = False) -> str:
