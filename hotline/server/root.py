@@ -21,7 +21,6 @@ from hotline.callbacks.service import CallbackService
 from hotline.callbacks.store import CallbackStore
 from hotline.calls.ari_recorder import AriRecorder
 from hotline.calls.ari_telephony import AriTelephony
-from hotline.calls.commands import CallRequests
 from hotline.calls.controller import CallController
 from hotline.calls.flow import CallDeps, CallFlow
 from hotline.calls.reconcile import Reconciler
@@ -35,11 +34,7 @@ from hotline.duty.setup import appraisal_rules
 from hotline.errors import ConfigError, SpeechModelError, StoreError
 from hotline.inspection import web as inspection_web
 from hotline.inspection.setup import inspection_service
-from hotline.live.hub import LiveHub
-from hotline.live.notify import NotifyBus
-from hotline.live.pg_hub import PgLiveHub
-from hotline.live.pg_requests import PgCallRequests
-from hotline.live.pg_revocations import PgRevocations
+from hotline.live.nodes import live_parts
 from hotline.live.publishing_store import PublishingCallStore
 from hotline.monitor.service import Monitors
 from hotline.observability.metrics import HotlineMetrics
@@ -178,11 +173,8 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
     provisioner = seat_provisioner(rest, pbx, settings)
     seat_sync = SeatSync(operators, provisioner)
     claims = claims_for(db, settings.node, SystemClock(), settings.seat_lease_s)
-    # several nodes on one PostgreSQL: the live hub, the transfer requests and the session
-    # revocations over LISTEN/NOTIFY (one connection, the bus); one node: in-process
-    bus = NotifyBus(settings.effective_db_url) if claims is not None else None
-    hub = PgLiveHub(settings.effective_db_url, settings.node, bus=bus) if bus else LiveHub()
-    requests = PgCallRequests(bus, settings.node) if bus else CallRequests()
+    live = live_parts(settings.effective_db_url, settings.node, shared=claims is not None)
+    hub = live.hub
     roster = SeatRoster(operators, claims=claims)
     metrics = HotlineMetrics()
     directory.on_lookup_ms = metrics.lookup_ms
@@ -199,7 +191,7 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
         store=PublishingCallStore(journal, hub), prompts=prompts, clock=SystemClock(),
         tickets=tickets, settings=flow_settings(settings),
         attendant=attendant_settings(settings), telephony=telephony, seats=roster,
-        directory=directory, recognizer=speech, requests=requests, vocabulary=vocabulary,
+        directory=directory, recognizer=speech, requests=live.requests, vocabulary=vocabulary,
         recorder=recorder if settings.record_calls == "yes" else None))
     controller = CallController(rest, settings.ari_app, flow, telephony)
 
@@ -244,8 +236,8 @@ def build_services(settings: Settings) -> tuple[Services, PromptLibrary]:
                         timezone=settings.timezone, recorder=recorder,
                         shutdown_timeout_s=settings.shutdown_timeout_s, pbx=pbx,
                         provisioner=provisioner, seat_sync=seat_sync, roster=roster,
-                        hub=hub, requests=requests,
-                        bus=bus, revocations=PgRevocations(bus, settings.node) if bus else None,
+                        hub=hub, requests=live.requests, bus=live.bus,
+                        revocations=live.revocations,
                         metrics=metrics, metrics_token=settings.metrics_token,
                         reconciler=reconciler, journal=journal,
                         unattended_sweep_s=max(1.0, settings.unattended_sweep_s),
